@@ -1,0 +1,179 @@
+//! Stage 6: coverage — which communities reach which children's spaces in time.
+//!
+//! For each category one multi-source search (categories in parallel) gives every
+//! node its time to the nearest facility of that category. A community's time is
+//! the best over its access points; it is covered when that time is within the
+//! category's threshold, and the share of its walking nodes within the threshold
+//! tells how much of it is. A community is in the **15-minute children's life
+//! circle** when every required category is covered.
+//!
+//! Each facility also gets a bounded single-source search (facilities in
+//! parallel, one reusable [`SearchState`] per thread) that says how much network
+//! and how many communities it serves within its own threshold.
+
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
+use crate::places::{Community, Facility};
+use crate::profile::Profile;
+use crate::search::{multi_source_times, SearchState, Seed};
+
+/// One community's result for every category (indexed like the profile's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommunityCoverage {
+    /// Minutes to the nearest facility, `None` when none is within the search limit.
+    pub minutes: Vec<Option<f64>>,
+    pub covered: Vec<bool>,
+    /// Share of the community's walking nodes within the threshold.
+    pub share: Vec<Option<f64>>,
+    /// Number of categories covered.
+    pub met: usize,
+    /// Every required category covered.
+    pub life_circle: bool,
+}
+
+/// What one facility serves within its category's threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FacilityReach {
+    pub nodes: usize,
+    pub communities: usize,
+    pub population: f64,
+}
+
+/// Search limit in [`Time`]: the largest threshold of the profile.
+pub fn search_limit(profile: &Profile) -> Time {
+    minutes_to_time(profile.max_minutes())
+}
+
+/// The seeds of every facility of `category`.
+pub fn category_seeds(graph: &Graph, facilities: &[Facility], category: usize, profile: &Profile) -> Vec<Seed> {
+    let mut seeds: Vec<Seed> = facilities
+        .iter()
+        .filter(|f| f.category == category)
+        .flat_map(|f| f.access.iter())
+        .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    seeds
+}
+
+/// Every node's time to the nearest facility of each category (categories in parallel).
+pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile) -> Vec<Vec<Time>> {
+    let limit = search_limit(profile);
+    (0..profile.categories.len())
+        .into_par_iter()
+        .map(|c| multi_source_times(graph, &category_seeds(graph, facilities, c, profile), limit))
+        .collect()
+}
+
+/// Evaluates every community against the category times.
+pub fn community_coverage(
+    graph: &Graph,
+    communities: &[Community],
+    times: &[Vec<Time>],
+    profile: &Profile,
+) -> Vec<CommunityCoverage> {
+    communities
+        .par_iter()
+        .map(|c| {
+            let mut cov = CommunityCoverage {
+                minutes: Vec::new(),
+                covered: Vec::new(),
+                share: Vec::new(),
+                met: 0,
+                life_circle: true,
+            };
+            for (k, cat) in profile.categories.iter().enumerate() {
+                let threshold = minutes_to_time(cat.minutes);
+                let t = c
+                    .access
+                    .iter()
+                    .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| times[k][n as usize]))
+                    .min()
+                    .unwrap_or(UNREACHED);
+                let covered = t <= threshold;
+                let share = (!c.inside_nodes.is_empty()).then(|| {
+                    let within = c.inside_nodes.iter().filter(|&&n| times[k][n as usize] <= threshold).count();
+                    within as f64 / c.inside_nodes.len() as f64
+                });
+                cov.minutes.push((t != UNREACHED).then(|| time_to_minutes(t)));
+                cov.covered.push(covered);
+                cov.share.push(share);
+                cov.met += usize::from(covered);
+                if cat.required && !covered {
+                    cov.life_circle = false;
+                }
+            }
+            cov
+        })
+        .collect()
+}
+
+/// Runs one bounded search per facility and measures what each serves.
+pub fn facility_reach(graph: &Graph, facilities: &[Facility], communities: &[Community], profile: &Profile) -> Vec<FacilityReach> {
+    // Communities by the bounding box of their access edges' ends.
+    let boxes: Vec<_> = communities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let pts = c.access.iter().flat_map(|a| {
+                let e = graph.edges[a.pos.edge as usize];
+                [graph.xy[e.u as usize], graph.xy[e.v as usize]]
+            });
+            bounds(pts).map(|b| GeomWithData::new(Rectangle::from_aabb(b), i))
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes);
+    facilities
+        .par_iter()
+        .map_init(
+            || SearchState::new(graph.node_count()),
+            |state, f| {
+                let threshold = minutes_to_time(profile.categories[f.category].minutes);
+                let seeds: Vec<Seed> = f.access.iter().flat_map(|a| a.seeds(graph, profile.walking_speed_mps)).collect();
+                if seeds.is_empty() {
+                    return FacilityReach::default();
+                }
+                state.run(graph, &seeds, threshold);
+                let reach = state.settled();
+                let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize])) else {
+                    return FacilityReach::default();
+                };
+                let mut out = FacilityReach {
+                    nodes: reach.len(),
+                    ..Default::default()
+                };
+                for item in tree.locate_in_envelope_intersecting(&area) {
+                    let c = &communities[item.data];
+                    let t = c
+                        .access
+                        .iter()
+                        .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n)))
+                        .min()
+                        .unwrap_or(UNREACHED);
+                    if t <= threshold {
+                        out.communities += 1;
+                        out.population += c.population.unwrap_or(0.0);
+                    }
+                }
+                out
+            },
+        )
+        .collect()
+}
+
+fn bounds(points: impl Iterator<Item = [f32; 2]>) -> Option<AABB<[f64; 2]>> {
+    let mut it = points.map(|p| [f64::from(p[0]), f64::from(p[1])]).peekable();
+    it.peek()?;
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for p in it {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    Some(AABB::from_corners(lo, hi))
+}

@@ -1,0 +1,44 @@
+//! Typed errors of the library. Every error names the file (or the object) it is
+//! about and says what is wrong, so the CLI can print one clear line.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in an analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable OpenStreetMap PBF file ({reason})")]
+    Pbf { path: PathBuf, reason: String },
+    #[error("{path}: the extract has no walkable ways (is it an OpenStreetMap street extract?)")]
+    NoWalkableWays { path: PathBuf },
+    #[error("{path}: the extract has no children's facilities of any category in the profile")]
+    NoFacilities { path: PathBuf },
+    #[error("{path}: the extract has no communities (named landuse=residential or place=neighbourhood areas); pass --communities FILE.geojson")]
+    NoCommunities { path: PathBuf },
+    #[error("{path}: invalid profile: {reason}")]
+    Profile { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    GeoJson { path: PathBuf, reason: String },
+    #[error("{path}: cannot write output: {reason}")]
+    Output { path: PathBuf, reason: String },
+    #[error("synthetic extract: {0}")]
+    Synth(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,624 @@
+//! Stage 1: OpenStreetMap ingest. Reads only what the walking graph and the
+//! places need, in three passes over the file so that no pass holds more than
+//! the objects it keeps:
+//!
+//! 1. every blob: walkable ways (node refs and class), tagged areas (children's
+//!    facilities, residential land, neighbourhoods), multipolygon relations of
+//!    interest, tagged nodes (facility points, gates, entrances, crossings);
+//! 2. way blobs only, and only if relations need them: the untagged member ways;
+//! 3. node blobs only: coordinates of the nodes the kept ways use.
+//!
+//! Blobs are decoded in parallel (rayon) in bounded batches; results are merged
+//! in file order so the outcome does not depend on the thread count.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use osmpbfreader::osmformat::relation::MemberType;
+use osmpbfreader::osmformat::PrimitiveBlock;
+
+use crate::error::{Error, Result};
+use crate::pbf::{self, BlockTags, PbfFile};
+use crate::profile::{Profile, TagLookup};
+use crate::walkable::{node_roles, walkability, Walkability, WayClass};
+
+/// An OSM object reference, as `n123`, `w456`, `r789` in outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OsmRef {
+    Node(i64),
+    Way(i64),
+    Relation(i64),
+}
+
+impl std::fmt::Display for OsmRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OsmRef::Node(id) => write!(f, "n{id}"),
+            OsmRef::Way(id) => write!(f, "w{id}"),
+            OsmRef::Relation(id) => write!(f, "r{id}"),
+        }
+    }
+}
+
+/// Residential kinds of an area, as bits.
+pub mod area_kind {
+    /// `landuse=residential`: a residential compound (小区) or residential land.
+    pub const RESIDENTIAL: u8 = 1;
+    /// `place=neighbourhood|quarter`: a neighbourhood, e.g. a 社区.
+    pub const NEIGHBOURHOOD: u8 = 2;
+}
+
+/// The few tags kept from an area or a facility point.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlaceTags {
+    pub name: Option<String>,
+    /// `ref` (official codes such as a community's 12-digit statistics code).
+    pub code: Option<String>,
+    pub population: Option<f64>,
+    /// `addr:subdistrict` or `is_in:subdistrict` (街道).
+    pub subdistrict: Option<String>,
+    pub entrance_required: bool,
+}
+
+impl PlaceTags {
+    fn read(tags: &BlockTags) -> PlaceTags {
+        PlaceTags {
+            name: tags
+                .get_lossy("name")
+                .or_else(|| tags.get_lossy("name:zh"))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+            code: tags.get_lossy("ref"),
+            population: tags
+                .get("population")
+                .and_then(|p| p.trim().replace([',', ' '], "").parse::<f64>().ok())
+                .filter(|p| p.is_finite() && *p >= 0.0),
+            subdistrict: tags
+                .get_lossy("addr:subdistrict")
+                .or_else(|| tags.get_lossy("is_in:subdistrict")),
+            entrance_required: false,
+        }
+    }
+}
+
+/// An area (or, for some facilities, a line) before its geometry is resolved.
+#[derive(Debug, Clone)]
+pub struct OsmArea {
+    pub osm: OsmRef,
+    pub tags: PlaceTags,
+    /// Facility categories (bit set over the profile's categories).
+    pub categories: u32,
+    /// [`area_kind`] bits.
+    pub kind: u8,
+    /// Outer and inner rings as node ids; a way facility that is not closed has
+    /// one open "ring".
+    pub outer: Vec<Vec<i64>>,
+    pub inner: Vec<Vec<i64>>,
+}
+
+/// A facility mapped as a node.
+#[derive(Debug, Clone)]
+pub struct OsmPoint {
+    pub osm: OsmRef,
+    pub tags: PlaceTags,
+    pub categories: u32,
+    pub lonlat: [f64; 2],
+}
+
+/// A walkable way: its class and node refs.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkWay {
+    pub id: i64,
+    pub class: WayClass,
+    /// `access=private`: walkable only inside a residential compound.
+    pub private: bool,
+    refs_start: u32,
+    refs_end: u32,
+}
+
+/// Coordinates of the nodes the kept objects use, sorted by node id.
+#[derive(Debug, Default)]
+pub struct NodeCoords {
+    ids: Vec<i64>,
+    decimicro: Vec<[i32; 2]>,
+}
+
+const MISSING: [i32; 2] = [i32::MIN, i32::MIN];
+
+impl NodeCoords {
+    /// Lon/lat in degrees, or `None` when the node is not in the extract.
+    pub fn get(&self, id: i64) -> Option<[f64; 2]> {
+        let i = self.ids.binary_search(&id).ok()?;
+        let c = self.decimicro[i];
+        (c != MISSING).then(|| [f64::from(c[0]) * 1e-7, f64::from(c[1]) * 1e-7])
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Counts that tell a user what was read.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestStats {
+    pub file_bytes: u64,
+    pub blobs: usize,
+    pub osm_nodes: u64,
+    pub osm_ways: u64,
+    pub osm_relations: u64,
+    pub walkable_ways: usize,
+    pub coordinates_kept: usize,
+    pub missing_nodes: usize,
+    pub unclosed_rings: usize,
+}
+
+/// What the later stages need from an extract.
+#[derive(Debug, Default)]
+pub struct OsmData {
+    pub walk_ways: Vec<WalkWay>,
+    walk_refs: Vec<i64>,
+    pub areas: Vec<OsmArea>,
+    pub points: Vec<OsmPoint>,
+    /// Node roles ([`crate::walkable::node_role`]) by node id, sorted.
+    pub roles: Vec<(i64, u8)>,
+    pub coords: NodeCoords,
+    pub stats: IngestStats,
+}
+
+impl OsmData {
+    /// The node refs of a walkable way.
+    pub fn refs(&self, way: &WalkWay) -> &[i64] {
+        &self.walk_refs[way.refs_start as usize..way.refs_end as usize]
+    }
+
+    /// The roles of a node (0 when it has none).
+    pub fn role(&self, id: i64) -> u8 {
+        self.roles
+            .binary_search_by_key(&id, |r| r.0)
+            .map_or(0, |i| self.roles[i].1)
+    }
+
+    /// The ring's coordinates, skipping nodes missing from the extract.
+    pub fn ring_coords(&self, ring: &[i64]) -> Vec<[f64; 2]> {
+        ring.iter().filter_map(|&id| self.coords.get(id)).collect()
+    }
+}
+
+/// The geometry of an area in lon/lat: polygons (holes assigned to the outer
+/// ring that contains them) or, for an open way, a line.
+#[derive(Debug, Clone)]
+pub enum AreaGeometry {
+    Polygon(geo::MultiPolygon<f64>),
+    Line(geo::LineString<f64>),
+}
+
+impl OsmData {
+    /// Resolves an area's rings to coordinates. `None` when too few of its
+    /// nodes are in the extract.
+    pub fn area_geometry(&self, area: &OsmArea) -> Option<AreaGeometry> {
+        use geo::{Contains, LineString, MultiPolygon, Polygon};
+        let to_line = |ring: &[i64]| LineString::from(self.ring_coords(ring));
+        if area.outer.len() == 1 && area.outer[0].first() != area.outer[0].last() {
+            let line = to_line(&area.outer[0]);
+            return (line.0.len() >= 2).then_some(AreaGeometry::Line(line));
+        }
+        let mut polygons: Vec<Polygon<f64>> = area
+            .outer
+            .iter()
+            .map(|r| to_line(r))
+            .filter(|l| l.0.len() >= 4)
+            .map(|l| Polygon::new(l, vec![]))
+            .collect();
+        for ring in &area.inner {
+            let hole = to_line(ring);
+            if hole.0.len() < 4 {
+                continue;
+            }
+            if let Some(p) = polygons.iter_mut().find(|p| p.contains(&hole.0[0])) {
+                p.interiors_push(hole);
+            }
+        }
+        (!polygons.is_empty()).then(|| AreaGeometry::Polygon(MultiPolygon(polygons)))
+    }
+}
+
+/// Reads an extract.
+pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
+    let file = PbfFile::open(path)?;
+    let mut data = OsmData::default();
+    data.stats.file_bytes = file.len;
+
+    // Pass 1: everything tagged.
+    let firsts = file.par_map_blocks(None, |_| true, |b| Ok(first_pass(b, profile)))?;
+    let kinds: Vec<pbf::BlobKinds> = firsts.iter().map(|(k, _)| *k).collect();
+    data.stats.blobs = kinds.len();
+    let mut relations = Vec::new();
+    for (_, part) in firsts {
+        data.stats.osm_nodes += part.nodes;
+        data.stats.osm_ways += part.ways;
+        data.stats.osm_relations += part.relations;
+        for (id, class, private, refs) in part.walk_ways {
+            let start = data.walk_refs.len() as u32;
+            data.walk_refs.extend_from_slice(&refs);
+            data.walk_ways.push(WalkWay {
+                id,
+                class,
+                private,
+                refs_start: start,
+                refs_end: data.walk_refs.len() as u32,
+            });
+        }
+        data.areas.extend(part.areas);
+        data.points.extend(part.points);
+        data.roles.extend(part.roles);
+        relations.extend(part.relations_kept);
+    }
+    data.roles.sort_unstable();
+    data.roles.dedup_by_key(|r| r.0);
+    data.stats.walkable_ways = data.walk_ways.len();
+    if data.stats.osm_nodes + data.stats.osm_ways == 0 {
+        return Err(Error::Pbf {
+            path: path.to_path_buf(),
+            reason: "the extract contains no nodes and no ways".into(),
+        });
+    }
+
+    // Pass 2: member ways of multipolygon relations.
+    let mut member_refs: HashMap<i64, Vec<i64>> = HashMap::new();
+    if !relations.is_empty() {
+        let mut wanted: Vec<i64> = relations
+            .iter()
+            .flat_map(|r: &RelationRec| r.members.iter().map(|m| m.0))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let parts = file.par_map_blocks(
+            Some(&kinds),
+            |k| k & pbf::HAS_WAYS != 0,
+            |b| Ok(member_ways(b, &wanted)),
+        )?;
+        for (_, part) in parts {
+            member_refs.extend(part);
+        }
+        for rel in relations {
+            let (outer, inner, unclosed) = rel.assemble(&member_refs);
+            data.stats.unclosed_rings += unclosed;
+            if !outer.is_empty() {
+                data.areas.push(OsmArea {
+                    osm: OsmRef::Relation(rel.id),
+                    tags: rel.tags,
+                    categories: rel.categories,
+                    kind: rel.kind,
+                    outer,
+                    inner,
+                });
+            }
+        }
+    }
+
+    // Pass 3: coordinates of every node a kept object uses.
+    let mut ids: Vec<i64> = data.walk_refs.clone();
+    for a in &data.areas {
+        ids.extend(a.outer.iter().chain(&a.inner).flatten());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let parts = file.par_map_blocks(
+        Some(&kinds),
+        |k| k & pbf::HAS_NODES != 0,
+        |b| Ok(node_coords(b, &ids)),
+    )?;
+    let mut decimicro = vec![MISSING; ids.len()];
+    for (_, part) in parts {
+        for (i, c) in part {
+            decimicro[i as usize] = c;
+        }
+    }
+    data.stats.missing_nodes = decimicro.iter().filter(|c| **c == MISSING).count();
+    data.stats.coordinates_kept = ids.len() - data.stats.missing_nodes;
+    data.coords = NodeCoords { ids, decimicro };
+    Ok(data)
+}
+
+/// One blob's share of pass 1.
+#[derive(Default)]
+struct FirstPass {
+    nodes: u64,
+    ways: u64,
+    relations: u64,
+    walk_ways: Vec<(i64, WayClass, bool, Vec<i64>)>,
+    areas: Vec<OsmArea>,
+    points: Vec<OsmPoint>,
+    roles: Vec<(i64, u8)>,
+    relations_kept: Vec<RelationRec>,
+}
+
+/// The residential kind of an object's tags.
+fn residential_kind<T: TagLookup + ?Sized>(tags: &T) -> u8 {
+    let mut kind = 0;
+    if tags.get("landuse") == Some("residential") {
+        kind |= area_kind::RESIDENTIAL;
+    }
+    if matches!(tags.get("place"), Some("neighbourhood" | "quarter")) {
+        kind |= area_kind::NEIGHBOURHOOD;
+    }
+    kind
+}
+
+fn first_pass(block: &PrimitiveBlock, profile: &Profile) -> FirstPass {
+    let mut out = FirstPass::default();
+    for g in &block.primitivegroup {
+        // Plain nodes.
+        for n in &g.nodes {
+            out.nodes += 1;
+            let tags = BlockTags::split(block, &n.keys, &n.vals);
+            let lonlat = [
+                f64::from(pbf::decimicro(block, n.lon(), false)) * 1e-7,
+                f64::from(pbf::decimicro(block, n.lat(), true)) * 1e-7,
+            ];
+            tagged_node(&mut out, profile, n.id(), lonlat, &tags);
+        }
+        // Dense nodes.
+        if let Some(d) = g.dense.as_ref() {
+            let n = d.id.len().min(d.lat.len()).min(d.lon.len());
+            out.nodes += n as u64;
+            if !d.keys_vals.is_empty() {
+                let slices = pbf::dense_tag_slices(&d.keys_vals, n);
+                let (mut id, mut lat, mut lon) = (0i64, 0i64, 0i64);
+                for i in 0..n {
+                    id = id.wrapping_add(d.id[i]);
+                    lat = lat.wrapping_add(d.lat[i]);
+                    lon = lon.wrapping_add(d.lon[i]);
+                    if slices[i].is_empty() {
+                        continue;
+                    }
+                    let tags = BlockTags::interleaved(block, slices[i]);
+                    let lonlat = [
+                        f64::from(pbf::decimicro(block, lon, false)) * 1e-7,
+                        f64::from(pbf::decimicro(block, lat, true)) * 1e-7,
+                    ];
+                    tagged_node(&mut out, profile, id, lonlat, &tags);
+                }
+            }
+        }
+        for w in &g.ways {
+            out.ways += 1;
+            if w.keys.is_empty() {
+                continue;
+            }
+            let tags = BlockTags::split(block, &w.keys, &w.vals);
+            let refs = || -> Vec<i64> {
+                let mut id = 0i64;
+                w.refs
+                    .iter()
+                    .map(|d| {
+                        id = id.wrapping_add(*d);
+                        id
+                    })
+                    .collect()
+            };
+            match walkability(&tags) {
+                Walkability::No => {}
+                Walkability::Yes(class) => out.walk_ways.push((w.id(), class, false, refs())),
+                Walkability::IfInsideCompound(class) => {
+                    out.walk_ways.push((w.id(), class, true, refs()))
+                }
+            }
+            let categories = profile.classify(&tags);
+            let kind = residential_kind(&tags);
+            if categories != 0 || kind != 0 {
+                let refs = refs();
+                if refs.len() >= 2 {
+                    let closed = refs.len() >= 4 && refs.first() == refs.last();
+                    // Residential land must be an area; a facility may be a line.
+                    if closed || kind == 0 {
+                        out.areas.push(OsmArea {
+                            osm: OsmRef::Way(w.id()),
+                            tags: PlaceTags::read(&tags),
+                            categories,
+                            kind: if closed { kind } else { 0 },
+                            outer: vec![refs],
+                            inner: vec![],
+                        });
+                    }
+                }
+            }
+        }
+        for r in &g.relations {
+            out.relations += 1;
+            let tags = BlockTags::split(block, &r.keys, &r.vals);
+            if tags.get("type") != Some("multipolygon") {
+                continue;
+            }
+            let categories = profile.classify(&tags);
+            let kind = residential_kind(&tags);
+            if categories == 0 && kind == 0 {
+                continue;
+            }
+            let mut members = Vec::new();
+            let mut id = 0i64;
+            for (i, d) in r.memids.iter().enumerate() {
+                id = id.wrapping_add(*d);
+                let is_way = r
+                    .types
+                    .get(i)
+                    .is_some_and(|t| t.enum_value() == Ok(MemberType::WAY));
+                if !is_way {
+                    continue;
+                }
+                let role = r
+                    .roles_sid
+                    .get(i)
+                    .and_then(|s| usize::try_from(*s).ok())
+                    .and_then(|s| block.stringtable.s.get(s))
+                    .map(|s| s.as_slice());
+                members.push((id, role == Some(b"inner")));
+            }
+            out.relations_kept.push(RelationRec {
+                id: r.id(),
+                tags: PlaceTags::read(&tags),
+                categories,
+                kind,
+                members,
+            });
+        }
+    }
+    out
+}
+
+fn tagged_node(out: &mut FirstPass, profile: &Profile, id: i64, lonlat: [f64; 2], tags: &BlockTags) {
+    let roles = node_roles(tags);
+    if roles != 0 {
+        out.roles.push((id, roles));
+    }
+    let categories = profile.classify(tags);
+    if categories != 0 && lonlat[0].abs() <= 180.0 && lonlat[1].abs() <= 90.0 {
+        out.points.push(OsmPoint {
+            osm: OsmRef::Node(id),
+            tags: PlaceTags::read(tags),
+            categories,
+            lonlat,
+        });
+    }
+}
+
+/// A multipolygon relation kept in pass 1, waiting for its member ways.
+struct RelationRec {
+    id: i64,
+    tags: PlaceTags,
+    categories: u32,
+    kind: u8,
+    /// (way id, is inner)
+    members: Vec<(i64, bool)>,
+}
+
+impl RelationRec {
+    /// Joins member ways into closed rings. Returns outer rings, inner rings and
+    /// the number of rings that could not be closed (dropped).
+    fn assemble(&self, ways: &HashMap<i64, Vec<i64>>) -> (Vec<Vec<i64>>, Vec<Vec<i64>>, usize) {
+        let mut unclosed = 0;
+        let mut rings = [Vec::new(), Vec::new()];
+        for inner in [false, true] {
+            let parts: Vec<&[i64]> = self
+                .members
+                .iter()
+                .filter(|m| m.1 == inner)
+                .filter_map(|m| ways.get(&m.0).map(|v| v.as_slice()))
+                .filter(|r| r.len() >= 2)
+                .collect();
+            let (closed, open) = join_rings(&parts);
+            unclosed += open;
+            rings[usize::from(inner)] = closed;
+        }
+        let [outer, inner] = rings;
+        (outer, inner, unclosed)
+    }
+}
+
+/// Joins way segments end to end into closed rings (node id lists whose first
+/// and last ids are equal). Returns the rings and how many chains stayed open.
+pub fn join_rings(parts: &[&[i64]]) -> (Vec<Vec<i64>>, usize) {
+    let mut by_end: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, p) in parts.iter().enumerate() {
+        by_end.entry(p[0]).or_default().push(i);
+        by_end.entry(p[p.len() - 1]).or_default().push(i);
+    }
+    let mut used = vec![false; parts.len()];
+    let mut rings = Vec::new();
+    let mut open = 0;
+    for start in 0..parts.len() {
+        if used[start] {
+            continue;
+        }
+        used[start] = true;
+        let mut ring: Vec<i64> = parts[start].to_vec();
+        while ring.first() != ring.last() {
+            let end = *ring.last().expect("non-empty");
+            let next = by_end
+                .get(&end)
+                .and_then(|c| c.iter().copied().find(|&j| !used[j]));
+            let Some(j) = next else { break };
+            used[j] = true;
+            let p = parts[j];
+            if p[0] == end {
+                ring.extend_from_slice(&p[1..]);
+            } else {
+                ring.extend(p[..p.len() - 1].iter().rev());
+            }
+        }
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            rings.push(ring);
+        } else {
+            open += 1;
+        }
+    }
+    (rings, open)
+}
+
+fn member_ways(block: &PrimitiveBlock, wanted: &[i64]) -> Vec<(i64, Vec<i64>)> {
+    let mut out = Vec::new();
+    for g in &block.primitivegroup {
+        for w in &g.ways {
+            if wanted.binary_search(&w.id()).is_ok() {
+                let mut id = 0i64;
+                let refs = w
+                    .refs
+                    .iter()
+                    .map(|d| {
+                        id = id.wrapping_add(*d);
+                        id
+                    })
+                    .collect();
+                out.push((w.id(), refs));
+            }
+        }
+    }
+    out
+}
+
+fn node_coords(block: &PrimitiveBlock, ids: &[i64]) -> Vec<(u32, [i32; 2])> {
+    let mut out = Vec::new();
+    let mut keep = |id: i64, lon: i64, lat: i64| {
+        if let Ok(i) = ids.binary_search(&id) {
+            out.push((
+                i as u32,
+                [pbf::decimicro(block, lon, false), pbf::decimicro(block, lat, true)],
+            ));
+        }
+    };
+    for g in &block.primitivegroup {
+        for n in &g.nodes {
+            keep(n.id(), n.lon(), n.lat());
+        }
+        if let Some(d) = g.dense.as_ref() {
+            let (mut id, mut lat, mut lon) = (0i64, 0i64, 0i64);
+            for ((di, dlat), dlon) in d.id.iter().zip(&d.lat).zip(&d.lon) {
+                id = id.wrapping_add(*di);
+                lat = lat.wrapping_add(*dlat);
+                lon = lon.wrapping_add(*dlon);
+                keep(id, lon, lat);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_rings_joins_reversed_parts_and_reports_open_chains() {
+        let a: &[i64] = &[1, 2, 3];
+        let b: &[i64] = &[5, 4, 3];
+        let c: &[i64] = &[5, 6, 1];
+        let d: &[i64] = &[10, 11];
+        let (rings, open) = join_rings(&[a, b, c, d]);
+        assert_eq!(rings, vec![vec![1, 2, 3, 4, 5, 6, 1]]);
+        assert_eq!(open, 1);
+    }
+}

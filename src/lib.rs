@@ -1,0 +1,52 @@
+//! # childcircle
+//!
+//! Which residential communities give children a 15-minute walk to the places
+//! children need (the 15分钟儿童生活圈 of GB 50180-2018)?
+//!
+//! The library is a pipeline that reads top to bottom:
+//!
+//! | stage | module |
+//! |---|---|
+//! | OSM ingest (parallel PBF passes) | [`pbf`], [`ingest`], with the rules of [`walkable`] |
+//! | walking graph (contracted, Hilbert-ordered CSR) | [`graph`] |
+//! | places: facilities, communities, R-tree snapping | [`places`], [`snap`], [`community_file`] |
+//! | search: multi-source and bounded Dijkstra (bucket queue) | [`search`] |
+//! | coverage per community and category | [`coverage`], [`summary`] |
+//! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
+//!
+//! [`analyze`] runs it all with the default profile ([`profile`]):
+//!
+//! ```no_run
+//! let analysis = childcircle::analyze(std::path::Path::new("data/osm/monaco.osm.pbf"))?;
+//! let summary = childcircle::summary::Summary::new(&analysis);
+//! println!("{:.0} % of communities are in the life circle", 100.0 * summary.overall.share_life_circle);
+//! # Ok::<(), childcircle::Error>(())
+//! ```
+
+pub mod error;
+pub mod geodesy;
+pub mod profile;
+pub mod walkable;
+
+pub mod ingest;
+pub mod pbf;
+
+pub mod graph;
+
+pub mod community_file;
+pub mod places;
+pub mod snap;
+
+pub mod search;
+
+pub mod coverage;
+pub mod summary;
+
+pub mod output;
+pub mod writers;
+
+pub mod analysis;
+
+pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
+pub use error::{Error, Result};
+pub use profile::Profile;

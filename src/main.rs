@@ -1,0 +1,192 @@
+//! The `childcircle` command line: argument parsing, progress and the printed
+//! summary. All the work happens in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use childcircle::community_file::CommunityFields;
+use childcircle::summary::Summary;
+use childcircle::{analyze_with_options, AnalyzeOptions, Profile};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Which residential communities give children a 15-minute walk to the places
+/// children need.
+#[derive(Parser)]
+#[command(name = "childcircle", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Print warnings and phase timings too.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse an extract: coverage of every community, facilities, summary.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    extract: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, short, default_value = "out")]
+    out: PathBuf,
+    /// Profile (TOML). Default: the child profile, data/profiles/child.toml.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// The planner's community polygons (GeoJSON, WGS84) instead of OSM's.
+    #[arg(long)]
+    communities: Option<PathBuf>,
+    /// Property holding a community's name in --communities.
+    #[arg(long)]
+    name_field: Option<String>,
+    /// Property holding a community's population in --communities.
+    #[arg(long)]
+    population_field: Option<String>,
+    /// Print each phase's wall time, throughput and peak memory.
+    #[arg(long)]
+    timings: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("childcircle: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Analyze(args) => analyze(cli, args),
+    }
+}
+
+/// The shipped default extract: `data/...` under the working directory, else
+/// under the source tree the binary was built from.
+fn default_data(relative: &str) -> PathBuf {
+    let here = Path::new(relative);
+    if here.exists() {
+        return here.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+const DEFAULT_EXTRACT: &str = "data/dezhou/decheng.osm.pbf";
+
+fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let extract = args.extract.clone().unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let profile = match &args.profile {
+        Some(p) => Profile::from_file(p)?,
+        None => Profile::default(),
+    };
+    let options = AnalyzeOptions {
+        profile,
+        communities: args.communities.clone(),
+        community_fields: CommunityFields {
+            name: args.name_field.clone(),
+            population: args.population_field.clone(),
+        },
+    };
+    let bar = if cli.quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let result = analyze_with_options(&extract, &options, &mut |phase| bar.set_message(phase.to_string()));
+    bar.finish_and_clear();
+    let analysis = result?;
+    let written = childcircle::writers::write_outputs(&analysis, &args.out)
+        .with_context(|| format!("writing outputs to {}", args.out.display()))?;
+    let summary = Summary::new(&analysis);
+    if !cli.quiet {
+        print_summary(&summary);
+        if args.timings || cli.verbose {
+            print_timings(&summary);
+        }
+        if cli.verbose {
+            for w in &summary.warnings {
+                eprintln!("warning: {w}");
+            }
+        } else if !summary.warnings.is_empty() {
+            eprintln!("{} warning(s); see summary.json or run with --verbose", summary.warnings.len());
+        }
+        println!();
+        for p in written {
+            println!("wrote {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:5.1} %", 100.0 * x)
+}
+
+fn print_summary(s: &Summary) {
+    println!("childcircle — {} ({} profile, {:.1} m/s)", s.extract, s.profile, s.walking_speed_mps);
+    println!(
+        "walking graph: {} nodes, {} edges, {:.0} km of ways; {} facilities, {} communities",
+        s.graph.nodes, s.graph.edges, s.graph.total_length_km, s.places.facilities, s.places.communities
+    );
+    println!();
+    println!("{:<36} {:>7} {:>10} {:>12}", "category", "limit", "facilities", "communities");
+    for c in &s.categories {
+        println!(
+            "{:<36} {:>3} min {:>10} {:>12}  {}{}",
+            c.label_en,
+            c.minutes,
+            c.facilities,
+            pct(c.share_covered),
+            c.label_zh,
+            if c.required { " (required)" } else { "" }
+        );
+    }
+    println!();
+    println!(
+        "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({})",
+        s.overall.life_circle,
+        s.overall.communities,
+        pct(s.overall.share_life_circle).trim()
+    );
+    if let Some(p) = s.overall.share_population_life_circle {
+        println!("  population in the life circle: {}", pct(p).trim());
+    }
+    if !s.subdistricts.is_empty() {
+        println!();
+        println!("{:<16} {:>11} {:>12}", "subdistrict", "communities", "life circle");
+        for g in &s.subdistricts {
+            println!("{:<16} {:>11} {:>12}", g.name, g.communities, pct(g.share_life_circle));
+        }
+    }
+}
+
+fn print_timings(s: &Summary) {
+    println!();
+    println!("{:<22} {:>9} {:>24} {:>12}", "phase", "seconds", "throughput", "peak MiB");
+    for t in &s.timings {
+        let rate = if t.seconds > 0.0 { t.items as f64 / t.seconds } else { 0.0 };
+        let throughput = match t.unit {
+            "bytes" => format!("{:.1} MB/s", rate / 1e6),
+            unit => format!("{rate:.0} {unit}/s"),
+        };
+        println!(
+            "{:<22} {:>9.3} {:>24} {:>12}",
+            t.phase,
+            t.seconds,
+            throughput,
+            t.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
+        );
+    }
+    println!("threads: {}", s.threads);
+}

@@ -1,0 +1,268 @@
+//! Stage 3: places — children's facilities and residential communities, each
+//! attached to the walking graph through access points.
+//!
+//! Access rules (the same for both, in order):
+//! - areas are entered at **gates and entrances** on their outline;
+//! - else where walkable edges **touch or cross** the outline (facilities) or at
+//!   the **walking nodes inside** (communities: a compound's own paths);
+//! - else at the **nearest point** of the network to the outline (facilities)
+//!   or the centroid (communities), within the profile's `max_snap_m`.
+//!
+//! Points (facility nodes) snap to the nearest position on an edge. A place that
+//! cannot be attached is kept and reported (`snapped = false`), never dropped.
+
+use geo::{Centroid, GeodesicArea, LineString, MapCoords, MultiPolygon};
+
+use crate::graph::Graph;
+use crate::ingest::{area_kind, AreaGeometry, OsmData, OsmRef, PlaceTags};
+use crate::profile::Profile;
+use crate::snap::{AccessPoint, GraphIndex};
+
+/// A facility's shape as mapped.
+#[derive(Debug, Clone)]
+pub enum PlaceGeometry {
+    Point([f64; 2]),
+    Line(geo::LineString<f64>),
+    Polygon(MultiPolygon<f64>),
+}
+
+/// One children's space of one category.
+#[derive(Debug, Clone)]
+pub struct Facility {
+    pub osm: OsmRef,
+    pub category: usize,
+    pub name: Option<String>,
+    /// Lon/lat of the point, or of the area's centroid.
+    pub lonlat: [f64; 2],
+    pub geometry: PlaceGeometry,
+    pub access: Vec<AccessPoint>,
+}
+
+impl Facility {
+    /// The shortest off-network walk among its access points, metres.
+    pub fn snap_m(&self) -> Option<f64> {
+        self.access.iter().map(|a| f64::from(a.snap_m)).reduce(f64::min)
+    }
+}
+
+/// How a community was attached to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKind {
+    Gates,
+    InsideNodes,
+    Nearest,
+    None,
+}
+
+impl AccessKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKind::Gates => "gates",
+            AccessKind::InsideNodes => "inside",
+            AccessKind::Nearest => "nearest",
+            AccessKind::None => "none",
+        }
+    }
+}
+
+/// A residential community: a 社区, a 小区, or a planner's own polygon.
+#[derive(Debug, Clone)]
+pub struct Community {
+    pub id: String,
+    pub name: String,
+    /// `osm` or `file`.
+    pub source: &'static str,
+    /// `neighbourhood`, `compound` or `file`.
+    pub kind: &'static str,
+    pub code: Option<String>,
+    pub subdistrict: Option<String>,
+    pub population: Option<f64>,
+    /// Lon/lat polygon.
+    pub polygon: MultiPolygon<f64>,
+    pub area_m2: f64,
+    pub access: Vec<AccessPoint>,
+    pub access_kind: AccessKind,
+    /// Walking-graph nodes inside the polygon.
+    pub inside_nodes: Vec<u32>,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PlaceStats {
+    pub facilities: usize,
+    pub facilities_unsnapped: usize,
+    pub communities: usize,
+    pub communities_unsnapped: usize,
+}
+
+/// Projects a lon/lat geometry into the graph's metres.
+fn project_lines(graph: &Graph, rings: impl Iterator<Item = LineString<f64>>) -> Vec<LineString<f64>> {
+    rings
+        .map(|r| {
+            r.map_coords(|c| {
+                let [x, y] = graph.projection.project([c.x, c.y]);
+                geo::Coord { x, y }
+            })
+        })
+        .collect()
+}
+
+fn outline(polygon: &MultiPolygon<f64>) -> impl Iterator<Item = LineString<f64>> + '_ {
+    polygon
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned()))
+}
+
+fn project_polygon(graph: &Graph, polygon: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    polygon.map_coords(|c| {
+        let [x, y] = graph.projection.project([c.x, c.y]);
+        geo::Coord { x, y }
+    })
+}
+
+/// Finds every facility of the profile's categories in the extract.
+pub fn facilities(data: &OsmData, graph: &Graph, index: &GraphIndex, profile: &Profile) -> Vec<Facility> {
+    let mut out = Vec::new();
+    let categories = |set: u32| (0..profile.categories.len()).filter(move |i| set & (1 << i) != 0);
+    for p in &data.points {
+        let xy = graph.projection.project(p.lonlat);
+        let access: Vec<AccessPoint> = index.snap(graph, xy, profile.max_snap_m).into_iter().collect();
+        for c in categories(p.categories) {
+            out.push(Facility {
+                osm: p.osm,
+                category: c,
+                name: p.tags.name.clone(),
+                lonlat: p.lonlat,
+                geometry: PlaceGeometry::Point(p.lonlat),
+                access: access.clone(),
+            });
+        }
+    }
+    for a in data.areas.iter().filter(|a| a.categories != 0) {
+        let Some(geometry) = data.area_geometry(a) else { continue };
+        let (lines, geometry) = match geometry {
+            AreaGeometry::Polygon(p) => (project_lines(graph, outline(&p)), PlaceGeometry::Polygon(p)),
+            AreaGeometry::Line(l) => (project_lines(graph, std::iter::once(l.clone())), PlaceGeometry::Line(l)),
+        };
+        let lonlat = match &geometry {
+            PlaceGeometry::Polygon(p) => p.centroid(),
+            PlaceGeometry::Line(l) => l.centroid(),
+            PlaceGeometry::Point(_) => None,
+        };
+        let Some(lonlat) = lonlat else { continue };
+        let mut access = index.entrances_on(graph, &lines, profile.access_buffer_m);
+        if access.is_empty() {
+            access = index.crossings_of(graph, &lines, profile.access_buffer_m);
+        }
+        if access.is_empty() {
+            access = nearest_to_outline(graph, index, &lines, profile.max_snap_m).into_iter().collect();
+        }
+        for c in categories(a.categories) {
+            out.push(Facility {
+                osm: a.osm,
+                category: c,
+                name: a.tags.name.clone(),
+                lonlat: [lonlat.x(), lonlat.y()],
+                geometry: geometry.clone(),
+                access: access.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.category, a.osm).cmp(&(b.category, b.osm)));
+    out
+}
+
+fn nearest_to_outline(graph: &Graph, index: &GraphIndex, lines: &[LineString<f64>], max_m: f64) -> Option<AccessPoint> {
+    lines
+        .iter()
+        .flat_map(|l| l.coords())
+        .filter_map(|c| index.snap(graph, [c.x, c.y], max_m))
+        .min_by(|a, b| a.snap_m.total_cmp(&b.snap_m))
+}
+
+/// A community polygon before it is attached to the graph.
+#[derive(Debug, Clone)]
+pub struct CommunityInput {
+    pub id: String,
+    pub name: String,
+    pub source: &'static str,
+    pub kind: &'static str,
+    pub tags: PlaceTags,
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// Communities mapped in OSM: `place=neighbourhood|quarter` areas and named
+/// `landuse=residential` areas (compounds).
+pub fn osm_communities(data: &OsmData) -> Vec<CommunityInput> {
+    let mut out = Vec::new();
+    for a in &data.areas {
+        let neighbourhood = a.kind & area_kind::NEIGHBOURHOOD != 0;
+        let compound = a.kind & area_kind::RESIDENTIAL != 0 && a.tags.name.is_some();
+        if !(neighbourhood || compound) {
+            continue;
+        }
+        let Some(AreaGeometry::Polygon(polygon)) = data.area_geometry(a) else { continue };
+        out.push(CommunityInput {
+            id: a.osm.to_string(),
+            name: a.tags.name.clone().unwrap_or_else(|| a.osm.to_string()),
+            source: "osm",
+            kind: if neighbourhood { "neighbourhood" } else { "compound" },
+            tags: a.tags.clone(),
+            polygon,
+        });
+    }
+    out
+}
+
+/// Attaches communities to the graph.
+pub fn communities(inputs: Vec<CommunityInput>, graph: &Graph, index: &GraphIndex, profile: &Profile) -> Vec<Community> {
+    use rayon::prelude::*;
+    inputs
+        .into_par_iter()
+        .map(|c| {
+            let projected = project_polygon(graph, &c.polygon);
+            let lines = project_lines(graph, outline(&c.polygon));
+            let inside_nodes = index.nodes_inside(&projected);
+            let mut access = index.entrances_on(graph, &lines, profile.access_buffer_m);
+            let mut kind = AccessKind::Gates;
+            if access.is_empty() {
+                kind = AccessKind::InsideNodes;
+                access = inside_nodes
+                    .iter()
+                    .filter_map(|&n| {
+                        Some(AccessPoint {
+                            pos: crate::snap::EdgePos::at_node(graph, n)?,
+                            snap_m: 0.0,
+                        })
+                    })
+                    .collect();
+            }
+            if access.is_empty() {
+                kind = AccessKind::Nearest;
+                let centre = c.polygon.centroid().map(|p| graph.projection.project([p.x(), p.y()]));
+                access = centre
+                    .and_then(|xy| index.snap(graph, xy, profile.max_snap_m))
+                    .into_iter()
+                    .collect();
+            }
+            if access.is_empty() {
+                kind = AccessKind::None;
+            }
+            Community {
+                id: c.id,
+                name: c.name,
+                source: c.source,
+                kind: c.kind,
+                code: c.tags.code,
+                subdistrict: c.tags.subdistrict,
+                population: c.tags.population,
+                area_m2: c.polygon.geodesic_area_unsigned(),
+                polygon: c.polygon,
+                access,
+                access_kind: kind,
+                inside_nodes,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,349 @@
+//! The profile: who walks, how fast, and which children's spaces count.
+//!
+//! A profile is a TOML file (the default one is `data/profiles/child.toml`, built
+//! into the binary). Every category has an OSM tag selector, optional Chinese name
+//! patterns and a time threshold. Unknown keys are errors: a typo in a threshold
+//! must not silently fall back to a default.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The default profile, shipped in `data/profiles/child.toml`.
+pub const DEFAULT_PROFILE_TOML: &str = include_str!("../data/profiles/child.toml");
+
+/// Whether a category is an indoor or an outdoor children's space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Space {
+    Indoor,
+    Outdoor,
+}
+
+impl Space {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Space::Indoor => "indoor",
+            Space::Outdoor => "outdoor",
+        }
+    }
+}
+
+/// One kind of children's space (kindergarten, park, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Short stable id, used in output field names (`t_<id>`).
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub space: Space,
+    /// Walking-time threshold in minutes.
+    pub minutes: f64,
+    /// Whether a community needs this category to be in the life circle.
+    pub required: bool,
+    /// Any of these selectors makes an object a facility of this category.
+    #[serde(default)]
+    pub tags: Vec<Selector>,
+    /// Name patterns (substrings) that also make an object a facility.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Objects matching one of these may be classified by name even if they carry
+    /// a key from [`Profile::name_blockers`].
+    #[serde(default)]
+    pub name_scope: Vec<Selector>,
+    /// Categories (by id) that exclude this one: "other school" is a school that is
+    /// neither primary nor middle.
+    #[serde(default)]
+    pub unless: Vec<String>,
+}
+
+/// Walking rules and facility categories.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Walking speed on flat ways, metres per second.
+    pub walking_speed_mps: f64,
+    /// Speed on `highway=steps`, as a factor of the walking speed.
+    pub steps_speed_factor: f64,
+    /// Largest distance from a facility or community to the walking network.
+    pub max_snap_m: f64,
+    /// Graph components with fewer nodes are islands nothing snaps to.
+    pub min_component_nodes: usize,
+    /// Walking nodes within this distance of an area's outline are its access points.
+    pub access_buffer_m: f64,
+    /// Keys that stop name patterns from applying (see [`Category::name_scope`]).
+    #[serde(default)]
+    pub name_blockers: Vec<String>,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::from_toml_str(DEFAULT_PROFILE_TOML, Path::new("data/profiles/child.toml"))
+            .expect("the built-in profile is valid")
+    }
+}
+
+impl Profile {
+    /// Reads and validates a profile file.
+    pub fn from_file(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Profile::from_toml_str(&text, path)
+    }
+
+    /// Parses and validates a profile; `path` only names the source in errors.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Profile> {
+        let err = |reason: String| Error::Profile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let profile: Profile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        profile.validate().map_err(err)?;
+        Ok(profile)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        let positive = |what: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{what} must be a positive number, not {v}"))
+            }
+        };
+        positive("walking_speed_mps", self.walking_speed_mps)?;
+        positive("steps_speed_factor", self.steps_speed_factor)?;
+        positive("max_snap_m", self.max_snap_m)?;
+        positive("access_buffer_m", self.access_buffer_m)?;
+        if self.categories.is_empty() {
+            return Err("the profile has no [[category]]".into());
+        }
+        if self.categories.len() > 32 {
+            return Err("at most 32 categories are supported".into());
+        }
+        for (i, c) in self.categories.iter().enumerate() {
+            if c.id.is_empty()
+                || !c
+                    .id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            {
+                return Err(format!(
+                    "category id {:?} must be ASCII letters, digits or _",
+                    c.id
+                ));
+            }
+            if self.categories[..i].iter().any(|o| o.id == c.id) {
+                return Err(format!("category id {:?} appears twice", c.id));
+            }
+            positive(&format!("category {:?}: minutes", c.id), c.minutes)?;
+            if c.minutes > 240.0 {
+                return Err(format!("category {:?}: minutes must be at most 240", c.id));
+            }
+            if c.tags.is_empty() && c.names.is_empty() {
+                return Err(format!("category {:?} has neither tags nor names", c.id));
+            }
+            for u in &c.unless {
+                if !self.categories.iter().any(|o| &o.id == u) {
+                    return Err(format!(
+                        "category {:?}: unless names unknown category {u:?}",
+                        c.id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Index of the category with this id.
+    pub fn category_index(&self, id: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.id == id)
+    }
+
+    /// The largest threshold, in minutes: how far every search must go.
+    pub fn max_minutes(&self) -> f64 {
+        self.categories.iter().map(|c| c.minutes).fold(0.0, f64::max)
+    }
+
+    /// Which categories an object with these tags belongs to, as a bit set
+    /// (bit `i` = category `i`). Zero when it is no children's space.
+    pub fn classify<T: TagLookup + ?Sized>(&self, tags: &T) -> u32 {
+        let name = tags.get("name").unwrap_or("");
+        let blocked = self.name_blockers.iter().any(|k| tags.get(k).is_some());
+        let mut set = 0u32;
+        for (i, c) in self.categories.iter().enumerate() {
+            let by_tag = c.tags.iter().any(|s| s.matches(tags));
+            let by_name = !name.is_empty()
+                && c.names.iter().any(|p| name.contains(p.as_str()))
+                && (!blocked || c.name_scope.iter().any(|s| s.matches(tags)));
+            if by_tag || by_name {
+                set |= 1 << i;
+            }
+        }
+        // `unless` is applied after all categories are known.
+        for (i, c) in self.categories.iter().enumerate() {
+            if set & (1 << i) != 0
+                && c.unless.iter().any(|u| {
+                    self.category_index(u)
+                        .is_some_and(|j| set & (1 << j) != 0)
+                })
+            {
+                set &= !(1 << i);
+            }
+        }
+        set
+    }
+}
+
+/// Read access to an object's tags.
+pub trait TagLookup {
+    fn get(&self, key: &str) -> Option<&str>;
+}
+
+impl TagLookup for osmpbfreader::Tags {
+    fn get(&self, key: &str) -> Option<&str> {
+        std::ops::Deref::deref(self).get(key).map(|s| s.as_str())
+    }
+}
+
+impl TagLookup for [(&str, &str)] {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<const N: usize> TagLookup for [(&str, &str); N] {
+    fn get(&self, key: &str) -> Option<&str> {
+        TagLookup::get(self.as_slice(), key)
+    }
+}
+
+/// A conjunction of tag tests, written `amenity=school + isced:level=1|2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector(Vec<TagTest>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum TagTest {
+    /// The key is present with any value.
+    Has(String),
+    /// The key's value (or one of its `;`-separated parts) is one of these.
+    AnyOf(String, Vec<String>),
+    /// The key is absent or has none of these values.
+    NoneOf(String, Vec<String>),
+}
+
+impl Selector {
+    /// Whether an object with these tags matches every test of the selector.
+    pub fn matches<T: TagLookup + ?Sized>(&self, tags: &T) -> bool {
+        let has_value = |v: &str, values: &[String]| {
+            v.split(';')
+                .map(str::trim)
+                .any(|part| values.iter().any(|x| x == part))
+        };
+        self.0.iter().all(|t| match t {
+            TagTest::Has(k) => tags.get(k).is_some(),
+            TagTest::AnyOf(k, vs) => tags.get(k).is_some_and(|v| has_value(v, vs)),
+            TagTest::NoneOf(k, vs) => !tags.get(k).is_some_and(|v| has_value(v, vs)),
+        })
+    }
+}
+
+impl std::str::FromStr for Selector {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let values = |v: &str| -> Vec<String> { v.split('|').map(|x| x.trim().to_string()).collect() };
+        let mut tests = Vec::new();
+        for part in s.split('+').map(str::trim) {
+            let test = if let Some((k, v)) = part.split_once("!=") {
+                TagTest::NoneOf(k.trim().to_string(), values(v))
+            } else if let Some((k, v)) = part.split_once('=') {
+                TagTest::AnyOf(k.trim().to_string(), values(v))
+            } else {
+                TagTest::Has(part.to_string())
+            };
+            let key = match &test {
+                TagTest::Has(k) | TagTest::AnyOf(k, _) | TagTest::NoneOf(k, _) => k,
+            };
+            if key.is_empty() || key.contains(char::is_whitespace) {
+                return Err(format!("bad tag selector {s:?}"));
+            }
+            tests.push(test);
+        }
+        Ok(Selector(tests))
+    }
+}
+
+impl<'de> Deserialize<'de> for Selector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cats(p: &Profile, set: u32) -> Vec<&str> {
+        (0..p.categories.len())
+            .filter(|i| set & (1 << i) != 0)
+            .map(|i| p.categories[i].id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn default_profile_classifies_chinese_tagging() {
+        let p = Profile::default();
+        assert_eq!(cats(&p, p.classify(&[("amenity", "kindergarten")])), ["kinder"]);
+        assert_eq!(
+            cats(&p, p.classify(&[("amenity", "school"), ("name", "德州市第一实验小学")])),
+            ["primary"]
+        );
+        assert_eq!(
+            cats(&p, p.classify(&[("amenity", "school"), ("isced:level", "1;2")])),
+            ["primary", "middle"]
+        );
+        assert_eq!(
+            cats(&p, p.classify(&[("amenity", "school"), ("name", "德州市第九中学")])),
+            ["middle"]
+        );
+        assert_eq!(cats(&p, p.classify(&[("amenity", "school")])), ["school"]);
+        assert_eq!(
+            cats(&p, p.classify(&[("building", "yes"), ("name", "康乐幼儿园")])),
+            ["kinder"]
+        );
+        // A bus stop named after a school is not a school.
+        assert_eq!(
+            p.classify(&[("highway", "bus_stop"), ("name", "实验小学站")]),
+            0
+        );
+        assert_eq!(cats(&p, p.classify(&[("leisure", "park"), ("name", "长河公园")])), ["park"]);
+        assert_eq!(p.classify(&[("amenity", "restaurant"), ("name", "儿童之家饭店")]), 0);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let bad = DEFAULT_PROFILE_TOML.replace("max_snap_m = 200.0", "max_snap_m = 200.0\nmax_snap = 3");
+        let e = Profile::from_toml_str(&bad, Path::new("p.toml")).unwrap_err();
+        assert!(e.to_string().contains("max_snap"), "{e}");
+        let neg = DEFAULT_PROFILE_TOML.replacen("minutes = 5", "minutes = -5", 1);
+        let e = Profile::from_toml_str(&neg, Path::new("p.toml")).unwrap_err();
+        assert!(e.to_string().contains("positive"), "{e}");
+    }
+
+    #[test]
+    fn selectors_parse_and_match() {
+        let s: Selector = "amenity=school + isced:level=2|3 + access!=private".parse().unwrap();
+        assert!(s.matches(&[("amenity", "school"), ("isced:level", "3")]));
+        assert!(!s.matches(&[("amenity", "school"), ("isced:level", "3"), ("access", "private")]));
+        assert!(!s.matches(&[("amenity", "school")]));
+        assert!("= x".parse::<Selector>().is_err());
+    }
+}

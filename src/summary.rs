@@ -1,0 +1,155 @@
+//! The numbers a planner reports: shares of communities (and of population,
+//! where known) covered per category and in the whole life circle, overall and
+//! per subdistrict (街道), plus what was read and how long each phase took.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, PhaseTiming};
+use crate::graph::GraphStats;
+use crate::ingest::IngestStats;
+use crate::places::PlaceStats;
+
+/// Coverage of one category.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategorySummary {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub space: &'static str,
+    pub minutes: f64,
+    pub required: bool,
+    pub facilities: usize,
+    pub facilities_unsnapped: usize,
+    pub communities_covered: usize,
+    pub share_covered: f64,
+    pub population_covered: Option<f64>,
+    pub share_population_covered: Option<f64>,
+}
+
+/// Coverage of a group of communities (all, or one subdistrict).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupSummary {
+    pub name: String,
+    pub communities: usize,
+    pub population: Option<f64>,
+    pub life_circle: usize,
+    pub share_life_circle: f64,
+    pub share_population_life_circle: Option<f64>,
+    /// Share of communities covered, by category id.
+    pub share_covered: BTreeMap<String, f64>,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tool: String,
+    pub extract: String,
+    pub attribution: &'static str,
+    pub profile: String,
+    pub walking_speed_mps: f64,
+    pub categories: Vec<CategorySummary>,
+    pub overall: GroupSummary,
+    pub subdistricts: Vec<GroupSummary>,
+    pub ingest: IngestStats,
+    pub graph: GraphStats,
+    pub places: PlaceStats,
+    pub threads: usize,
+    pub timings: Vec<PhaseTiming>,
+    pub warnings: Vec<String>,
+}
+
+/// ODbL attribution carried by every output.
+pub const ATTRIBUTION: &str = "Map data © OpenStreetMap contributors, ODbL 1.0";
+
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+impl Summary {
+    pub fn new(a: &Analysis) -> Summary {
+        let all: Vec<usize> = (0..a.communities.len()).collect();
+        let categories = a
+            .profile
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let covered: Vec<usize> = all.iter().copied().filter(|&i| a.coverage[i].covered[k]).collect();
+                let pop = |ids: &[usize]| population(a, ids);
+                CategorySummary {
+                    id: c.id.clone(),
+                    label_zh: c.label_zh.clone(),
+                    label_en: c.label_en.clone(),
+                    space: c.space.as_str(),
+                    minutes: c.minutes,
+                    required: c.required,
+                    facilities: a.facilities.iter().filter(|f| f.category == k).count(),
+                    facilities_unsnapped: a.facilities.iter().filter(|f| f.category == k && f.access.is_empty()).count(),
+                    communities_covered: covered.len(),
+                    share_covered: share(covered.len(), all.len()),
+                    population_covered: pop(&covered),
+                    share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| if t > 0.0 { p / t } else { 0.0 }),
+                }
+            })
+            .collect();
+        let mut by_subdistrict: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, c) in a.communities.iter().enumerate() {
+            if let Some(s) = &c.subdistrict {
+                by_subdistrict.entry(s.clone()).or_default().push(i);
+            }
+        }
+        Summary {
+            tool: format!("childcircle {}", env!("CARGO_PKG_VERSION")),
+            extract: a.extract.display().to_string(),
+            attribution: ATTRIBUTION,
+            profile: a.profile.name.clone(),
+            walking_speed_mps: a.profile.walking_speed_mps,
+            categories,
+            overall: group(a, "all communities", &all),
+            subdistricts: by_subdistrict.iter().map(|(name, ids)| group(a, name, ids)).collect(),
+            ingest: a.ingest.clone(),
+            graph: a.graph.stats.clone(),
+            places: a.places.clone(),
+            threads: a.threads,
+            timings: a.timings.clone(),
+            warnings: a.warnings.clone(),
+        }
+    }
+}
+
+/// Total population of some communities, when every one of them has one.
+fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
+    let has_any = a.communities.iter().any(|c| c.population.is_some());
+    has_any.then(|| ids.iter().filter_map(|&i| a.communities[i].population).sum())
+}
+
+fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
+    let circle: Vec<usize> = ids.iter().copied().filter(|&i| a.coverage[i].life_circle).collect();
+    let total = population(a, ids);
+    GroupSummary {
+        name: name.to_string(),
+        communities: ids.len(),
+        population: total,
+        life_circle: circle.len(),
+        share_life_circle: share(circle.len(), ids.len()),
+        share_population_life_circle: population(a, &circle)
+            .zip(total)
+            .map(|(p, t)| if t > 0.0 { p / t } else { 0.0 }),
+        share_covered: a
+            .profile
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let n = ids.iter().filter(|&&i| a.coverage[i].covered[k]).count();
+                (c.id.clone(), share(n, ids.len()))
+            })
+            .collect(),
+    }
+}

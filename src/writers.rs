@@ -1,0 +1,114 @@
+//! Stage 7: the analysis outputs, as files a planner opens in QGIS.
+//!
+//! Every layer has one geometry type, the same properties in the same order and
+//! of the same type in every feature (QGIS takes field types from the data),
+//! flat properties only, WGS84 lon/lat coordinates and right-hand-rule winding
+//! (RFC 7946). All files of a run are committed together ([`OutputSet`]).
+
+use std::path::{Path, PathBuf};
+
+use geo::InteriorPoint;
+use geojson::JsonObject;
+use serde_json::{json, Value};
+
+use crate::analysis::Analysis;
+use crate::error::Result;
+use crate::ingest::OsmRef;
+use crate::output::{feature, feature_collection, multipolygon_geometry, point_geometry, round, OutputSet};
+use crate::places::PlaceGeometry;
+use crate::summary::Summary;
+
+/// Writes `communities.geojson`, `facilities.geojson` and `summary.json` into
+/// `dir`, all or nothing. Returns the paths written.
+pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut set = OutputSet::new(dir)?;
+    set.write("communities.geojson", &communities_geojson(a))?;
+    set.write("facilities.geojson", &facilities_geojson(a))?;
+    let summary = serde_json::to_vec_pretty(&Summary::new(a)).expect("summary serializes");
+    set.write("summary.json", &summary)?;
+    set.commit()
+}
+
+fn opt_num(v: Option<f64>, digits: i32) -> Value {
+    v.map_or(Value::Null, |x| json!(round(x, digits)))
+}
+
+/// One feature per community: identity, per-category time / covered / share,
+/// categories met and the life-circle flag.
+pub fn communities_geojson(a: &Analysis) -> Vec<u8> {
+    let features: Vec<_> = a
+        .communities
+        .iter()
+        .zip(&a.coverage)
+        .map(|(c, cov)| {
+            let mut p = JsonObject::new();
+            p.insert("id".into(), json!(c.id));
+            p.insert("name".into(), json!(c.name));
+            p.insert("source".into(), json!(c.source));
+            p.insert("kind".into(), json!(c.kind));
+            p.insert("code".into(), json!(c.code));
+            p.insert("subdist".into(), json!(c.subdistrict));
+            p.insert("pop".into(), opt_num(c.population, 0));
+            p.insert("area_m2".into(), json!(round(c.area_m2, 0)));
+            p.insert("access".into(), json!(c.access_kind.as_str()));
+            p.insert("n_access".into(), json!(c.access.len()));
+            p.insert("n_nodes".into(), json!(c.inside_nodes.len()));
+            for (k, cat) in a.profile.categories.iter().enumerate() {
+                p.insert(format!("t_{}", cat.id), opt_num(cov.minutes[k], 1));
+                p.insert(format!("ok_{}", cat.id), json!(cov.covered[k]));
+                p.insert(format!("sh_{}", cat.id), opt_num(cov.share[k], 3));
+            }
+            p.insert("met".into(), json!(cov.met));
+            p.insert("circle".into(), json!(cov.life_circle));
+            p.insert("profile".into(), json!(a.profile.name));
+            feature(multipolygon_geometry(&c.polygon), p)
+        })
+        .collect();
+    feature_collection(&features, "communities")
+}
+
+/// One point per facility and category (areas at an interior point).
+pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
+    let features: Vec<_> = a
+        .facilities
+        .iter()
+        .zip(&a.reach)
+        .map(|(f, r)| {
+            let cat = &a.profile.categories[f.category];
+            let (osm_type, osm_id) = match f.osm {
+                OsmRef::Node(id) => ("node", id),
+                OsmRef::Way(id) => ("way", id),
+                OsmRef::Relation(id) => ("relation", id),
+            };
+            let at = match &f.geometry {
+                PlaceGeometry::Polygon(p) => p.interior_point().map(|p| [p.x(), p.y()]),
+                PlaceGeometry::Line(l) => l.interior_point().map(|p| [p.x(), p.y()]),
+                PlaceGeometry::Point(p) => Some(*p),
+            }
+            .unwrap_or(f.lonlat);
+            let mut p = JsonObject::new();
+            p.insert("id".into(), json!(format!("{}:{}", f.osm, cat.id)));
+            p.insert("osm_type".into(), json!(osm_type));
+            p.insert("osm_id".into(), json!(osm_id));
+            p.insert("category".into(), json!(cat.id));
+            p.insert("label_zh".into(), json!(cat.label_zh));
+            p.insert("label_en".into(), json!(cat.label_en));
+            p.insert("space".into(), json!(cat.space.as_str()));
+            p.insert("name".into(), json!(f.name));
+            p.insert("mapped_as".into(), json!(match f.geometry {
+                PlaceGeometry::Point(_) => "point",
+                PlaceGeometry::Line(_) => "line",
+                PlaceGeometry::Polygon(_) => "area",
+            }));
+            p.insert("minutes".into(), json!(cat.minutes));
+            p.insert("snapped".into(), json!(!f.access.is_empty()));
+            p.insert("snap_m".into(), opt_num(f.snap_m(), 1));
+            p.insert("n_access".into(), json!(f.access.len()));
+            p.insert("reach_nodes".into(), json!(r.nodes));
+            p.insert("served".into(), json!(r.communities));
+            p.insert("served_pop".into(), json!(round(r.population, 0)));
+            feature(point_geometry(at), p)
+        })
+        .collect();
+    feature_collection(&features, "facilities")
+}
