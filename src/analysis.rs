@@ -6,13 +6,21 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::community_file::{check_overlap, read_communities, CommunityFields};
-use crate::coverage::{category_times, community_coverage, facility_reach, CommunityCoverage, FacilityReach};
+use crate::coverage::{
+    category_times, community_coverage, facility_reach, CommunityCoverage, FacilityReach,
+};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
 use crate::ingest::{read_osm, IngestStats};
-use crate::places::{communities, facilities, osm_communities, Community, Facility, PlaceStats};
+use crate::places::{
+    communities, facilities, grid_communities, osm_communities, Community, Facility, PlaceStats,
+};
 use crate::profile::Profile;
 use crate::snap::GraphIndex;
+
+/// Cell size of the grid that stands in for communities when an extract maps
+/// no residential land: 500 m, about one residential block group.
+pub const GRID_CELL_M: f64 = 500.0;
 
 /// How to run an analysis.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +68,11 @@ pub fn analyze(extract: &Path) -> Result<Analysis> {
 }
 
 /// Analyses an extract. `on_phase` is called as each phase starts (for progress).
-pub fn analyze_with_options(extract: &Path, options: &AnalyzeOptions, on_phase: &mut dyn FnMut(&str)) -> Result<Analysis> {
+pub fn analyze_with_options(
+    extract: &Path,
+    options: &AnalyzeOptions,
+    on_phase: &mut dyn FnMut(&str),
+) -> Result<Analysis> {
     let profile = &options.profile;
     let mut timings = Vec::new();
     let mut warnings = Vec::new();
@@ -79,12 +91,16 @@ pub fn analyze_with_options(extract: &Path, options: &AnalyzeOptions, on_phase: 
     let data = read_osm(extract, profile)?;
     clock("ingest", t, data.stats.file_bytes, "bytes");
     if data.walk_ways.is_empty() {
-        return Err(Error::NoWalkableWays { path: extract.to_path_buf() });
+        return Err(Error::NoWalkableWays {
+            path: extract.to_path_buf(),
+        });
     }
 
     on_phase("building the walking graph");
     let t = Instant::now();
-    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays { path: extract.to_path_buf() })?;
+    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
+        path: extract.to_path_buf(),
+    })?;
     clock("graph", t, graph.node_count() as u64, "nodes");
 
     on_phase("finding facilities and communities");
@@ -92,19 +108,37 @@ pub fn analyze_with_options(extract: &Path, options: &AnalyzeOptions, on_phase: 
     let index = GraphIndex::new(&graph);
     let facilities = facilities(&data, &graph, &index, profile);
     if facilities.is_empty() {
-        return Err(Error::NoFacilities { path: extract.to_path_buf() });
+        return Err(Error::NoFacilities {
+            path: extract.to_path_buf(),
+        });
     }
     let inputs = match &options.communities {
         Some(path) => {
             let file = read_communities(path, &options.community_fields)?;
-            warnings.extend(file.warnings.iter().map(|w| format!("{}: {w}", path.display())));
+            warnings.extend(
+                file.warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", path.display())),
+            );
             check_overlap(path, &file.communities, graph_bounds(&graph))?;
             file.communities
         }
-        None => osm_communities(&data),
+        None => {
+            let mapped = osm_communities(&data);
+            if mapped.is_empty() {
+                warnings.push(format!(
+                    "the extract maps no residential areas; communities are {GRID_CELL_M} m grid cells (pass --communities FILE.geojson for real ones)"
+                ));
+                grid_communities(&graph, GRID_CELL_M)
+            } else {
+                mapped
+            }
+        }
     };
     if inputs.is_empty() {
-        return Err(Error::NoCommunities { path: extract.to_path_buf() });
+        return Err(Error::NoCommunities {
+            path: extract.to_path_buf(),
+        });
     }
     let communities = communities(inputs, &graph, &index, profile);
     let places = PlaceStats {
@@ -125,7 +159,12 @@ pub fn analyze_with_options(extract: &Path, options: &AnalyzeOptions, on_phase: 
             places.communities_unsnapped, profile.max_snap_m
         ));
     }
-    clock("places", t, (facilities.len() + communities.len()) as u64, "places");
+    clock(
+        "places",
+        t,
+        (facilities.len() + communities.len()) as u64,
+        "places",
+    );
     let ingest = data.stats.clone();
     drop(data);
 
@@ -171,7 +210,10 @@ fn graph_bounds(graph: &Graph) -> geo::Rect<f64> {
             hi[k] = hi[k].max(p[k]);
         }
     }
-    geo::Rect::new(geo::Coord { x: lo[0], y: lo[1] }, geo::Coord { x: hi[0], y: hi[1] })
+    geo::Rect::new(
+        geo::Coord { x: lo[0], y: lo[1] },
+        geo::Coord { x: hi[0], y: hi[1] },
+    )
 }
 
 /// Peak resident set size of this process, from `/proc/self/status` (Linux).

@@ -49,11 +49,24 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             features: vec![f],
             foreign_members: None,
         },
-        GeoJson::Geometry(_) => return Err(fail("a bare geometry has no name; expected a FeatureCollection".into())),
+        GeoJson::Geometry(_) => {
+            return Err(fail(
+                "a bare geometry has no name; expected a FeatureCollection".into(),
+            ))
+        }
     };
-    if let Some(crs) = collection.foreign_members.as_ref().and_then(|m| m.get("crs")) {
-        let name = crs.pointer("/properties/name").and_then(|v| v.as_str()).unwrap_or("");
-        let wgs84 = ["CRS84", "EPSG::4326", "EPSG:4326"].iter().any(|k| name.contains(k));
+    if let Some(crs) = collection
+        .foreign_members
+        .as_ref()
+        .and_then(|m| m.get("crs"))
+    {
+        let name = crs
+            .pointer("/properties/name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let wgs84 = ["CRS84", "EPSG::4326", "EPSG:4326"]
+            .iter()
+            .any(|k| name.contains(k));
         if !wgs84 {
             return Err(fail(format!(
                 "the file declares CRS {name:?}; childcircle needs WGS84 longitude/latitude (reproject with: ogr2ogr -t_srs EPSG:4326 out.geojson {})",
@@ -70,7 +83,12 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
                 Some(k) => vec![k.as_str()],
                 None => fallbacks.to_vec(),
             };
-            keys.iter().find_map(|k| props.and_then(|p| p.get(*k)).filter(|v| !v.is_null()).cloned())
+            keys.iter().find_map(|k| {
+                props
+                    .and_then(|p| p.get(*k))
+                    .filter(|v| !v.is_null())
+                    .cloned()
+            })
         };
         let label = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => s.trim().to_string(),
@@ -89,11 +107,12 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| id.clone());
         let what = format!("feature {i} ({name})");
-        let population = prop(&fields.population, &["population", "人口", "pop", "POP"]).and_then(|v| match v {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
+        let population =
+            prop(&fields.population, &["population", "人口", "pop", "POP"]).and_then(|v| match v {
+                serde_json::Value::Number(n) => n.as_f64(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            });
         let Some(geometry) = feature.geometry.as_ref() else {
             out.warnings.push(format!("{what}: no geometry, skipped"));
             continue;
@@ -102,7 +121,10 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             GeometryValue::Polygon { coordinates } => vec![coordinates],
             GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
             other => {
-                out.warnings.push(format!("{what}: a {} is not an area, skipped", other.type_name()));
+                out.warnings.push(format!(
+                    "{what}: a {} is not an area, skipped",
+                    other.type_name()
+                ));
                 continue;
             }
         };
@@ -124,7 +146,8 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
                     coords.push(Coord { x: p[0], y: p[1] });
                 }
                 if coords.len() >= 3 && coords.first() != coords.last() {
-                    out.warnings.push(format!("{what}: ring {r} was not closed; closed it"));
+                    out.warnings
+                        .push(format!("{what}: ring {r} was not closed; closed it"));
                     coords.push(coords[0]);
                 }
                 if coords.len() < 4 {
@@ -144,7 +167,8 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             parts.push(Polygon::new(exterior, converted));
         }
         if parts.is_empty() {
-            out.warnings.push(format!("{what}: no usable polygon, skipped"));
+            out.warnings
+                .push(format!("{what}: no usable polygon, skipped"));
             continue;
         }
         out.communities.push(CommunityInput {
@@ -160,28 +184,51 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
         });
     }
     if out.communities.is_empty() {
-        return Err(fail("the file has no Polygon or MultiPolygon features".into()));
+        return Err(fail(
+            "the file has no Polygon or MultiPolygon features".into(),
+        ));
     }
     Ok(out)
 }
 
 /// Rejects community polygons that cannot belong to the extract: all far
 /// outside its bounds, or inside them only with longitude and latitude swapped.
-pub fn check_overlap(path: &Path, communities: &[CommunityInput], bounds: geo::Rect<f64>) -> Result<()> {
+pub fn check_overlap(
+    path: &Path,
+    communities: &[CommunityInput],
+    bounds: geo::Rect<f64>,
+) -> Result<()> {
     use geo::{BoundingRect, Intersects};
     let margin = 0.05; // degrees, a few km
     let grown = geo::Rect::new(
-        Coord { x: bounds.min().x - margin, y: bounds.min().y - margin },
-        Coord { x: bounds.max().x + margin, y: bounds.max().y + margin },
+        Coord {
+            x: bounds.min().x - margin,
+            y: bounds.min().y - margin,
+        },
+        Coord {
+            x: bounds.max().x + margin,
+            y: bounds.max().y + margin,
+        },
     );
     let mut inside = 0;
     let mut swapped = 0;
     for c in communities {
-        let Some(r) = c.polygon.bounding_rect() else { continue };
+        let Some(r) = c.polygon.bounding_rect() else {
+            continue;
+        };
         if r.intersects(&grown) {
             inside += 1;
         }
-        let s = geo::Rect::new(Coord { x: r.min().y, y: r.min().x }, Coord { x: r.max().y, y: r.max().x });
+        let s = geo::Rect::new(
+            Coord {
+                x: r.min().y,
+                y: r.min().x,
+            },
+            Coord {
+                x: r.max().y,
+                y: r.max().x,
+            },
+        );
         if s.intersects(&grown) {
             swapped += 1;
         }
@@ -191,12 +238,18 @@ pub fn check_overlap(path: &Path, communities: &[CommunityInput], bounds: geo::R
         reason,
     };
     if inside == 0 && swapped > 0 {
-        return Err(fail("latitude and longitude appear swapped: GeoJSON positions are [longitude, latitude]".into()));
+        return Err(fail(
+            "latitude and longitude appear swapped: GeoJSON positions are [longitude, latitude]"
+                .into(),
+        ));
     }
     if inside == 0 {
         return Err(fail(format!(
             "no community lies within the extract (lon {:.3}..{:.3}, lat {:.3}..{:.3})",
-            bounds.min().x, bounds.max().x, bounds.min().y, bounds.max().y
+            bounds.min().x,
+            bounds.max().x,
+            bounds.min().y,
+            bounds.max().y
         )));
     }
     Ok(())

@@ -48,7 +48,12 @@ pub fn search_limit(profile: &Profile) -> Time {
 }
 
 /// The seeds of every facility of `category`.
-pub fn category_seeds(graph: &Graph, facilities: &[Facility], category: usize, profile: &Profile) -> Vec<Seed> {
+pub fn category_seeds(
+    graph: &Graph,
+    facilities: &[Facility],
+    category: usize,
+    profile: &Profile,
+) -> Vec<Seed> {
     let mut seeds: Vec<Seed> = facilities
         .iter()
         .filter(|f| f.category == category)
@@ -91,15 +96,22 @@ pub fn community_coverage(
                 let t = c
                     .access
                     .iter()
-                    .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| times[k][n as usize]))
+                    .map(|a| {
+                        a.time_from(graph, profile.walking_speed_mps, |n| times[k][n as usize])
+                    })
                     .min()
                     .unwrap_or(UNREACHED);
                 let covered = t <= threshold;
                 let share = (!c.inside_nodes.is_empty()).then(|| {
-                    let within = c.inside_nodes.iter().filter(|&&n| times[k][n as usize] <= threshold).count();
+                    let within = c
+                        .inside_nodes
+                        .iter()
+                        .filter(|&&n| times[k][n as usize] <= threshold)
+                        .count();
                     within as f64 / c.inside_nodes.len() as f64
                 });
-                cov.minutes.push((t != UNREACHED).then(|| time_to_minutes(t)));
+                cov.minutes
+                    .push((t != UNREACHED).then(|| time_to_minutes(t)));
                 cov.covered.push(covered);
                 cov.share.push(share);
                 cov.met += usize::from(covered);
@@ -113,7 +125,12 @@ pub fn community_coverage(
 }
 
 /// Runs one bounded search per facility and measures what each serves.
-pub fn facility_reach(graph: &Graph, facilities: &[Facility], communities: &[Community], profile: &Profile) -> Vec<FacilityReach> {
+pub fn facility_reach(
+    graph: &Graph,
+    facilities: &[Facility],
+    communities: &[Community],
+    profile: &Profile,
+) -> Vec<FacilityReach> {
     // Communities by the bounding box of their access edges' ends.
     let boxes: Vec<_> = communities
         .iter()
@@ -133,7 +150,11 @@ pub fn facility_reach(graph: &Graph, facilities: &[Facility], communities: &[Com
             || SearchState::new(graph.node_count()),
             |state, f| {
                 let threshold = minutes_to_time(profile.categories[f.category].minutes);
-                let seeds: Vec<Seed> = f.access.iter().flat_map(|a| a.seeds(graph, profile.walking_speed_mps)).collect();
+                let seeds: Vec<Seed> = f
+                    .access
+                    .iter()
+                    .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
+                    .collect();
                 if seeds.is_empty() {
                     return FacilityReach::default();
                 }
@@ -166,7 +187,9 @@ pub fn facility_reach(graph: &Graph, facilities: &[Facility], communities: &[Com
 }
 
 fn bounds(points: impl Iterator<Item = [f32; 2]>) -> Option<AABB<[f64; 2]>> {
-    let mut it = points.map(|p| [f64::from(p[0]), f64::from(p[1])]).peekable();
+    let mut it = points
+        .map(|p| [f64::from(p[0]), f64::from(p[1])])
+        .peekable();
     it.peek()?;
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for p in it {
@@ -176,4 +199,123 @@ fn bounds(points: impl Iterator<Item = [f32; 2]>) -> Option<AABB<[f64; 2]>> {
         }
     }
     Some(AABB::from_corners(lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::search::oracle;
+    use crate::snap::GraphIndex;
+
+    fn load(name: &str) -> (Graph, Vec<Facility>, Vec<Community>, Profile) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data/osm")
+            .join(name);
+        let profile = Profile::default();
+        let data = crate::ingest::read_osm(&path, &profile).unwrap();
+        let graph = Graph::build(&data, &profile).unwrap();
+        let index = GraphIndex::new(&graph);
+        let facilities = crate::places::facilities(&data, &graph, &index, &profile);
+        let inputs = crate::places::osm_communities(&data);
+        let communities = crate::places::communities(inputs, &graph, &index, &profile);
+        (graph, facilities, communities, profile)
+    }
+
+    /// On real extracts, the multi-source times equal the minimum over one
+    /// plain Dijkstra per facility, for every node and category.
+    #[test]
+    fn category_times_match_one_dijkstra_per_facility() {
+        for extract in ["monaco.osm.pbf", "beijing-cau.osm.pbf"] {
+            let (graph, facilities, _, profile) = load(extract);
+            let times = category_times(&graph, &facilities, &profile);
+            let limit = search_limit(&profile);
+            for (k, cat) in profile.categories.iter().enumerate() {
+                let mut expected = vec![UNREACHED; graph.node_count()];
+                for f in facilities.iter().filter(|f| f.category == k) {
+                    let seeds: Vec<Seed> = f
+                        .access
+                        .iter()
+                        .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
+                        .collect();
+                    for (e, t) in expected
+                        .iter_mut()
+                        .zip(oracle::dijkstra(&graph, &seeds, limit))
+                    {
+                        *e = (*e).min(t);
+                    }
+                }
+                assert_eq!(times[k], expected, "{extract}: category {}", cat.id);
+            }
+        }
+    }
+
+    /// Each facility's bounded search reaches exactly the nodes the oracle
+    /// finds within the threshold.
+    #[test]
+    fn facility_searches_match_oracle() {
+        let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
+        let reach = facility_reach(&graph, &facilities, &communities, &profile);
+        for (f, r) in facilities.iter().zip(&reach).step_by(3) {
+            let threshold = minutes_to_time(profile.categories[f.category].minutes);
+            let seeds: Vec<Seed> = f
+                .access
+                .iter()
+                .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
+                .collect();
+            let expected = oracle::dijkstra(&graph, &seeds, threshold);
+            let n = expected.iter().filter(|&&t| t != UNREACHED).count();
+            assert_eq!(r.nodes, n, "facility {}", f.osm);
+        }
+    }
+
+    /// Walking is never faster than the crow flies: a community's time to a
+    /// category is at least the straight-line gap between its polygon and the
+    /// nearest facility of that category, at walking speed.
+    #[test]
+    fn community_times_respect_straight_line_distance() {
+        use geo::{Distance, Euclidean, MapCoords};
+        let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
+        let times = category_times(&graph, &facilities, &profile);
+        let cov = community_coverage(&graph, &communities, &times, &profile);
+        let project = |g: &geo::Geometry<f64>| {
+            g.map_coords(|c| {
+                let [x, y] = graph.projection.project([c.x, c.y]);
+                geo::Coord { x, y }
+            })
+        };
+        let shape = |f: &Facility| -> geo::Geometry<f64> {
+            match &f.geometry {
+                crate::places::PlaceGeometry::Point(p) => geo::Point::new(p[0], p[1]).into(),
+                crate::places::PlaceGeometry::Line(l) => l.clone().into(),
+                crate::places::PlaceGeometry::Polygon(p) => p.clone().into(),
+            }
+        };
+        let mut checked = 0;
+        for (c, cv) in communities.iter().zip(&cov) {
+            let poly = project(&c.polygon.clone().into());
+            for (k, minutes) in cv.minutes.iter().enumerate() {
+                let Some(minutes) = minutes else { continue };
+                let crow = facilities
+                    .iter()
+                    .filter(|f| f.category == k && !f.access.is_empty())
+                    .map(|f| Euclidean.distance(&project(&shape(f)), &poly))
+                    .fold(f64::MAX, f64::min);
+                let walked = minutes * 60.0 * profile.walking_speed_mps;
+                assert!(
+                    walked + profile.access_buffer_m + 1.0 >= crow,
+                    "{}: {walked} m walked < {crow} m",
+                    c.name
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0);
+        assert!(
+            cov.iter()
+                .any(|c| c.covered[profile.category_index("park").unwrap()]),
+            "Monaco's parks cover someone"
+        );
+    }
 }

@@ -95,7 +95,9 @@ pub fn point_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
 /// the squared distance and the parameter on `a` of the closest point.
 pub fn segment_segment(a0: [f64; 2], a1: [f64; 2], b0: [f64; 2], b1: [f64; 2]) -> (f64, f64) {
     // Proper crossing: distance zero at the intersection.
-    let d = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]);
+    let d = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
+        (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+    };
     let (d1, d2) = (d(b0, b1, a0), d(b0, b1, a1));
     let (d3, d4) = (d(a0, a1, b0), d(a0, a1, b1));
     if d1 * d2 < 0.0 && d3 * d4 < 0.0 {
@@ -130,7 +132,10 @@ mod tests {
             let (pa, pb) = (p.project(a), p.project(b));
             let planar = ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2)).sqrt();
             let true_m = haversine_m(a, b);
-            assert!((planar - true_m).abs() / true_m < 2e-3, "{planar} vs {true_m}");
+            assert!(
+                (planar - true_m).abs() / true_m < 2e-3,
+                "{planar} vs {true_m}"
+            );
         }
     }
 

@@ -33,7 +33,9 @@ pub const UNREACHED: Time = Time::MAX;
 
 /// Converts minutes to [`Time`].
 pub fn minutes_to_time(minutes: f64) -> Time {
-    (minutes * 600.0).round().clamp(0.0, f64::from(UNREACHED - 1)) as Time
+    (minutes * 600.0)
+        .round()
+        .clamp(0.0, f64::from(UNREACHED - 1)) as Time
 }
 
 /// Converts [`Time`] to minutes.
@@ -103,8 +105,13 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     shape_start: Vec<u32>,
     shape: Vec<[f32; 2]>,
+    max_arc_weight: Time,
     pub stats: GraphStats,
 }
+
+/// No arc weighs more than ~28 hours (a bound for the bucket ring; no
+/// footpath is that long).
+const MAX_ARC_WEIGHT: Time = 1_000_000;
 
 impl Graph {
     pub fn node_count(&self) -> usize {
@@ -131,7 +138,10 @@ impl Graph {
             self.first_out[node as usize] as usize,
             self.first_out[node as usize + 1] as usize,
         );
-        self.arcs[a..b].iter().copied().zip(self.arc_edge[a..b].iter().copied())
+        self.arcs[a..b]
+            .iter()
+            .copied()
+            .zip(self.arc_edge[a..b].iter().copied())
     }
 
     /// An edge's shape from `u` to `v`, in projected metres.
@@ -151,7 +161,8 @@ impl Graph {
     /// A node's lon/lat.
     pub fn lonlat(&self, node: u32) -> [f64; 2] {
         let p = self.xy[node as usize];
-        self.projection.unproject([f64::from(p[0]), f64::from(p[1])])
+        self.projection
+            .unproject([f64::from(p[0]), f64::from(p[1])])
     }
 
     /// Walking speed on a way class, in metres per second.
@@ -167,8 +178,14 @@ impl Graph {
         for (arc, &e) in self.arcs.iter_mut().zip(&self.arc_edge) {
             let edge = self.edges[e as usize];
             let seconds = f64::from(edge.length_m) / Self::speed_mps(profile, edge.class);
-            arc.weight = ((seconds * 10.0).round() as Time).max(1);
+            arc.weight = ((seconds * 10.0).round() as Time).clamp(1, MAX_ARC_WEIGHT);
         }
+        self.max_arc_weight = self.arcs.iter().map(|a| a.weight).max().unwrap_or(1);
+    }
+
+    /// The heaviest arc under the current weights.
+    pub fn max_arc_weight(&self) -> Time {
+        self.max_arc_weight
     }
 
     /// Builds the walking graph of an extract.
@@ -219,13 +236,14 @@ impl Graph {
         let mut osm_id = Vec::new();
         let mut edges = Vec::new();
         let mut shapes: Vec<Vec<[f64; 2]>> = Vec::new();
-        let mut node_index = |id: i64, p: [f64; 2], lonlat: &mut Vec<[f64; 2]>, osm_id: &mut Vec<i64>| {
-            *node_of.entry(id).or_insert_with(|| {
-                lonlat.push(p);
-                osm_id.push(id);
-                (lonlat.len() - 1) as u32
-            })
-        };
+        let mut node_index =
+            |id: i64, p: [f64; 2], lonlat: &mut Vec<[f64; 2]>, osm_id: &mut Vec<i64>| {
+                *node_of.entry(id).or_insert_with(|| {
+                    lonlat.push(p);
+                    osm_id.push(id);
+                    (lonlat.len() - 1) as u32
+                })
+            };
         for w in &ways {
             // Split at nodes missing from the extract, then at graph nodes.
             let refs = data.refs(w);
@@ -276,7 +294,11 @@ impl Graph {
 
     /// Builds the search graph from nodes and edges (the OSM-independent half
     /// of [`Graph::build`], also used to draw small test maps).
-    pub fn from_parts(parts: GraphParts, profile: &Profile, mut stats: GraphStats) -> Result<Graph> {
+    pub fn from_parts(
+        parts: GraphParts,
+        profile: &Profile,
+        mut stats: GraphStats,
+    ) -> Result<Graph> {
         let GraphParts {
             lonlat,
             osm_id,
@@ -379,7 +401,10 @@ impl Graph {
             for (from, to) in [(e.u, e.v), (e.v, e.u)] {
                 let slot = fill[from as usize] as usize;
                 fill[from as usize] += 1;
-                arcs[slot] = Arc { head: to, weight: 0 };
+                arcs[slot] = Arc {
+                    head: to,
+                    weight: 0,
+                };
                 arc_edge[slot] = id as u32;
             }
         }
@@ -390,7 +415,8 @@ impl Graph {
         stats.nodes = nodes;
         stats.edges = out_edges.len();
         stats.arcs = arcs.len();
-        stats.search_bytes = xy.len() * 8 + first_out.len() * 4 + arcs.len() * 8 + arc_edge.len() * 4;
+        stats.search_bytes =
+            xy.len() * 8 + first_out.len() * 4 + arcs.len() * 8 + arc_edge.len() * 4;
         stats.geometry_bytes = out_edges.len() * std::mem::size_of::<Edge>()
             + shape_start.len() * 4
             + shape.len() * 8
@@ -407,6 +433,7 @@ impl Graph {
             edges: out_edges,
             shape_start,
             shape,
+            max_arc_weight: 1,
             stats,
         };
         graph.apply_profile(profile);

@@ -222,7 +222,7 @@ impl OsmData {
                 p.interiors_push(hole);
             }
         }
-        (!polygons.is_empty()).then(|| AreaGeometry::Polygon(MultiPolygon(polygons)))
+        (!polygons.is_empty()).then_some(AreaGeometry::Polygon(MultiPolygon(polygons)))
     }
 }
 
@@ -369,14 +369,15 @@ fn first_pass(block: &PrimitiveBlock, profile: &Profile) -> FirstPass {
             if !d.keys_vals.is_empty() {
                 let slices = pbf::dense_tag_slices(&d.keys_vals, n);
                 let (mut id, mut lat, mut lon) = (0i64, 0i64, 0i64);
-                for i in 0..n {
-                    id = id.wrapping_add(d.id[i]);
-                    lat = lat.wrapping_add(d.lat[i]);
-                    lon = lon.wrapping_add(d.lon[i]);
-                    if slices[i].is_empty() {
+                let deltas = d.id.iter().zip(&d.lat).zip(&d.lon);
+                for (((di, dlat), dlon), kv) in deltas.zip(slices) {
+                    id = id.wrapping_add(*di);
+                    lat = lat.wrapping_add(*dlat);
+                    lon = lon.wrapping_add(*dlon);
+                    if kv.is_empty() {
                         continue;
                     }
-                    let tags = BlockTags::interleaved(block, slices[i]);
+                    let tags = BlockTags::interleaved(block, kv);
                     let lonlat = [
                         f64::from(pbf::decimicro(block, lon, false)) * 1e-7,
                         f64::from(pbf::decimicro(block, lat, true)) * 1e-7,
@@ -470,7 +471,13 @@ fn first_pass(block: &PrimitiveBlock, profile: &Profile) -> FirstPass {
     out
 }
 
-fn tagged_node(out: &mut FirstPass, profile: &Profile, id: i64, lonlat: [f64; 2], tags: &BlockTags) {
+fn tagged_node(
+    out: &mut FirstPass,
+    profile: &Profile,
+    id: i64,
+    lonlat: [f64; 2],
+    tags: &BlockTags,
+) {
     let roles = node_roles(tags);
     if roles != 0 {
         out.roles.push((id, roles));
@@ -586,7 +593,10 @@ fn node_coords(block: &PrimitiveBlock, ids: &[i64]) -> Vec<(u32, [i32; 2])> {
         if let Ok(i) = ids.binary_search(&id) {
             out.push((
                 i as u32,
-                [pbf::decimicro(block, lon, false), pbf::decimicro(block, lat, true)],
+                [
+                    pbf::decimicro(block, lon, false),
+                    pbf::decimicro(block, lat, true),
+                ],
             ));
         }
     };

@@ -87,7 +87,10 @@ fn default_data(relative: &str) -> PathBuf {
 const DEFAULT_EXTRACT: &str = "data/dezhou/decheng.osm.pbf";
 
 fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
-    let extract = args.extract.clone().unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let extract = args
+        .extract
+        .clone()
+        .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
     let profile = match &args.profile {
         Some(p) => Profile::from_file(p)?,
         None => Profile::default(),
@@ -100,10 +103,18 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             population: args.population_field.clone(),
         },
     };
-    let bar = if cli.quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    let bar = if cli.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let result = analyze_with_options(&extract, &options, &mut |phase| bar.set_message(phase.to_string()));
+    let result = analyze_with_options(&extract, &options, &mut |phase| {
+        bar.set_message(phase.to_string())
+    });
     bar.finish_and_clear();
     let analysis = result?;
     let written = childcircle::writers::write_outputs(&analysis, &args.out)
@@ -119,7 +130,10 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
                 eprintln!("warning: {w}");
             }
         } else if !summary.warnings.is_empty() {
-            eprintln!("{} warning(s); see summary.json or run with --verbose", summary.warnings.len());
+            eprintln!(
+                "{} warning(s); see summary.json or run with --verbose",
+                summary.warnings.len()
+            );
         }
         println!();
         for p in written {
@@ -134,13 +148,23 @@ fn pct(x: f64) -> String {
 }
 
 fn print_summary(s: &Summary) {
-    println!("childcircle — {} ({} profile, {:.1} m/s)", s.extract, s.profile, s.walking_speed_mps);
+    println!(
+        "childcircle — {} ({} profile, {:.1} m/s)",
+        s.extract, s.profile, s.walking_speed_mps
+    );
     println!(
         "walking graph: {} nodes, {} edges, {:.0} km of ways; {} facilities, {} communities",
-        s.graph.nodes, s.graph.edges, s.graph.total_length_km, s.places.facilities, s.places.communities
+        s.graph.nodes,
+        s.graph.edges,
+        s.graph.total_length_km,
+        s.places.facilities,
+        s.places.communities
     );
     println!();
-    println!("{:<36} {:>7} {:>10} {:>12}", "category", "limit", "facilities", "communities");
+    println!(
+        "{:<36} {:>7} {:>10} {:>12}",
+        "category", "limit", "facilities", "communities"
+    );
     for c in &s.categories {
         println!(
             "{:<36} {:>3} min {:>10} {:>12}  {}{}",
@@ -164,18 +188,33 @@ fn print_summary(s: &Summary) {
     }
     if !s.subdistricts.is_empty() {
         println!();
-        println!("{:<16} {:>11} {:>12}", "subdistrict", "communities", "life circle");
+        println!(
+            "{:<16} {:>11} {:>12}",
+            "subdistrict", "communities", "life circle"
+        );
         for g in &s.subdistricts {
-            println!("{:<16} {:>11} {:>12}", g.name, g.communities, pct(g.share_life_circle));
+            println!(
+                "{:<16} {:>11} {:>12}",
+                g.name,
+                g.communities,
+                pct(g.share_life_circle)
+            );
         }
     }
 }
 
 fn print_timings(s: &Summary) {
     println!();
-    println!("{:<22} {:>9} {:>24} {:>12}", "phase", "seconds", "throughput", "peak MiB");
+    println!(
+        "{:<22} {:>9} {:>24} {:>12}",
+        "phase", "seconds", "throughput", "peak MiB"
+    );
     for t in &s.timings {
-        let rate = if t.seconds > 0.0 { t.items as f64 / t.seconds } else { 0.0 };
+        let rate = if t.seconds > 0.0 {
+            t.items as f64 / t.seconds
+        } else {
+            0.0
+        };
         let throughput = match t.unit {
             "bytes" => format!("{:.1} MB/s", rate / 1e6),
             unit => format!("{rate:.0} {unit}/s"),

@@ -78,9 +78,15 @@ impl Drop for OutputSet {
 
 /// Writes one file atomically (temporary name, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -131,7 +137,11 @@ pub fn feature(geometry: GeometryValue, properties: JsonObject) -> Feature {
 pub fn feature_collection(features: &[Feature], name: &str) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"name\":");
-    out.extend_from_slice(serde_json::to_string(name).expect("a string serializes").as_bytes());
+    out.extend_from_slice(
+        serde_json::to_string(name)
+            .expect("a string serializes")
+            .as_bytes(),
+    );
     out.extend_from_slice(b",\"features\":[\n");
     for (i, f) in features.iter().enumerate() {
         if i > 0 {
@@ -162,12 +172,22 @@ mod tests {
             set.write("a.json", b"new").unwrap();
             // dropped without commit: a failed run
         }
-        assert_eq!(fs::read_to_string(dir.path().join("a.json")).unwrap(), "old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging removed");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "staging removed"
+        );
         let mut set = OutputSet::new(dir.path()).unwrap();
         set.write("a.json", b"new").unwrap();
         set.commit().unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("a.json")).unwrap(), "new");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.json")).unwrap(),
+            "new"
+        );
     }
 
     #[test]

@@ -201,7 +201,8 @@ impl PbfFile {
         let bytes: &[u8] = if blob.has_raw() {
             blob.raw()
         } else if blob.has_zlib_data() {
-            let mut out = Vec::with_capacity(usize::try_from(blob.raw_size()).unwrap_or(0).min(MAX_BLOB));
+            let mut out =
+                Vec::with_capacity(usize::try_from(blob.raw_size()).unwrap_or(0).min(MAX_BLOB));
             flate2::read::ZlibDecoder::new(blob.zlib_data())
                 .take(MAX_BLOB as u64 + 1)
                 .read_to_end(&mut out)
@@ -306,7 +307,8 @@ impl<'a> BlockTags<'a> {
 
     /// A tag's value as text, with invalid UTF-8 replaced (for names).
     pub fn get_lossy(&self, key: &str) -> Option<String> {
-        self.find(key).map(|v| String::from_utf8_lossy(v).into_owned())
+        self.find(key)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 }
 
@@ -339,7 +341,11 @@ pub fn dense_tag_slices(keys_vals: &[i32], n: usize) -> Vec<&[i32]> {
 
 /// Decimicro-degree coordinate from a block's packed value.
 pub fn decimicro(block: &PrimitiveBlock, value: i64, lat: bool) -> i32 {
-    let offset = if lat { block.lat_offset() } else { block.lon_offset() };
+    let offset = if lat {
+        block.lat_offset()
+    } else {
+        block.lon_offset()
+    };
     let g = i64::from(block.granularity());
     let nano = offset.saturating_add(g.saturating_mul(value));
     (nano / 100).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32

@@ -41,7 +41,10 @@ pub struct Facility {
 impl Facility {
     /// The shortest off-network walk among its access points, metres.
     pub fn snap_m(&self) -> Option<f64> {
-        self.access.iter().map(|a| f64::from(a.snap_m)).reduce(f64::min)
+        self.access
+            .iter()
+            .map(|a| f64::from(a.snap_m))
+            .reduce(f64::min)
     }
 }
 
@@ -70,9 +73,9 @@ impl AccessKind {
 pub struct Community {
     pub id: String,
     pub name: String,
-    /// `osm` or `file`.
+    /// `osm`, `file` or `grid`.
     pub source: &'static str,
-    /// `neighbourhood`, `compound` or `file`.
+    /// `neighbourhood`, `compound`, `file` or `grid`.
     pub kind: &'static str,
     pub code: Option<String>,
     pub subdistrict: Option<String>,
@@ -96,7 +99,10 @@ pub struct PlaceStats {
 }
 
 /// Projects a lon/lat geometry into the graph's metres.
-fn project_lines(graph: &Graph, rings: impl Iterator<Item = LineString<f64>>) -> Vec<LineString<f64>> {
+fn project_lines(
+    graph: &Graph,
+    rings: impl Iterator<Item = LineString<f64>>,
+) -> Vec<LineString<f64>> {
     rings
         .map(|r| {
             r.map_coords(|c| {
@@ -122,12 +128,20 @@ fn project_polygon(graph: &Graph, polygon: &MultiPolygon<f64>) -> MultiPolygon<f
 }
 
 /// Finds every facility of the profile's categories in the extract.
-pub fn facilities(data: &OsmData, graph: &Graph, index: &GraphIndex, profile: &Profile) -> Vec<Facility> {
+pub fn facilities(
+    data: &OsmData,
+    graph: &Graph,
+    index: &GraphIndex,
+    profile: &Profile,
+) -> Vec<Facility> {
     let mut out = Vec::new();
     let categories = |set: u32| (0..profile.categories.len()).filter(move |i| set & (1 << i) != 0);
     for p in &data.points {
         let xy = graph.projection.project(p.lonlat);
-        let access: Vec<AccessPoint> = index.snap(graph, xy, profile.max_snap_m).into_iter().collect();
+        let access: Vec<AccessPoint> = index
+            .snap(graph, xy, profile.max_snap_m)
+            .into_iter()
+            .collect();
         for c in categories(p.categories) {
             out.push(Facility {
                 osm: p.osm,
@@ -140,10 +154,17 @@ pub fn facilities(data: &OsmData, graph: &Graph, index: &GraphIndex, profile: &P
         }
     }
     for a in data.areas.iter().filter(|a| a.categories != 0) {
-        let Some(geometry) = data.area_geometry(a) else { continue };
+        let Some(geometry) = data.area_geometry(a) else {
+            continue;
+        };
         let (lines, geometry) = match geometry {
-            AreaGeometry::Polygon(p) => (project_lines(graph, outline(&p)), PlaceGeometry::Polygon(p)),
-            AreaGeometry::Line(l) => (project_lines(graph, std::iter::once(l.clone())), PlaceGeometry::Line(l)),
+            AreaGeometry::Polygon(p) => {
+                (project_lines(graph, outline(&p)), PlaceGeometry::Polygon(p))
+            }
+            AreaGeometry::Line(l) => (
+                project_lines(graph, std::iter::once(l.clone())),
+                PlaceGeometry::Line(l),
+            ),
         };
         let lonlat = match &geometry {
             PlaceGeometry::Polygon(p) => p.centroid(),
@@ -156,7 +177,9 @@ pub fn facilities(data: &OsmData, graph: &Graph, index: &GraphIndex, profile: &P
             access = index.crossings_of(graph, &lines, profile.access_buffer_m);
         }
         if access.is_empty() {
-            access = nearest_to_outline(graph, index, &lines, profile.max_snap_m).into_iter().collect();
+            access = nearest_to_outline(graph, index, &lines, profile.max_snap_m)
+                .into_iter()
+                .collect();
         }
         for c in categories(a.categories) {
             out.push(Facility {
@@ -169,11 +192,16 @@ pub fn facilities(data: &OsmData, graph: &Graph, index: &GraphIndex, profile: &P
             });
         }
     }
-    out.sort_by(|a, b| (a.category, a.osm).cmp(&(b.category, b.osm)));
+    out.sort_by_key(|f| (f.category, f.osm));
     out
 }
 
-fn nearest_to_outline(graph: &Graph, index: &GraphIndex, lines: &[LineString<f64>], max_m: f64) -> Option<AccessPoint> {
+fn nearest_to_outline(
+    graph: &Graph,
+    index: &GraphIndex,
+    lines: &[LineString<f64>],
+    max_m: f64,
+) -> Option<AccessPoint> {
     lines
         .iter()
         .flat_map(|l| l.coords())
@@ -193,30 +221,92 @@ pub struct CommunityInput {
 }
 
 /// Communities mapped in OSM: `place=neighbourhood|quarter` areas and named
-/// `landuse=residential` areas (compounds).
+/// `landuse=residential` areas (compounds). When the extract names none,
+/// unnamed residential areas stand in (named by their OSM id).
 pub fn osm_communities(data: &OsmData) -> Vec<CommunityInput> {
-    let mut out = Vec::new();
-    for a in &data.areas {
-        let neighbourhood = a.kind & area_kind::NEIGHBOURHOOD != 0;
-        let compound = a.kind & area_kind::RESIDENTIAL != 0 && a.tags.name.is_some();
-        if !(neighbourhood || compound) {
-            continue;
+    let collect = |unnamed_too: bool| {
+        let mut out = Vec::new();
+        for a in &data.areas {
+            let neighbourhood = a.kind & area_kind::NEIGHBOURHOOD != 0;
+            let compound =
+                a.kind & area_kind::RESIDENTIAL != 0 && (unnamed_too || a.tags.name.is_some());
+            if !(neighbourhood || compound) {
+                continue;
+            }
+            let Some(AreaGeometry::Polygon(polygon)) = data.area_geometry(a) else {
+                continue;
+            };
+            out.push(CommunityInput {
+                id: a.osm.to_string(),
+                name: a.tags.name.clone().unwrap_or_else(|| a.osm.to_string()),
+                source: "osm",
+                kind: if neighbourhood {
+                    "neighbourhood"
+                } else {
+                    "compound"
+                },
+                tags: a.tags.clone(),
+                polygon,
+            });
         }
-        let Some(AreaGeometry::Polygon(polygon)) = data.area_geometry(a) else { continue };
-        out.push(CommunityInput {
-            id: a.osm.to_string(),
-            name: a.tags.name.clone().unwrap_or_else(|| a.osm.to_string()),
-            source: "osm",
-            kind: if neighbourhood { "neighbourhood" } else { "compound" },
-            tags: a.tags.clone(),
-            polygon,
-        });
+        out
+    };
+    let named = collect(false);
+    if named.is_empty() {
+        collect(true)
+    } else {
+        named
     }
-    out
+}
+
+/// Square cells of `cell_m` metres over the walking graph, one community per
+/// cell that holds walking nodes: the fallback for extracts that map no
+/// residential land (as grid-based accessibility tools such as pandana or
+/// cityseer report per cell).
+pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
+    let mut cells = std::collections::BTreeSet::new();
+    for p in &graph.xy {
+        let key = (
+            (f64::from(p[1]) / cell_m).floor() as i64,
+            (f64::from(p[0]) / cell_m).floor() as i64,
+        );
+        cells.insert(key);
+    }
+    cells
+        .into_iter()
+        .map(|(row, col)| {
+            let (x0, y0) = (col as f64 * cell_m, row as f64 * cell_m);
+            let corner = |x: f64, y: f64| {
+                let [lon, lat] = graph.projection.unproject([x, y]);
+                geo::Coord { x: lon, y: lat }
+            };
+            let ring = LineString(vec![
+                corner(x0, y0),
+                corner(x0 + cell_m, y0),
+                corner(x0 + cell_m, y0 + cell_m),
+                corner(x0, y0 + cell_m),
+                corner(x0, y0),
+            ]);
+            let id = format!("cell_{row}_{col}");
+            CommunityInput {
+                name: id.clone(),
+                id,
+                source: "grid",
+                kind: "grid",
+                tags: PlaceTags::default(),
+                polygon: MultiPolygon(vec![geo::Polygon::new(ring, vec![])]),
+            }
+        })
+        .collect()
 }
 
 /// Attaches communities to the graph.
-pub fn communities(inputs: Vec<CommunityInput>, graph: &Graph, index: &GraphIndex, profile: &Profile) -> Vec<Community> {
+pub fn communities(
+    inputs: Vec<CommunityInput>,
+    graph: &Graph,
+    index: &GraphIndex,
+    profile: &Profile,
+) -> Vec<Community> {
     use rayon::prelude::*;
     inputs
         .into_par_iter()
@@ -240,7 +330,10 @@ pub fn communities(inputs: Vec<CommunityInput>, graph: &Graph, index: &GraphInde
             }
             if access.is_empty() {
                 kind = AccessKind::Nearest;
-                let centre = c.polygon.centroid().map(|p| graph.projection.project([p.x(), p.y()]));
+                let centre = c
+                    .polygon
+                    .centroid()
+                    .map(|p| graph.projection.project([p.x(), p.y()]));
                 access = centre
                     .and_then(|xy| index.snap(graph, xy, profile.max_snap_m))
                     .into_iter()

@@ -168,7 +168,10 @@ impl Profile {
 
     /// The largest threshold, in minutes: how far every search must go.
     pub fn max_minutes(&self) -> f64 {
-        self.categories.iter().map(|c| c.minutes).fold(0.0, f64::max)
+        self.categories
+            .iter()
+            .map(|c| c.minutes)
+            .fold(0.0, f64::max)
     }
 
     /// Which categories an object with these tags belongs to, as a bit set
@@ -189,10 +192,9 @@ impl Profile {
         // `unless` is applied after all categories are known.
         for (i, c) in self.categories.iter().enumerate() {
             if set & (1 << i) != 0
-                && c.unless.iter().any(|u| {
-                    self.category_index(u)
-                        .is_some_and(|j| set & (1 << j) != 0)
-                })
+                && c.unless
+                    .iter()
+                    .any(|u| self.category_index(u).is_some_and(|j| set & (1 << j) != 0))
             {
                 set &= !(1 << i);
             }
@@ -258,7 +260,8 @@ impl std::str::FromStr for Selector {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let values = |v: &str| -> Vec<String> { v.split('|').map(|x| x.trim().to_string()).collect() };
+        let values =
+            |v: &str| -> Vec<String> { v.split('|').map(|x| x.trim().to_string()).collect() };
         let mut tests = Vec::new();
         for part in s.split('+').map(str::trim) {
             let test = if let Some((k, v)) = part.split_once("!=") {
@@ -301,22 +304,37 @@ mod tests {
     #[test]
     fn default_profile_classifies_chinese_tagging() {
         let p = Profile::default();
-        assert_eq!(cats(&p, p.classify(&[("amenity", "kindergarten")])), ["kinder"]);
         assert_eq!(
-            cats(&p, p.classify(&[("amenity", "school"), ("name", "德州市第一实验小学")])),
+            cats(&p, p.classify(&[("amenity", "kindergarten")])),
+            ["kinder"]
+        );
+        assert_eq!(
+            cats(
+                &p,
+                p.classify(&[("amenity", "school"), ("name", "德州市第一实验小学")])
+            ),
             ["primary"]
         );
         assert_eq!(
-            cats(&p, p.classify(&[("amenity", "school"), ("isced:level", "1;2")])),
+            cats(
+                &p,
+                p.classify(&[("amenity", "school"), ("isced:level", "1;2")])
+            ),
             ["primary", "middle"]
         );
         assert_eq!(
-            cats(&p, p.classify(&[("amenity", "school"), ("name", "德州市第九中学")])),
+            cats(
+                &p,
+                p.classify(&[("amenity", "school"), ("name", "德州市第九中学")])
+            ),
             ["middle"]
         );
         assert_eq!(cats(&p, p.classify(&[("amenity", "school")])), ["school"]);
         assert_eq!(
-            cats(&p, p.classify(&[("building", "yes"), ("name", "康乐幼儿园")])),
+            cats(
+                &p,
+                p.classify(&[("building", "yes"), ("name", "康乐幼儿园")])
+            ),
             ["kinder"]
         );
         // A bus stop named after a school is not a school.
@@ -324,13 +342,20 @@ mod tests {
             p.classify(&[("highway", "bus_stop"), ("name", "实验小学站")]),
             0
         );
-        assert_eq!(cats(&p, p.classify(&[("leisure", "park"), ("name", "长河公园")])), ["park"]);
-        assert_eq!(p.classify(&[("amenity", "restaurant"), ("name", "儿童之家饭店")]), 0);
+        assert_eq!(
+            cats(&p, p.classify(&[("leisure", "park"), ("name", "长河公园")])),
+            ["park"]
+        );
+        assert_eq!(
+            p.classify(&[("amenity", "restaurant"), ("name", "儿童之家饭店")]),
+            0
+        );
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_errors() {
-        let bad = DEFAULT_PROFILE_TOML.replace("max_snap_m = 200.0", "max_snap_m = 200.0\nmax_snap = 3");
+        let bad =
+            DEFAULT_PROFILE_TOML.replace("max_snap_m = 200.0", "max_snap_m = 200.0\nmax_snap = 3");
         let e = Profile::from_toml_str(&bad, Path::new("p.toml")).unwrap_err();
         assert!(e.to_string().contains("max_snap"), "{e}");
         let neg = DEFAULT_PROFILE_TOML.replacen("minutes = 5", "minutes = -5", 1);
@@ -340,9 +365,15 @@ mod tests {
 
     #[test]
     fn selectors_parse_and_match() {
-        let s: Selector = "amenity=school + isced:level=2|3 + access!=private".parse().unwrap();
+        let s: Selector = "amenity=school + isced:level=2|3 + access!=private"
+            .parse()
+            .unwrap();
         assert!(s.matches(&[("amenity", "school"), ("isced:level", "3")]));
-        assert!(!s.matches(&[("amenity", "school"), ("isced:level", "3"), ("access", "private")]));
+        assert!(!s.matches(&[
+            ("amenity", "school"),
+            ("isced:level", "3"),
+            ("access", "private")
+        ]));
         assert!(!s.matches(&[("amenity", "school")]));
         assert!("= x".parse::<Selector>().is_err());
     }

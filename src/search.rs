@@ -7,8 +7,8 @@
 //!   for isochrones and per-facility statistics, facilities in parallel, each
 //!   thread reusing one [`SearchState`].
 //!
-//! The queue is a Dial bucket queue over integer deciseconds: a search bounded
-//! at `limit` has `limit + 1` buckets, so every push and pop is O(1) and the
+//! The queue is Dial's bucket queue over integer deciseconds: a ring of buckets
+//! one wider than the heaviest arc, so every push and pop is O(1) and the
 //! result is exactly Dijkstra's. A [`SearchState`] is reset in O(1) by bumping a
 //! generation counter instead of clearing its arrays (the fast_paths trick).
 
@@ -66,7 +66,7 @@ impl SearchState {
         self.relaxed
     }
 
-    fn reset(&mut self, limit: Time) {
+    fn reset(&mut self, graph: &Graph) {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Every 2^32 searches, really clear.
@@ -74,7 +74,10 @@ impl SearchState {
             self.generation = 1;
         }
         self.settled.clear();
-        let buckets = limit as usize + 1;
+        // Dial's circular buckets: every tentative time lies in [t, t + max arc
+        // weight], so that many buckets (rounded up to a power of two for a
+        // cheap modulo) never collide.
+        let buckets = (graph.max_arc_weight() as usize + 1).next_power_of_two();
         if self.buckets.len() < buckets {
             self.buckets.resize_with(buckets, Vec::new);
         }
@@ -94,36 +97,61 @@ impl SearchState {
 
     /// Runs a search from `seeds` that settles every node within `limit`.
     pub fn run(&mut self, graph: &Graph, seeds: &[Seed], limit: Time) {
-        self.reset(limit);
+        self.reset(graph);
+        // Seeds enter the queue when the sweep reaches their time, so seed
+        // times may spread wider than the bucket ring.
+        let mut seeds: Vec<Seed> = seeds.iter().copied().filter(|s| s.time <= limit).collect();
+        seeds.sort_unstable_by_key(|s| s.time);
+        let mask = self.buckets.len() - 1;
+        let mut next_seed = 0;
         let mut pending = 0usize;
-        for s in seeds {
-            if s.time <= limit && self.improve(s.node, s.time) {
-                self.buckets[s.time as usize].push(s.node);
-                pending += 1;
-            }
-        }
         let mut relaxed = 0u64;
-        let mut t = 0usize;
-        while pending > 0 && t <= limit as usize {
-            while let Some(node) = self.buckets[t].pop() {
+        let mut t: Time = seeds.first().map_or(0, |s| s.time);
+        loop {
+            while next_seed < seeds.len() && seeds[next_seed].time == t {
+                let s = seeds[next_seed];
+                next_seed += 1;
+                if self.improve(s.node, t) {
+                    self.buckets[t as usize & mask].push(s.node);
+                    pending += 1;
+                }
+            }
+            if pending == 0 {
+                // Nothing queued: jump to the next seed, or stop.
+                match seeds.get(next_seed) {
+                    Some(s) => {
+                        t = s.time;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            let slot = t as usize & mask;
+            while let Some(node) = self.buckets[slot].pop() {
                 pending -= 1;
-                if self.time[node as usize] as usize != t {
-                    continue; // a stale entry: the node was improved later
+                if self.time[node as usize] != t {
+                    continue; // stale: the node was improved after this push
                 }
                 self.settled.push(node);
                 let arcs = graph.arcs(node);
                 relaxed += arcs.len() as u64;
                 for arc in arcs {
-                    let nt = t as Time + arc.weight;
+                    let nt = t + arc.weight;
                     if nt <= limit && self.improve(arc.head, nt) {
-                        self.buckets[nt as usize].push(arc.head);
+                        self.buckets[nt as usize & mask].push(arc.head);
                         pending += 1;
                     }
                 }
             }
+            if t == limit {
+                break;
+            }
             t += 1;
         }
-        // Buckets past the limit are never filled; those before `t` are empty.
+        // Entries left behind (only possible past the limit) are dropped.
+        if pending > 0 {
+            self.buckets.iter_mut().for_each(Vec::clear);
+        }
         self.relaxed += relaxed;
     }
 }
@@ -172,5 +200,147 @@ pub(crate) mod oracle {
         dist.iter()
             .map(|&d| if d <= limit { d } else { UNREACHED })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Edge, GraphParts, GraphStats};
+    use crate::profile::Profile;
+    use crate::walkable::WayClass;
+
+    /// SplitMix64: a tiny seeded generator, so failures can be replayed.
+    pub(crate) struct Rng(u64);
+    impl Rng {
+        pub fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        pub fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// A random connected-ish planar-ish graph of `n` nodes in a 2 km square.
+    pub(crate) fn random_graph(seed: u64, n: usize) -> Graph {
+        let mut rng = Rng(seed);
+        let mut parts = GraphParts::default();
+        for i in 0..n {
+            let lon = 116.3 + rng.below(20_000) as f64 * 1e-6;
+            let lat = 37.4 + rng.below(20_000) as f64 * 1e-6;
+            parts.lonlat.push([lon, lat]);
+            parts.osm_id.push(i as i64 + 1);
+            parts.roles.push(0);
+        }
+        for i in 1..n {
+            // A spanning tree to a random earlier node, plus extra random edges.
+            let extra = usize::from(rng.below(3) == 0);
+            for _ in 0..=extra {
+                let j = rng.below(i as u64) as usize;
+                let (a, b) = (parts.lonlat[i], parts.lonlat[j]);
+                let len = crate::geodesy::haversine_m(a, b).max(0.5);
+                let class = if rng.below(10) == 0 {
+                    WayClass::Steps
+                } else {
+                    WayClass::Footway
+                };
+                parts.edges.push(Edge {
+                    u: i as u32,
+                    v: j as u32,
+                    length_m: len as f32,
+                    class,
+                });
+                parts.shapes.push(vec![a, b]);
+            }
+        }
+        Graph::from_parts(parts, &Profile::default(), GraphStats::default()).unwrap()
+    }
+
+    #[test]
+    fn bucket_queue_matches_dijkstra_on_random_graphs() {
+        for seed in 0..40u64 {
+            let g = random_graph(seed, 50 + (seed as usize * 37) % 400);
+            let mut rng = Rng(seed ^ 0xABCD);
+            let mut state = SearchState::new(g.node_count());
+            // The same state serves every run: its O(1) reset must be exact.
+            for run in 0..5 {
+                let seeds: Vec<Seed> = (0..1 + rng.below(4))
+                    .map(|_| Seed {
+                        node: rng.below(g.node_count() as u64) as u32,
+                        time: rng.below(300) as Time,
+                    })
+                    .collect();
+                let limit = 500 + rng.below(30_000) as Time;
+                state.run(&g, &seeds, limit);
+                let expected = oracle::dijkstra(&g, &seeds, limit);
+                for n in 0..g.node_count() as u32 {
+                    assert_eq!(
+                        state.time(n),
+                        expected[n as usize],
+                        "seed {seed}, run {run}, node {n}"
+                    );
+                }
+                let settled: std::collections::HashSet<u32> =
+                    state.settled().iter().copied().collect();
+                assert_eq!(
+                    settled.len(),
+                    state.settled().len(),
+                    "seed {seed}: a node settled twice"
+                );
+                let reached = expected.iter().filter(|&&t| t != UNREACHED).count();
+                assert_eq!(settled.len(), reached, "seed {seed}, run {run}");
+            }
+        }
+    }
+
+    #[test]
+    fn multi_source_matches_petgraph_dijkstra() {
+        use petgraph::graph::{NodeIndex, UnGraph};
+        for seed in [7u64, 99, 12345] {
+            let g = random_graph(seed, 300);
+            // petgraph runs single-source: join all seeds to a virtual source.
+            let mut pg = UnGraph::<(), Time>::new_undirected();
+            let nodes: Vec<NodeIndex> = (0..=g.node_count()).map(|_| pg.add_node(())).collect();
+            for n in 0..g.node_count() as u32 {
+                for a in g.arcs(n) {
+                    if n < a.head {
+                        pg.add_edge(nodes[n as usize], nodes[a.head as usize], a.weight);
+                    }
+                }
+            }
+            let virtual_source = nodes[g.node_count()];
+            let seeds = [
+                Seed { node: 3, time: 0 },
+                Seed {
+                    node: 150,
+                    time: 40,
+                },
+            ];
+            let mut directed = petgraph::graph::DiGraph::<(), Time>::new();
+            for _ in 0..=g.node_count() {
+                directed.add_node(());
+            }
+            for e in pg.edge_indices() {
+                let (a, b) = pg.edge_endpoints(e).unwrap();
+                directed.add_edge(a, b, pg[e]);
+                directed.add_edge(b, a, pg[e]);
+            }
+            for s in &seeds {
+                directed.add_edge(virtual_source, nodes[s.node as usize], s.time);
+            }
+            let dist = petgraph::algo::dijkstra(&directed, virtual_source, None, |e| *e.weight());
+            let ours = multi_source_times(&g, &seeds, UNREACHED - 1);
+            for n in 0..g.node_count() {
+                assert_eq!(
+                    Some(&ours[n]).filter(|t| **t != UNREACHED),
+                    dist.get(&nodes[n]),
+                    "seed {seed} node {n}"
+                );
+            }
+        }
     }
 }

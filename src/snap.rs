@@ -76,7 +76,12 @@ impl AccessPoint {
 
     /// Time from the nearest seed of a finished search to this access point,
     /// given the search's node times.
-    pub fn time_from(&self, graph: &Graph, walking_speed_mps: f64, node_time: impl Fn(u32) -> Time) -> Time {
+    pub fn time_from(
+        &self,
+        graph: &Graph,
+        walking_speed_mps: f64,
+        node_time: impl Fn(u32) -> Time,
+    ) -> Time {
         let e = graph.edges[self.pos.edge as usize];
         let (to_u, to_v) = self.pos.times_to_ends(graph);
         let via = |n: u32, t: Time| node_time(n).checked_add(t).unwrap_or(UNREACHED);
@@ -108,7 +113,10 @@ impl GraphIndex {
         let mut segments = Vec::new();
         for e in 0..graph.edges.len() as u32 {
             for (i, w) in graph.shape(e).windows(2).enumerate() {
-                segments.push(GeomWithData::new(Line::new(p(w[0]), p(w[1])), (e, i as u32)));
+                segments.push(GeomWithData::new(
+                    Line::new(p(w[0]), p(w[1])),
+                    (e, i as u32),
+                ));
             }
         }
         let node_items = |keep: &dyn Fn(u32) -> bool| {
@@ -145,7 +153,12 @@ impl GraphIndex {
         let mut nodes: Vec<u32> = self
             .nodes
             .locate_in_envelope(&env)
-            .filter(|n| polygon.contains(&Coord { x: n.geom()[0], y: n.geom()[1] }))
+            .filter(|n| {
+                polygon.contains(&Coord {
+                    x: n.geom()[0],
+                    y: n.geom()[1],
+                })
+            })
             .map(|n| n.data)
             .collect();
         nodes.sort_unstable();
@@ -153,7 +166,12 @@ impl GraphIndex {
     }
 
     /// Gate and entrance nodes within `buffer_m` of an outline.
-    pub fn entrances_on(&self, graph: &Graph, outline: &[LineString<f64>], buffer_m: f64) -> Vec<AccessPoint> {
+    pub fn entrances_on(
+        &self,
+        graph: &Graph,
+        outline: &[LineString<f64>],
+        buffer_m: f64,
+    ) -> Vec<AccessPoint> {
         let mut found: Vec<u32> = Vec::new();
         for ring in outline {
             for seg in ring.lines() {
@@ -181,12 +199,20 @@ impl GraphIndex {
 
     /// Where walkable edges touch or cross an outline (within `buffer_m`): one
     /// access point per edge, the closest.
-    pub fn crossings_of(&self, graph: &Graph, outline: &[LineString<f64>], buffer_m: f64) -> Vec<AccessPoint> {
+    pub fn crossings_of(
+        &self,
+        graph: &Graph,
+        outline: &[LineString<f64>],
+        buffer_m: f64,
+    ) -> Vec<AccessPoint> {
         let mut best: std::collections::BTreeMap<u32, (f64, (u32, u32), f64)> = Default::default();
         for ring in outline {
             for seg in ring.lines() {
                 let (a, b) = ([seg.start.x, seg.start.y], [seg.end.x, seg.end.y]);
-                for item in self.segments.locate_in_envelope_intersecting(&envelope(a, b, buffer_m)) {
+                for item in self
+                    .segments
+                    .locate_in_envelope_intersecting(&envelope(a, b, buffer_m))
+                {
                     let (d2, t) = segment_segment(item.geom().from, item.geom().to, a, b);
                     if d2 <= buffer_m * buffer_m {
                         let e = item.data.0;
@@ -217,13 +243,20 @@ fn envelope(a: [f64; 2], b: [f64; 2], buffer: f64) -> AABB<[f64; 2]> {
 fn position(graph: &Graph, (edge, seg): (u32, u32), t: f64) -> EdgePos {
     let shape = graph.shape(edge);
     let len = |a: [f32; 2], b: [f32; 2]| f64::from(a[0] - b[0]).hypot(f64::from(a[1] - b[1]));
-    let before: f64 = shape[..=seg as usize].windows(2).map(|w| len(w[0], w[1])).sum();
+    let before: f64 = shape[..=seg as usize]
+        .windows(2)
+        .map(|w| len(w[0], w[1]))
+        .sum();
     let this = len(shape[seg as usize], shape[seg as usize + 1]);
     let planar: f64 = shape.windows(2).map(|w| len(w[0], w[1])).sum();
     // Offsets are measured in planar metres, then scaled to the edge's
     // haversine length so both ends stay consistent.
     let e = graph.edges[edge as usize];
-    let scale = if planar > 0.0 { f64::from(e.length_m) / planar } else { 0.0 };
+    let scale = if planar > 0.0 {
+        f64::from(e.length_m) / planar
+    } else {
+        0.0
+    };
     EdgePos {
         edge,
         offset_m: (((before + t * this) * scale) as f32).clamp(0.0, e.length_m),

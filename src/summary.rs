@@ -80,7 +80,11 @@ impl Summary {
             .iter()
             .enumerate()
             .map(|(k, c)| {
-                let covered: Vec<usize> = all.iter().copied().filter(|&i| a.coverage[i].covered[k]).collect();
+                let covered: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|&i| a.coverage[i].covered[k])
+                    .collect();
                 let pop = |ids: &[usize]| population(a, ids);
                 CategorySummary {
                     id: c.id.clone(),
@@ -90,11 +94,21 @@ impl Summary {
                     minutes: c.minutes,
                     required: c.required,
                     facilities: a.facilities.iter().filter(|f| f.category == k).count(),
-                    facilities_unsnapped: a.facilities.iter().filter(|f| f.category == k && f.access.is_empty()).count(),
+                    facilities_unsnapped: a
+                        .facilities
+                        .iter()
+                        .filter(|f| f.category == k && f.access.is_empty())
+                        .count(),
                     communities_covered: covered.len(),
                     share_covered: share(covered.len(), all.len()),
                     population_covered: pop(&covered),
-                    share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| if t > 0.0 { p / t } else { 0.0 }),
+                    share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| {
+                        if t > 0.0 {
+                            p / t
+                        } else {
+                            0.0
+                        }
+                    }),
                 }
             })
             .collect();
@@ -112,7 +126,10 @@ impl Summary {
             walking_speed_mps: a.profile.walking_speed_mps,
             categories,
             overall: group(a, "all communities", &all),
-            subdistricts: by_subdistrict.iter().map(|(name, ids)| group(a, name, ids)).collect(),
+            subdistricts: by_subdistrict
+                .iter()
+                .map(|(name, ids)| group(a, name, ids))
+                .collect(),
             ingest: a.ingest.clone(),
             graph: a.graph.stats.clone(),
             places: a.places.clone(),
@@ -126,11 +143,19 @@ impl Summary {
 /// Total population of some communities, when every one of them has one.
 fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
     let has_any = a.communities.iter().any(|c| c.population.is_some());
-    has_any.then(|| ids.iter().filter_map(|&i| a.communities[i].population).sum())
+    has_any.then(|| {
+        ids.iter()
+            .filter_map(|&i| a.communities[i].population)
+            .sum()
+    })
 }
 
 fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
-    let circle: Vec<usize> = ids.iter().copied().filter(|&i| a.coverage[i].life_circle).collect();
+    let circle: Vec<usize> = ids
+        .iter()
+        .copied()
+        .filter(|&i| a.coverage[i].life_circle)
+        .collect();
     let total = population(a, ids);
     GroupSummary {
         name: name.to_string(),
@@ -138,9 +163,13 @@ fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
         population: total,
         life_circle: circle.len(),
         share_life_circle: share(circle.len(), ids.len()),
-        share_population_life_circle: population(a, &circle)
-            .zip(total)
-            .map(|(p, t)| if t > 0.0 { p / t } else { 0.0 }),
+        share_population_life_circle: population(a, &circle).zip(total).map(|(p, t)| {
+            if t > 0.0 {
+                p / t
+            } else {
+                0.0
+            }
+        }),
         share_covered: a
             .profile
             .categories

@@ -137,7 +137,10 @@ pub mod node_role {
 /// The access-relevant roles of a node, as a bit set of [`node_role`] flags.
 pub fn node_roles<T: TagLookup + ?Sized>(tags: &T) -> u8 {
     let mut roles = 0;
-    if matches!(tags.get("barrier"), Some("gate" | "entrance" | "lift_gate" | "swing_gate")) {
+    if matches!(
+        tags.get("barrier"),
+        Some("gate" | "entrance" | "lift_gate" | "swing_gate")
+    ) {
         roles |= node_role::GATE;
     }
     if tags.get("entrance").is_some() {
@@ -146,7 +149,9 @@ pub fn node_roles<T: TagLookup + ?Sized>(tags: &T) -> u8 {
     if tags.get("highway") == Some("crossing") || tags.get("crossing").is_some() {
         roles |= node_role::CROSSING;
     }
-    if tags.get("highway") == Some("traffic_signals") || tags.get("crossing") == Some("traffic_signals") {
+    if tags.get("highway") == Some("traffic_signals")
+        || tags.get("crossing") == Some("traffic_signals")
+    {
         roles |= node_role::SIGNALS;
     }
     roles
@@ -159,14 +164,31 @@ mod tests {
     #[test]
     fn rules() {
         use Walkability::*;
-        assert_eq!(walkability(&[("highway", "primary")]), Yes(WayClass::Arterial));
-        assert_eq!(walkability(&[("highway", "trunk_link")]), Yes(WayClass::Arterial));
+        assert_eq!(
+            walkability(&[("highway", "primary")]),
+            Yes(WayClass::Arterial)
+        );
+        assert_eq!(
+            walkability(&[("highway", "trunk_link")]),
+            Yes(WayClass::Arterial)
+        );
         assert_eq!(walkability(&[("highway", "steps")]), Yes(WayClass::Steps));
-        for h in ["motorway", "motorway_link", "construction", "proposed", "platform", "raceway", "bus_stop"] {
+        for h in [
+            "motorway",
+            "motorway_link",
+            "construction",
+            "proposed",
+            "platform",
+            "raceway",
+            "bus_stop",
+        ] {
             assert_eq!(walkability(&[("highway", h)]), No, "{h}");
         }
         assert_eq!(walkability(&[("highway", "primary"), ("foot", "no")]), No);
-        assert_eq!(walkability(&[("highway", "primary"), ("foot", "use_sidepath")]), No);
+        assert_eq!(
+            walkability(&[("highway", "primary"), ("foot", "use_sidepath")]),
+            No
+        );
         assert_eq!(walkability(&[("highway", "path"), ("access", "no")]), No);
         assert_eq!(
             walkability(&[("highway", "path"), ("access", "no"), ("foot", "yes")]),
@@ -178,7 +200,10 @@ mod tests {
 
     #[test]
     fn roles() {
-        assert_eq!(node_roles(&[("barrier", "gate"), ("access", "private")]), node_role::GATE);
+        assert_eq!(
+            node_roles(&[("barrier", "gate"), ("access", "private")]),
+            node_role::GATE
+        );
         assert_eq!(
             node_roles(&[("highway", "crossing"), ("crossing", "traffic_signals")]),
             node_role::CROSSING | node_role::SIGNALS

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::ingest::OsmRef;
-use crate::output::{feature, feature_collection, multipolygon_geometry, point_geometry, round, OutputSet};
+use crate::output::{
+    feature, feature_collection, multipolygon_geometry, point_geometry, round, OutputSet,
+};
 use crate::places::PlaceGeometry;
 use crate::summary::Summary;
 
@@ -95,11 +97,14 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("label_en".into(), json!(cat.label_en));
             p.insert("space".into(), json!(cat.space.as_str()));
             p.insert("name".into(), json!(f.name));
-            p.insert("mapped_as".into(), json!(match f.geometry {
-                PlaceGeometry::Point(_) => "point",
-                PlaceGeometry::Line(_) => "line",
-                PlaceGeometry::Polygon(_) => "area",
-            }));
+            p.insert(
+                "mapped_as".into(),
+                json!(match f.geometry {
+                    PlaceGeometry::Point(_) => "point",
+                    PlaceGeometry::Line(_) => "line",
+                    PlaceGeometry::Polygon(_) => "area",
+                }),
+            );
             p.insert("minutes".into(), json!(cat.minutes));
             p.insert("snapped".into(), json!(!f.access.is_empty()));
             p.insert("snap_m".into(), opt_num(f.snap_m(), 1));

@@ -1,0 +1,296 @@
+//! The command line, run as a user runs it: the real binary, in a temporary
+//! directory, on real OpenStreetMap extracts shipped in `data/osm/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use geojson::{FeatureCollection, GeoJson};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+fn childcircle(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn read_collection(path: &Path) -> FeatureCollection {
+    let text = std::fs::read_to_string(path).unwrap();
+    match text.parse::<GeoJson>().unwrap() {
+        GeoJson::FeatureCollection(fc) => fc,
+        other => panic!("{}: not a FeatureCollection: {other:?}", path.display()),
+    }
+}
+
+/// Every feature has the same property names, and each property has one JSON
+/// type (or null) across the layer: QGIS takes field types from the data.
+fn assert_consistent_fields(fc: &FeatureCollection, layer: &str) {
+    let kind = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => "nested",
+    };
+    let first: Vec<String> = fc.features[0]
+        .properties
+        .as_ref()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut types: std::collections::HashMap<String, &str> = Default::default();
+    for f in &fc.features {
+        let props = f.properties.as_ref().unwrap();
+        let keys: Vec<String> = props.keys().cloned().collect();
+        assert_eq!(
+            keys, first,
+            "{layer}: property names differ between features"
+        );
+        for (k, v) in props {
+            let t = kind(v);
+            assert_ne!(
+                t, "nested",
+                "{layer}.{k}: nested values do not open as fields"
+            );
+            if t != "null" {
+                let seen = types.entry(k.clone()).or_insert(t);
+                assert_eq!(*seen, t, "{layer}.{k}: mixed types");
+            }
+        }
+    }
+}
+
+#[test]
+fn analyze_writes_valid_qgis_ready_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = data("osm/monaco.osm.pbf");
+    let out = childcircle(
+        dir.path(),
+        &[
+            "analyze",
+            extract.to_str().unwrap(),
+            "--out",
+            "result",
+            "--timings",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("life circle"), "{stdout}");
+    assert!(
+        stdout.contains("multi-source search"),
+        "timings printed: {stdout}"
+    );
+
+    let result = dir.path().join("result");
+    let communities = read_collection(&result.join("communities.geojson"));
+    let facilities = read_collection(&result.join("facilities.geojson"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(result.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        communities.features.len() as u64,
+        summary["overall"]["communities"].as_u64().unwrap()
+    );
+    assert_eq!(
+        facilities.features.len() as u64,
+        summary["places"]["facilities"].as_u64().unwrap()
+    );
+    assert_consistent_fields(&communities, "communities");
+    assert_consistent_fields(&facilities, "facilities");
+
+    // Right-hand rule, valid lon/lat, inside Monaco's box.
+    use geo::Winding;
+    for f in &communities.features {
+        let mp = geo::MultiPolygon::<f64>::try_from(f.geometry.clone().unwrap().value).unwrap();
+        for p in &mp.0 {
+            assert!(p.exterior().is_ccw());
+            assert!(p.interiors().iter().all(|r| r.is_cw()));
+            assert!(p
+                .exterior()
+                .coords()
+                .all(|c| (7.3..7.5).contains(&c.x) && (43.7..43.8).contains(&c.y)));
+        }
+        let props = f.properties.as_ref().unwrap();
+        assert!(
+            props.contains_key("t_park")
+                && props.contains_key("ok_kinder")
+                && props.contains_key("circle")
+        );
+    }
+    // Nothing but the outputs is left behind (no staging directory).
+    let names: Vec<String> = std::fs::read_dir(&result)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn analyze_handles_chinese_tagging() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = data("osm/beijing-cau.osm.pbf");
+    let out = childcircle(
+        dir.path(),
+        &["analyze", extract.to_str().unwrap(), "--quiet"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+    let facilities = read_collection(&dir.path().join("out/facilities.geojson"));
+    let names: Vec<String> = facilities
+        .features
+        .iter()
+        .filter_map(|f| {
+            f.properties
+                .as_ref()?
+                .get("name")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains('学')),
+        "Chinese school names survive: {names:?}"
+    );
+    let primary = facilities
+        .features
+        .iter()
+        .filter(|f| f.properties.as_ref().unwrap()["category"] == "primary")
+        .count();
+    assert!(primary > 0, "小学 found by name");
+}
+
+/// A failing run names the file and the problem, exits non-zero, never panics,
+/// and leaves earlier outputs exactly as they were.
+fn assert_clean_failure(args: &[&str], expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/summary.json"), "previous run").unwrap();
+    for (name, bytes) in fixtures() {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let out = childcircle(dir.path(), args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "{args:?}: expected {e:?} in {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+        "previous run"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        1,
+        "{args:?}: nothing else written"
+    );
+}
+
+fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    let monaco = std::fs::read(data("osm/monaco.osm.pbf")).unwrap();
+    let square = |coords: &str| {
+        format!(r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"A"}},"geometry":{{"type":"Polygon","coordinates":[{coords}]}}}}]}}"#)
+            .into_bytes()
+    };
+    vec![
+        ("empty.osm.pbf", vec![]),
+        ("truncated.osm.pbf", monaco[..monaco.len() / 2].to_vec()),
+        ("page.osm.pbf", b"<!DOCTYPE html><html><body>404</body></html>".to_vec()),
+        ("bad.toml", b"name = \"x\"\nwalking_speed = 1.0\n".to_vec()),
+        ("notjson.geojson", b"name,population\nA,100\n".to_vec()),
+        ("projected.geojson", square("[[740000,4850000],[741000,4850000],[741000,4851000],[740000,4850000]]")),
+        ("swapped.geojson", square("[[43.73,7.41],[43.73,7.43],[43.74,7.43],[43.73,7.41]]")),
+        (
+            "crs.geojson",
+            br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32632"}},"features":[]}"#.to_vec(),
+        ),
+    ]
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let monaco = data("osm/monaco.osm.pbf");
+    let monaco = monaco.to_str().unwrap();
+    assert_clean_failure(&["analyze", "missing.osm.pbf"], &["missing.osm.pbf"]);
+    assert_clean_failure(&["analyze", "empty.osm.pbf"], &["empty.osm.pbf", "empty"]);
+    assert_clean_failure(
+        &["analyze", "truncated.osm.pbf"],
+        &["truncated.osm.pbf", "truncated"],
+    );
+    assert_clean_failure(&["analyze", "page.osm.pbf"], &["page.osm.pbf", "HTML"]);
+    assert_clean_failure(
+        &["analyze", monaco, "--profile", "bad.toml"],
+        &["bad.toml", "walking_speed"],
+    );
+    assert_clean_failure(
+        &["analyze", monaco, "--communities", "notjson.geojson"],
+        &["notjson.geojson", "GeoJSON"],
+    );
+    assert_clean_failure(
+        &["analyze", monaco, "--communities", "projected.geojson"],
+        &["projected.geojson", "WGS84"],
+    );
+    assert_clean_failure(
+        &["analyze", monaco, "--communities", "swapped.geojson"],
+        &["swapped.geojson", "swapped"],
+    );
+    assert_clean_failure(
+        &["analyze", monaco, "--communities", "crs.geojson"],
+        &["crs.geojson", "32632"],
+    );
+}
+
+#[test]
+fn planner_communities_replace_osm_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.geojson");
+    // One open ring (repaired with a warning) and one point (skipped).
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"名称":"摩纳哥一区","人口":1200},"geometry":{"type":"Polygon","coordinates":[[[7.415,43.730],[7.425,43.730],[7.425,43.738],[7.415,43.738]]]}},
+{"type":"Feature","properties":{"name":"a point"},"geometry":{"type":"Point","coordinates":[7.42,43.73]}}]}"#,
+    )
+    .unwrap();
+    let extract = data("osm/monaco.osm.pbf");
+    let out = childcircle(
+        dir.path(),
+        &[
+            "analyze",
+            extract.to_str().unwrap(),
+            "--communities",
+            "mine.geojson",
+            "--verbose",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not closed") && stderr.contains("Point"),
+        "{stderr}"
+    );
+    let fc = read_collection(&dir.path().join("out/communities.geojson"));
+    assert_eq!(fc.features.len(), 1);
+    let p = fc.features[0].properties.as_ref().unwrap();
+    assert_eq!(p["name"], "摩纳哥一区");
+    assert_eq!(p["pop"], 1200.0);
+    assert_eq!(p["source"], "file");
+    assert!(
+        p["n_nodes"].as_u64().unwrap() > 10,
+        "streets inside the polygon"
+    );
+}
