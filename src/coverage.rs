@@ -203,25 +203,9 @@ fn bounds(points: impl Iterator<Item = [f32; 2]>) -> Option<AABB<[f64; 2]>> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::search::oracle;
-    use crate::snap::GraphIndex;
-
-    fn load(name: &str) -> (Graph, Vec<Facility>, Vec<Community>, Profile) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data/osm")
-            .join(name);
-        let profile = Profile::default();
-        let data = crate::ingest::read_osm(&path, &profile).unwrap();
-        let graph = Graph::build(&data, &profile).unwrap();
-        let index = GraphIndex::new(&graph);
-        let facilities = crate::places::facilities(&data, &graph, &index, &profile);
-        let inputs = crate::places::osm_communities(&data);
-        let communities = crate::places::communities(inputs, &graph, &index, &profile);
-        (graph, facilities, communities, profile)
-    }
+    use crate::testmap::load_extract as load;
 
     /// On real extracts, the multi-source times equal the minimum over one
     /// plain Dijkstra per facility, for every node and category.

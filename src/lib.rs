@@ -50,3 +50,7 @@ pub mod analysis;
 pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
 pub use error::{Error, Result};
 pub use profile::Profile;
+pub mod isochrone;
+
+#[cfg(test)]
+mod testmap;

@@ -1,0 +1,69 @@
+//! Isochrone stage 3: contours. Marching squares (the `contour` crate) turn a
+//! [`TimeGrid`] into the polygons of every vertex reached within a threshold;
+//! then rings are regrouped so every hole belongs to the smallest shell around
+//! it, specks smaller than a cell are dropped, and outlines are simplified by
+//! Douglas–Peucker with a quarter-cell tolerance (kept only if the result is
+//! still valid by OGC rules).
+
+use contour::ContourBuilder;
+use geo::{Area, Contains, LineString, MultiPolygon, Polygon, Simplify, Validation};
+
+use super::grid::TimeGrid;
+use crate::graph::Time;
+
+/// Polygons (projected metres) of the area reached within each threshold.
+pub fn contours(grid: &TimeGrid, thresholds: &[Time]) -> Vec<MultiPolygon<f64>> {
+    // `contour` draws where values are >= a threshold: negate the times.
+    let values: Vec<f64> = grid.values.iter().map(|&v| -f64::from(v)).collect();
+    // `contour` puts value (i, j) at the centre of pixel [i, i + 1]: shift by
+    // half a cell so contours sit on the vertices' true positions.
+    let builder = ContourBuilder::new(grid.nx, grid.ny, true)
+        .x_origin(grid.origin[0] - grid.cell_m / 2.0)
+        .y_origin(grid.origin[1] - grid.cell_m / 2.0)
+        .x_step(grid.cell_m)
+        .y_step(grid.cell_m);
+    let levels: Vec<f64> = thresholds.iter().map(|&t| -f64::from(t)).collect();
+    let raw = builder
+        .contours(&values, &levels)
+        .expect("grid dimensions match its values");
+    raw.into_iter()
+        .map(|c| clean(c.into_inner().0, grid.cell_m))
+        .collect()
+}
+
+/// Regroups holes, drops specks, simplifies.
+fn clean(raw: MultiPolygon<f64>, cell_m: f64) -> MultiPolygon<f64> {
+    let speck = cell_m * cell_m;
+    let mut shells: Vec<LineString<f64>> = Vec::new();
+    let mut holes: Vec<LineString<f64>> = Vec::new();
+    for p in raw {
+        let (exterior, interiors) = p.into_inner();
+        shells.push(exterior);
+        holes.extend(interiors);
+    }
+    let ring_area = |r: &LineString<f64>| Polygon::new(r.clone(), vec![]).unsigned_area();
+    shells.retain(|r| ring_area(r) >= speck);
+    holes.retain(|r| ring_area(r) >= speck);
+    // Smallest shells first, so a hole finds the innermost shell around it.
+    shells.sort_by(|a, b| ring_area(a).total_cmp(&ring_area(b)));
+    let mut polygons: Vec<Polygon<f64>> = shells
+        .into_iter()
+        .map(|s| Polygon::new(s, vec![]))
+        .collect();
+    for hole in holes {
+        let probe = hole.0[0];
+        if let Some(p) = polygons
+            .iter_mut()
+            .find(|p| Polygon::new(p.exterior().clone(), vec![]).contains(&probe))
+        {
+            p.interiors_push(hole);
+        }
+    }
+    let mp = MultiPolygon(polygons);
+    let simplified = mp.simplify(cell_m / 4.0);
+    if simplified.is_valid() {
+        simplified
+    } else {
+        mp
+    }
+}

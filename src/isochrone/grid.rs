@@ -1,0 +1,167 @@
+//! Isochrone stage 2: the time grid.
+//!
+//! Every grid vertex gets the time at which a walker reaches it: along the
+//! reached edges (sampled every half cell, interpolating partially reached
+//! edges up to where the walk gets), then off the network in a straight line at
+//! walking speed for at most `margin_m` metres — the yards and buildings beside
+//! the paths, as R5 and Valhalla do. Vertices nobody reaches hold `cap`.
+
+use crate::graph::{Graph, Time, UNREACHED};
+
+/// Times (deciseconds) at the vertices of a regular grid in projected metres.
+#[derive(Debug, Clone)]
+pub struct TimeGrid {
+    /// Projected position of vertex (0, 0).
+    pub origin: [f64; 2],
+    pub cell_m: f64,
+    pub nx: usize,
+    pub ny: usize,
+    /// Row-major, `ny` rows of `nx` vertices.
+    pub values: Vec<f32>,
+    /// The value of unreached vertices.
+    pub cap: f32,
+}
+
+/// How the grid is laid and how far off the network a walker may step.
+#[derive(Debug, Clone, Copy)]
+pub struct GridSpec {
+    pub cell_m: f64,
+    pub margin_m: f64,
+    /// Off-network walking speed, m/s.
+    pub speed_mps: f64,
+}
+
+impl TimeGrid {
+    /// A grid covering `bounds` (projected metres) plus the margin and one cell.
+    pub fn new(bounds: ([f64; 2], [f64; 2]), spec: &GridSpec, cap: Time) -> TimeGrid {
+        let pad = spec.margin_m + 2.0 * spec.cell_m;
+        let origin = [
+            ((bounds.0[0] - pad) / spec.cell_m).floor() * spec.cell_m,
+            ((bounds.0[1] - pad) / spec.cell_m).floor() * spec.cell_m,
+        ];
+        let nx = (((bounds.1[0] + pad - origin[0]) / spec.cell_m).ceil() as usize + 1).max(2);
+        let ny = (((bounds.1[1] + pad - origin[1]) / spec.cell_m).ceil() as usize + 1).max(2);
+        TimeGrid {
+            origin,
+            cell_m: spec.cell_m,
+            nx,
+            ny,
+            values: vec![cap as f32; nx * ny],
+            cap: cap as f32,
+        }
+    }
+
+    /// Projected position of vertex `(col, row)`.
+    pub fn vertex(&self, col: usize, row: usize) -> [f64; 2] {
+        [
+            self.origin[0] + col as f64 * self.cell_m,
+            self.origin[1] + row as f64 * self.cell_m,
+        ]
+    }
+
+    /// The time at a projected point, from the nearest vertex (for tests and
+    /// for reading a grid back).
+    pub fn at(&self, xy: [f64; 2]) -> Option<f32> {
+        let col = ((xy[0] - self.origin[0]) / self.cell_m).round();
+        let row = ((xy[1] - self.origin[1]) / self.cell_m).round();
+        if col < 0.0 || row < 0.0 || col as usize >= self.nx || row as usize >= self.ny {
+            return None;
+        }
+        Some(self.values[row as usize * self.nx + col as usize])
+    }
+
+    /// Spreads the time of a point on the network to the vertices within the
+    /// off-network margin.
+    fn splat(&mut self, p: [f64; 2], t: f64, spec: &GridSpec) {
+        let spare_m = (f64::from(self.cap) - t) / 10.0 * spec.speed_mps;
+        let r = spec.margin_m.min(spare_m);
+        if r < 0.0 {
+            return;
+        }
+        let c0 = (((p[0] - r - self.origin[0]) / self.cell_m).ceil().max(0.0)) as usize;
+        let c1 = (((p[0] + r - self.origin[0]) / self.cell_m).floor() as isize)
+            .min(self.nx as isize - 1);
+        let r0 = (((p[1] - r - self.origin[1]) / self.cell_m).ceil().max(0.0)) as usize;
+        let r1 = (((p[1] + r - self.origin[1]) / self.cell_m).floor() as isize)
+            .min(self.ny as isize - 1);
+        if c1 < 0 || r1 < 0 {
+            return;
+        }
+        let ds_per_m = 10.0 / spec.speed_mps;
+        for row in r0..=r1 as usize {
+            let dy = self.origin[1] + row as f64 * self.cell_m - p[1];
+            for col in c0..=c1 as usize {
+                let dx = self.origin[0] + col as f64 * self.cell_m - p[0];
+                let d2 = dx * dx + dy * dy;
+                if d2 <= r * r {
+                    let v = (t + d2.sqrt() * ds_per_m) as f32;
+                    let slot = &mut self.values[row * self.nx + col];
+                    if v < *slot {
+                        *slot = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rasterises edges whose end times are given by `node_time`, up to the cap.
+    pub fn rasterize_edges(
+        &mut self,
+        graph: &Graph,
+        edges: impl Iterator<Item = u32>,
+        node_time: impl Fn(u32) -> Time,
+        spec: &GridSpec,
+    ) {
+        let cap = f64::from(self.cap);
+        let step = self.cell_m / 2.0;
+        for e in edges {
+            let edge = graph.edges[e as usize];
+            let (tu, tv) = (node_time(edge.u), node_time(edge.v));
+            if tu == UNREACHED && tv == UNREACHED {
+                continue;
+            }
+            let total = f64::from(graph.edge_time(e));
+            let shape = graph.shape(e);
+            let seg_len = |i: usize| {
+                let (a, b) = (shape[i], shape[i + 1]);
+                f64::from(a[0] - b[0]).hypot(f64::from(a[1] - b[1]))
+            };
+            let planar: f64 = (0..shape.len() - 1).map(seg_len).sum();
+            let k = if planar > 0.0 { total / planar } else { 0.0 };
+            let time_at = |s: f64| {
+                let from_u = if tu == UNREACHED {
+                    f64::MAX
+                } else {
+                    f64::from(tu) + s * k
+                };
+                let from_v = if tv == UNREACHED {
+                    f64::MAX
+                } else {
+                    f64::from(tv) + (planar - s) * k
+                };
+                from_u.min(from_v)
+            };
+            let mut walked = 0.0;
+            for i in 0..shape.len() - 1 {
+                let (a, b) = (shape[i], shape[i + 1]);
+                let len = seg_len(i);
+                let n = (len / step).ceil().max(1.0) as usize;
+                for j in 0..=n {
+                    if j == n && i + 2 < shape.len() {
+                        continue; // the next segment starts here
+                    }
+                    let f = j as f64 / n as f64;
+                    let t = time_at(walked + f * len);
+                    if t < cap {
+                        let p = [
+                            f64::from(a[0]) + f * f64::from(b[0] - a[0]),
+                            f64::from(a[1]) + f * f64::from(b[1] - a[1]),
+                        ];
+                        self.splat(p, t, spec);
+                    }
+                }
+                walked += len;
+            }
+        }
+    }
+}

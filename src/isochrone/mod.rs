@@ -1,0 +1,267 @@
+//! Stage 5: isochrone polygons, in three separate stages (Valhalla's design):
+//! **search** (a bounded [`SearchState`] run) → **time grid** ([`grid`]) →
+//! **contours** ([`contours`]). Each stage can be swapped or tuned alone.
+//!
+//! [`isochrone`] answers one place; [`facility_isochrones`] answers every
+//! facility in parallel; [`coverage_areas`] turns the multi-source times of a
+//! whole category into one coverage polygon on one city-wide grid (never by
+//! unioning thousands of small polygons) and the gaps: residential land
+//! outside it.
+
+pub mod contours;
+pub mod grid;
+
+use geo::{Area, BooleanOps, MapCoords, MultiPolygon};
+use rayon::prelude::*;
+
+use crate::graph::{minutes_to_time, Graph, Time, UNREACHED};
+use crate::places::{Community, Facility};
+use crate::profile::Profile;
+use crate::search::{SearchState, Seed};
+use grid::{GridSpec, TimeGrid};
+
+/// How isochrones are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IsochroneOptions {
+    /// Time bands in minutes, ascending.
+    pub bands_min: Vec<f64>,
+    /// Grid cell size, metres.
+    pub cell_m: f64,
+    /// How far off the network a walker may step, metres.
+    pub margin_m: f64,
+    /// Largest grid for city-wide coverage, in vertices: the cell grows to fit.
+    pub max_city_vertices: usize,
+}
+
+impl Default for IsochroneOptions {
+    fn default() -> Self {
+        IsochroneOptions {
+            bands_min: vec![5.0, 10.0, 15.0],
+            cell_m: 25.0,
+            margin_m: 50.0,
+            max_city_vertices: 16_000_000,
+        }
+    }
+}
+
+/// The polygon of one band, in lon/lat.
+#[derive(Debug, Clone)]
+pub struct Band {
+    pub minutes: f64,
+    pub polygon: MultiPolygon<f64>,
+    pub area_m2: f64,
+}
+
+/// Projected metres back to lon/lat.
+pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    mp.map_coords(|c| {
+        let [x, y] = graph.projection.unproject([c.x, c.y]);
+        geo::Coord { x, y }
+    })
+}
+
+fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {
+    GridSpec {
+        cell_m: options.cell_m,
+        margin_m: options.margin_m,
+        speed_mps: profile.walking_speed_mps,
+    }
+}
+
+/// Time of the off-network margin at walking speed.
+fn margin_time(options: &IsochroneOptions, profile: &Profile) -> Time {
+    (options.margin_m / profile.walking_speed_mps * 10.0).round() as Time
+}
+
+/// Isochrone bands around `seeds`, reusing `state` for the search. Returns the
+/// bands in projected metres (callers convert with [`to_lonlat`]).
+pub fn isochrone_with_state(
+    graph: &Graph,
+    seeds: &[Seed],
+    options: &IsochroneOptions,
+    profile: &Profile,
+    state: &mut SearchState,
+) -> Vec<(f64, MultiPolygon<f64>)> {
+    let bands: Vec<Time> = options
+        .bands_min
+        .iter()
+        .map(|&m| minutes_to_time(m))
+        .collect();
+    let Some(&largest) = bands.iter().max() else {
+        return vec![];
+    };
+    // 1. Search.
+    state.run(graph, seeds, largest);
+    let state: &SearchState = state;
+    let reached = state.settled();
+    if reached.is_empty() {
+        return options
+            .bands_min
+            .iter()
+            .map(|&m| (m, MultiPolygon(vec![])))
+            .collect();
+    }
+    // 2. Time grid over the reach.
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for &n in reached {
+        let p = graph.xy[n as usize];
+        for k in 0..2 {
+            lo[k] = lo[k].min(f64::from(p[k]));
+            hi[k] = hi[k].max(f64::from(p[k]));
+        }
+    }
+    let spec = grid_spec(options, profile);
+    let cap = largest + margin_time(options, profile) + 1;
+    // Partially walked edges can stick out past the reached nodes by less than
+    // the largest band's distance; the box grows by the longest such stub.
+    let stub = reached
+        .iter()
+        .flat_map(|&n| {
+            graph
+                .arcs_with_edges(n)
+                .map(|(_, e)| f64::from(graph.edges[e as usize].length_m))
+        })
+        .fold(0.0, f64::max);
+    let mut grid = TimeGrid::new(
+        ([lo[0] - stub, lo[1] - stub], [hi[0] + stub, hi[1] + stub]),
+        &spec,
+        cap,
+    );
+    let edges = reached.iter().flat_map(|&n| {
+        graph.arcs_with_edges(n).filter_map(move |(_, e)| {
+            // Each edge once: from its `u` end if reached, else from `v`.
+            let edge = graph.edges[e as usize];
+            (edge.u == n || state.time(edge.u) == UNREACHED).then_some(e)
+        })
+    });
+    let edges: Vec<u32> = edges.collect();
+    grid.rasterize_edges(graph, edges.into_iter(), |n| state.time(n), &spec);
+    // 3. Contours.
+    let polygons = contours::contours(&grid, &bands);
+    options.bands_min.iter().copied().zip(polygons).collect()
+}
+
+/// Isochrone bands around seeds, as lon/lat polygons with their areas.
+pub fn isochrone(
+    graph: &Graph,
+    seeds: &[Seed],
+    options: &IsochroneOptions,
+    profile: &Profile,
+) -> Vec<Band> {
+    let mut state = SearchState::new(graph.node_count());
+    isochrone_with_state(graph, seeds, options, profile, &mut state)
+        .into_iter()
+        .map(|(minutes, mp)| Band {
+            minutes,
+            area_m2: mp.unsigned_area(),
+            polygon: to_lonlat(graph, &mp),
+        })
+        .collect()
+}
+
+/// Isochrones of every facility (facilities in parallel, one search state per
+/// thread). Facilities that are not attached to the network get no bands.
+pub fn facility_isochrones(
+    graph: &Graph,
+    facilities: &[Facility],
+    options: &IsochroneOptions,
+    profile: &Profile,
+) -> Vec<Vec<Band>> {
+    facilities
+        .par_iter()
+        .map_init(
+            || SearchState::new(graph.node_count()),
+            |state, f| {
+                let seeds: Vec<Seed> = f
+                    .access
+                    .iter()
+                    .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
+                    .collect();
+                if seeds.is_empty() {
+                    return vec![];
+                }
+                isochrone_with_state(graph, &seeds, options, profile, state)
+                    .into_iter()
+                    .map(|(minutes, mp)| Band {
+                        minutes,
+                        area_m2: mp.unsigned_area(),
+                        polygon: to_lonlat(graph, &mp),
+                    })
+                    .collect()
+            },
+        )
+        .collect()
+}
+
+/// The area within one category's threshold of its nearest facility, and the
+/// residential land outside it.
+#[derive(Debug, Clone)]
+pub struct CoverageArea {
+    pub category: usize,
+    pub covered: MultiPolygon<f64>,
+    pub covered_m2: f64,
+    pub gap: MultiPolygon<f64>,
+    pub gap_m2: f64,
+    /// The grid cell used (grows on very large areas).
+    pub cell_m: f64,
+}
+
+/// Coverage and gap polygons per category from the multi-source times, each on
+/// one grid over the whole graph (categories in parallel).
+pub fn coverage_areas(
+    graph: &Graph,
+    times: &[Vec<Time>],
+    communities: &[Community],
+    options: &IsochroneOptions,
+    profile: &Profile,
+) -> Vec<CoverageArea> {
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for p in &graph.xy {
+        for k in 0..2 {
+            lo[k] = lo[k].min(f64::from(p[k]));
+            hi[k] = hi[k].max(f64::from(p[k]));
+        }
+    }
+    let mut spec = grid_spec(options, profile);
+    let vertices = |cell: f64| ((hi[0] - lo[0]) / cell + 8.0) * ((hi[1] - lo[1]) / cell + 8.0);
+    while vertices(spec.cell_m) > options.max_city_vertices as f64 {
+        spec.cell_m *= 1.5;
+    }
+    // Residential land, projected and merged once.
+    let residential = communities
+        .iter()
+        .map(|c| {
+            c.polygon.map_coords(|p| {
+                let [x, y] = graph.projection.project([p.x, p.y]);
+                geo::Coord { x, y }
+            })
+        })
+        .fold(MultiPolygon::<f64>(vec![]), |acc, p| acc.union(&p));
+    (0..profile.categories.len())
+        .into_par_iter()
+        .map(|k| {
+            let threshold = minutes_to_time(profile.categories[k].minutes);
+            let cap = threshold + margin_time(options, profile) + 1;
+            let mut grid = TimeGrid::new((lo, hi), &spec, cap);
+            grid.rasterize_edges(
+                graph,
+                0..graph.edges.len() as u32,
+                |n| times[k][n as usize],
+                &spec,
+            );
+            let covered = contours::contours(&grid, &[threshold]).remove(0);
+            let gap = residential.difference(&covered);
+            CoverageArea {
+                category: k,
+                covered_m2: covered.unsigned_area(),
+                gap_m2: gap.unsigned_area(),
+                covered: to_lonlat(graph, &covered),
+                gap: to_lonlat(graph, &gap),
+                cell_m: spec.cell_m,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

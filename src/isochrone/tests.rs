@@ -1,0 +1,261 @@
+use geo::{Contains, Validation};
+
+use super::*;
+use crate::testmap::TestMap;
+
+fn profile() -> Profile {
+    Profile::default()
+}
+
+fn bands_from(map: &TestMap, from: char, bands: &[f64]) -> Vec<(f64, MultiPolygon<f64>)> {
+    let options = IsochroneOptions {
+        bands_min: bands.to_vec(),
+        cell_m: 10.0,
+        ..Default::default()
+    };
+    let seeds = [Seed {
+        node: map.nodes[&from],
+        time: 0,
+    }];
+    let mut state = SearchState::new(map.graph.node_count());
+    let out = isochrone_with_state(&map.graph, &seeds, &options, &profile(), &mut state);
+    for (_, mp) in &out {
+        assert!(
+            mp.is_valid(),
+            "invalid polygon: {:?}",
+            mp.check_validation()
+        );
+    }
+    out
+}
+
+fn inside(mp: &MultiPolygon<f64>, p: [f64; 2]) -> bool {
+    mp.contains(&geo::Coord { x: p[0], y: p[1] })
+}
+
+/// One long street, 1 km, walked from its west end for 5 minutes (300 m at
+/// 1 m/s): the polygon follows the street part-way and stops.
+#[test]
+fn a_long_edge_is_reached_part_way() {
+    let map = TestMap::parse(
+        "\
+A----------------------------------------------------------------------------------------------------B
+                a          b         c",
+        &profile(),
+    );
+    let bands = bands_from(&map, 'A', &[5.0]);
+    let mp = &bands[0].1;
+    // a: 160 m along the street, 10 m beside it; b: 270 m; c: 370 m (beyond 300 m + 50 m margin).
+    assert!(inside(mp, map.probes[&'a']), "160 m along is reached");
+    assert!(inside(mp, map.probes[&'b']), "270 m along is reached");
+    assert!(!inside(mp, map.probes[&'c']), "370 m along is not");
+}
+
+/// A river with no bridge: the far bank is close as the crow flies but
+/// unreachable, so it is a separate world the polygon must not cover.
+#[test]
+fn no_polygon_crosses_a_river_without_a_bridge() {
+    let map = TestMap::parse(
+        "\
+A-------B                    E-------F
+|       |                    |       |
+|   a   |        r           |   e   |
+|       |                    |       |
+C-------D                    G-------H",
+        &profile(),
+    );
+    let bands = bands_from(&map, 'A', &[10.0]);
+    let mp = &bands[0].1;
+    assert!(inside(mp, map.probes[&'a']));
+    assert!(!inside(mp, map.probes[&'r']), "the middle of the river");
+    assert!(!inside(mp, map.probes[&'e']), "the far bank");
+    // With the bridge B-E, the far bank is 290 m away and is reached.
+    let bridged = TestMap::parse(
+        "\
+A-------B--------------------E-------F
+|       |                    |       |
+|   a   |        r           |   e   |
+|       |                    |       |
+C-------D                    G-------H",
+        &profile(),
+    );
+    let bands = bands_from(&bridged, 'A', &[10.0]);
+    assert!(inside(&bands[0].1, bridged.probes[&'e']));
+}
+
+/// A large block with no paths inside a reachable ring road is a hole.
+#[test]
+fn an_unreachable_block_inside_the_reach_is_a_hole() {
+    let map = TestMap::parse(
+        "\
+A------------------------------B
+|                              |
+|                              |
+|                              |
+|                              |
+|                              |
+|                              |
+|              h               |
+|                              |
+|                              |
+|                              |
+|                              |
+|                              |
+|                              |
+C------------------------------D",
+        &profile(),
+    );
+    let bands = bands_from(&map, 'A', &[15.0]);
+    let mp = &bands[0].1;
+    assert_eq!(mp.0.len(), 1, "one piece");
+    assert_eq!(mp.0[0].interiors().len(), 1, "with one hole");
+    assert!(
+        !inside(mp, map.probes[&'h']),
+        "the middle of the block (70 m from every road)"
+    );
+    for n in ['A', 'B', 'C', 'D'] {
+        let p = map.graph.xy[map.nodes[&n] as usize];
+        assert!(inside(mp, [f64::from(p[0]), f64::from(p[1])]), "corner {n}");
+    }
+}
+
+/// Bands nest: a 5-minute polygon lies within the 10-minute one.
+#[test]
+fn bands_nest() {
+    let map = TestMap::parse(
+        "\
+A-----------B-----------C-----------D
+|           |           |           |
+E-----------F-----------G-----------H",
+        &profile(),
+    );
+    let bands = bands_from(&map, 'A', &[1.0, 2.0, 4.0]);
+    let area = |i: usize| bands[i].1.unsigned_area();
+    assert!(
+        area(0) < area(1) && area(1) < area(2),
+        "{} {} {}",
+        area(0),
+        area(1),
+        area(2)
+    );
+    use geo::BooleanOps;
+    let outside = bands[0].1.difference(&bands[1].1).unsigned_area();
+    assert!(
+        outside < 10.0 * 10.0,
+        "5-minute area sticks out of the 10-minute one by {outside} m²"
+    );
+}
+
+/// On a real extract: every node reached within a band lies inside that band's
+/// polygon (or within one cell of it), and every node not reached within the
+/// band plus the margin lies outside — unless it stands within the margin of a
+/// path that is reached in time (the margin lets a walker step off a path; in
+/// Monaco a path above a tunnel passes close to nodes far away by the network).
+#[test]
+fn polygons_agree_with_the_search_on_a_real_extract() {
+    use geo::{Distance, Euclidean};
+    let (graph, facilities, _, profile) = crate::testmap::load_extract("monaco.osm.pbf");
+    let options = IsochroneOptions::default();
+    let margin = margin_time(&options, &profile);
+    let mut state = SearchState::new(graph.node_count());
+    let (mut checked, mut outside) = (0, 0);
+    for f in facilities
+        .iter()
+        .filter(|f| !f.access.is_empty())
+        .step_by(7)
+    {
+        let seeds: Vec<Seed> = f
+            .access
+            .iter()
+            .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
+            .collect();
+        let bands = isochrone_with_state(&graph, &seeds, &options, &profile, &mut state);
+        // Times without a limit, to know which nodes are beyond band + margin.
+        let all = crate::search::oracle::dijkstra(&graph, &seeds, UNREACHED - 1);
+        for (minutes, mp) in &bands {
+            assert!(mp.is_valid(), "{}: {:?}", f.osm, mp.check_validation());
+            let band = minutes_to_time(*minutes);
+            let reached_paths = geo::MultiLineString(
+                (0..graph.edges.len() as u32)
+                    .filter(|&e| {
+                        let ed = graph.edges[e as usize];
+                        all[ed.u as usize] <= band || all[ed.v as usize] <= band
+                    })
+                    .map(|e| {
+                        graph
+                            .shape(e)
+                            .iter()
+                            .map(|p| (f64::from(p[0]), f64::from(p[1])))
+                            .collect()
+                    })
+                    .collect(),
+            );
+            for (n, &t) in all.iter().enumerate() {
+                let p = graph.xy[n];
+                let pt = geo::Point::new(f64::from(p[0]), f64::from(p[1]));
+                if t <= band {
+                    let d = Euclidean.distance(&pt, mp);
+                    assert!(
+                        d <= options.cell_m,
+                        "{} {minutes} min: node {n} at {t} ds is {d} m outside",
+                        f.osm
+                    );
+                    checked += 1;
+                } else if t > band + margin
+                    && Euclidean.distance(&pt, &reached_paths) > options.margin_m + options.cell_m
+                {
+                    assert!(
+                        !mp.contains(&pt),
+                        "{} {minutes} min: node {n} at {t} ds is inside",
+                        f.osm
+                    );
+                    outside += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 1000 && outside > 1000,
+        "checked {checked} inside, {outside} outside"
+    );
+}
+
+/// The city-wide coverage polygon of a category agrees with the union of its
+/// facilities' own polygons.
+#[test]
+fn coverage_area_agrees_with_union_of_facility_polygons() {
+    use geo::BooleanOps;
+    let (graph, facilities, communities, profile) = crate::testmap::load_extract("monaco.osm.pbf");
+    let options = IsochroneOptions::default();
+    let times = crate::coverage::category_times(&graph, &facilities, &profile);
+    let areas = coverage_areas(&graph, &times, &communities, &options, &profile);
+    for cat in ["park", "play"] {
+        let k = profile.category_index(cat).unwrap();
+        let band = IsochroneOptions {
+            bands_min: vec![profile.categories[k].minutes],
+            ..options.clone()
+        };
+        let mut state = SearchState::new(graph.node_count());
+        let union = facilities
+            .iter()
+            .filter(|f| f.category == k && !f.access.is_empty())
+            .map(|f| {
+                let seeds: Vec<Seed> = f
+                    .access
+                    .iter()
+                    .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
+                    .collect();
+                isochrone_with_state(&graph, &seeds, &band, &profile, &mut state)
+                    .remove(0)
+                    .1
+            })
+            .fold(MultiPolygon::<f64>(vec![]), |acc, p| acc.union(&p));
+        let (u, c) = (union.unsigned_area(), areas[k].covered_m2);
+        assert!(u > 0.0);
+        assert!(
+            (u - c).abs() / u < 0.03,
+            "{cat}: union {u:.0} m² vs coverage {c:.0} m²"
+        );
+        assert!(areas[k].covered.is_valid());
+    }
+}

@@ -1,0 +1,148 @@
+//! Small walking graphs drawn as ASCII maps, for tests (Valhalla's habit):
+//!
+//! ```text
+//! A-----B
+//! |     |
+//! C-----D    x
+//! ```
+//!
+//! Uppercase letters and `*` are graph nodes; `-` and `|` runs join them;
+//! lowercase letters are probe points (not in the graph). Every character is
+//! `METRES` wide and every line `METRES` tall. (Rust's `\` line continuation
+//! eats the next line's leading spaces: start maps with a line of nodes.)
+
+use std::collections::HashMap;
+
+use crate::geodesy::{haversine_m, LocalProjection};
+use crate::graph::{Edge, Graph, GraphParts, GraphStats};
+use crate::profile::Profile;
+use crate::walkable::WayClass;
+
+pub const METRES: f64 = 10.0;
+
+pub struct TestMap {
+    pub graph: Graph,
+    /// Graph node of each uppercase letter.
+    pub nodes: HashMap<char, u32>,
+    /// Projected position (graph metres) of each lowercase probe.
+    pub probes: HashMap<char, [f64; 2]>,
+}
+
+impl TestMap {
+    pub fn parse(map: &str, profile: &Profile) -> TestMap {
+        let rows: Vec<Vec<char>> = map.lines().map(|l| l.chars().collect()).collect();
+        let at = |r: usize, c: usize| {
+            rows.get(r)
+                .and_then(|row| row.get(c))
+                .copied()
+                .unwrap_or(' ')
+        };
+        let origin = LocalProjection::new(116.3, 37.4);
+        let lonlat =
+            |r: usize, c: usize| origin.unproject([c as f64 * METRES, -(r as f64) * METRES]);
+        let is_node = |ch: char| ch.is_ascii_uppercase() || ch == '*';
+        let mut parts = GraphParts::default();
+        let mut index: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut letters = HashMap::new();
+        let mut probe_lonlat = HashMap::new();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, &ch) in row.iter().enumerate() {
+                if is_node(ch) {
+                    index.insert((r, c), parts.lonlat.len() as u32);
+                    if ch != '*' {
+                        letters.insert(ch, (r, c));
+                    }
+                    parts.lonlat.push(lonlat(r, c));
+                    parts.osm_id.push(parts.osm_id.len() as i64 + 1);
+                    parts.roles.push(0);
+                } else if ch.is_ascii_lowercase() {
+                    probe_lonlat.insert(ch, lonlat(r, c));
+                }
+            }
+        }
+        let add = |a: (usize, usize), b: (usize, usize), parts: &mut GraphParts| {
+            let (pa, pb) = (lonlat(a.0, a.1), lonlat(b.0, b.1));
+            parts.edges.push(Edge {
+                u: index[&a],
+                v: index[&b],
+                length_m: haversine_m(pa, pb) as f32,
+                class: WayClass::Footway,
+            });
+            parts.shapes.push(vec![pa, pb]);
+        };
+        let mut positions: Vec<(usize, usize)> = index.keys().copied().collect();
+        positions.sort_unstable();
+        for (r, c) in positions {
+            if at(r, c + 1) == '-' {
+                let mut k = c + 1;
+                while at(r, k) == '-' {
+                    k += 1;
+                }
+                assert!(
+                    is_node(at(r, k)),
+                    "a '-' run at line {r} ends without a node"
+                );
+                add((r, c), (r, k), &mut parts);
+            }
+            if at(r + 1, c) == '|' {
+                let mut k = r + 1;
+                while at(k, c) == '|' {
+                    k += 1;
+                }
+                assert!(
+                    is_node(at(k, c)),
+                    "a '|' run at column {c} ends without a node"
+                );
+                add((r, c), (k, c), &mut parts);
+            }
+        }
+        let osm_of: HashMap<char, i64> = letters
+            .iter()
+            .map(|(&ch, pos)| (ch, index[pos] as i64 + 1))
+            .collect();
+        let mut profile = profile.clone();
+        profile.min_component_nodes = 1;
+        let graph =
+            Graph::from_parts(parts, &profile, GraphStats::default()).expect("the map has edges");
+        let nodes = osm_of
+            .into_iter()
+            .map(|(ch, osm)| {
+                (
+                    ch,
+                    graph.osm_id.iter().position(|&o| o == osm).unwrap() as u32,
+                )
+            })
+            .collect();
+        let probes = probe_lonlat
+            .into_iter()
+            .map(|(ch, p)| (ch, graph.projection.project(p)))
+            .collect();
+        TestMap {
+            graph,
+            nodes,
+            probes,
+        }
+    }
+}
+
+/// A real extract from `data/osm/`, through every stage up to the places.
+pub fn load_extract(
+    name: &str,
+) -> (
+    Graph,
+    Vec<crate::places::Facility>,
+    Vec<crate::places::Community>,
+    Profile,
+) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/osm")
+        .join(name);
+    let profile = Profile::default();
+    let data = crate::ingest::read_osm(&path, &profile).unwrap();
+    let graph = Graph::build(&data, &profile).unwrap();
+    let index = crate::snap::GraphIndex::new(&graph);
+    let facilities = crate::places::facilities(&data, &graph, &index, &profile);
+    let inputs = crate::places::osm_communities(&data);
+    let communities = crate::places::communities(inputs, &graph, &index, &profile);
+    (graph, facilities, communities, profile)
+}
