@@ -12,6 +12,7 @@ use crate::coverage::{
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
 use crate::ingest::{read_osm, IngestStats};
+use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
 use crate::places::{
     communities, facilities, grid_communities, osm_communities, Community, Facility, PlaceStats,
 };
@@ -23,12 +24,25 @@ use crate::snap::GraphIndex;
 pub const GRID_CELL_M: f64 = 500.0;
 
 /// How to run an analysis.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     pub profile: Profile,
     /// A planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     pub communities: Option<PathBuf>,
     pub community_fields: CommunityFields,
+    /// Isochrone bands, grid and margin; `None` skips the polygons.
+    pub isochrones: Option<IsochroneOptions>,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            profile: Profile::default(),
+            communities: None,
+            community_fields: CommunityFields::default(),
+            isochrones: Some(IsochroneOptions::default()),
+        }
+    }
 }
 
 /// Wall time and memory of one phase.
@@ -56,6 +70,11 @@ pub struct Analysis {
     pub times: Vec<Vec<Time>>,
     pub coverage: Vec<CommunityCoverage>,
     pub reach: Vec<FacilityReach>,
+    /// Isochrone bands of every facility (empty without isochrone options).
+    pub isochrones: Vec<Vec<Band>>,
+    pub isochrone_options: Option<IsochroneOptions>,
+    /// Coverage and gap polygons per category.
+    pub coverage_areas: Vec<CoverageArea>,
     pub places: PlaceStats,
     pub timings: Vec<PhaseTiming>,
     pub threads: usize,
@@ -180,8 +199,31 @@ pub fn analyze_with_options(
 
     on_phase("reach of every facility");
     let t = Instant::now();
-    let reach = facility_reach(&graph, &facilities, &communities, profile);
+    let bands = options
+        .isochrones
+        .as_ref()
+        .map_or(&[][..], |o| &o.bands_min[..]);
+    let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
     clock("facility searches", t, facilities.len() as u64, "searches");
+
+    let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
+    if let Some(iso) = &options.isochrones {
+        on_phase("isochrone polygons of every facility");
+        let t = Instant::now();
+        isochrones = facility_isochrones(&graph, &facilities, iso, profile);
+        let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
+        clock("isochrones", t, polygons as u64, "polygons");
+
+        on_phase("coverage and gap areas");
+        let t = Instant::now();
+        coverage_areas = isochrone::coverage_areas(&graph, &times, &communities, iso, profile);
+        clock(
+            "coverage areas",
+            t,
+            coverage_areas.len() as u64,
+            "categories",
+        );
+    }
 
     Ok(Analysis {
         extract: extract.to_path_buf(),
@@ -193,11 +235,55 @@ pub fn analyze_with_options(
         times,
         coverage,
         reach,
+        isochrones,
+        isochrone_options: options.isochrones.clone(),
+        coverage_areas,
         places,
         timings,
         threads: rayon::current_num_threads(),
         warnings,
     })
+}
+
+/// Isochrone bands around one point: the `childcircle isochrone` command.
+/// The point snaps to the nearest walkable way within the profile's
+/// `max_snap_m`.
+pub fn point_isochrone(
+    extract: &Path,
+    lonlat: [f64; 2],
+    options: &IsochroneOptions,
+    profile: &Profile,
+) -> Result<Vec<Band>> {
+    if !(lonlat[0].abs() <= 180.0 && lonlat[1].abs() <= 90.0) {
+        return Err(Error::Invalid(format!(
+            "({}, {}) is not a longitude/latitude pair",
+            lonlat[0], lonlat[1]
+        )));
+    }
+    let data = read_osm(extract, profile)?;
+    if data.walk_ways.is_empty() {
+        return Err(Error::NoWalkableWays {
+            path: extract.to_path_buf(),
+        });
+    }
+    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
+        path: extract.to_path_buf(),
+    })?;
+    drop(data);
+    let index = GraphIndex::new(&graph);
+    let access = index
+        .snap(&graph, graph.projection.project(lonlat), profile.max_snap_m)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "({}, {}) is farther than {} m from any walkable way of {}",
+                lonlat[0],
+                lonlat[1],
+                profile.max_snap_m,
+                extract.display()
+            ))
+        })?;
+    let seeds = access.seeds(&graph, profile.walking_speed_mps);
+    Ok(isochrone::isochrone(&graph, &seeds, options, profile))
 }
 
 /// The lon/lat bounds of the graph's nodes.

@@ -35,11 +35,13 @@ pub struct CommunityCoverage {
 }
 
 /// What one facility serves within its category's threshold.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FacilityReach {
     pub nodes: usize,
     pub communities: usize,
     pub population: f64,
+    /// Population of the communities reached within each isochrone band.
+    pub band_population: Vec<f64>,
 }
 
 /// Search limit in [`Time`]: the largest threshold of the profile.
@@ -124,13 +126,16 @@ pub fn community_coverage(
         .collect()
 }
 
-/// Runs one bounded search per facility and measures what each serves.
+/// Runs one bounded search per facility and measures what each serves within
+/// its category's threshold, and the population it reaches within each band.
 pub fn facility_reach(
     graph: &Graph,
     facilities: &[Facility],
     communities: &[Community],
     profile: &Profile,
+    bands_min: &[f64],
 ) -> Vec<FacilityReach> {
+    let bands: Vec<Time> = bands_min.iter().map(|&m| minutes_to_time(m)).collect();
     // Communities by the bounding box of their access edges' ends.
     let boxes: Vec<_> = communities
         .iter()
@@ -155,17 +160,25 @@ pub fn facility_reach(
                     .iter()
                     .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
                     .collect();
+                let empty = FacilityReach {
+                    band_population: vec![0.0; bands.len()],
+                    ..Default::default()
+                };
                 if seeds.is_empty() {
-                    return FacilityReach::default();
+                    return empty;
                 }
-                state.run(graph, &seeds, threshold);
+                let limit = bands.iter().copied().fold(threshold, Time::max);
+                state.run(graph, &seeds, limit);
                 let reach = state.settled();
                 let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize])) else {
-                    return FacilityReach::default();
+                    return empty;
                 };
                 let mut out = FacilityReach {
-                    nodes: reach.len(),
-                    ..Default::default()
+                    nodes: reach
+                        .iter()
+                        .filter(|&&n| state.time(n) <= threshold)
+                        .count(),
+                    ..empty
                 };
                 for item in tree.locate_in_envelope_intersecting(&area) {
                     let c = &communities[item.data];
@@ -175,9 +188,15 @@ pub fn facility_reach(
                         .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n)))
                         .min()
                         .unwrap_or(UNREACHED);
+                    let pop = c.population.unwrap_or(0.0);
                     if t <= threshold {
                         out.communities += 1;
-                        out.population += c.population.unwrap_or(0.0);
+                        out.population += pop;
+                    }
+                    for (b, &band) in bands.iter().enumerate() {
+                        if t <= band {
+                            out.band_population[b] += pop;
+                        }
                     }
                 }
                 out
@@ -240,7 +259,7 @@ mod tests {
     #[test]
     fn facility_searches_match_oracle() {
         let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
-        let reach = facility_reach(&graph, &facilities, &communities, &profile);
+        let reach = facility_reach(&graph, &facilities, &communities, &profile, &[]);
         for (f, r) in facilities.iter().zip(&reach).step_by(3) {
             let threshold = minutes_to_time(profile.categories[f.category].minutes);
             let seeds: Vec<Seed> = f

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use childcircle::community_file::CommunityFields;
+use childcircle::isochrone::IsochroneOptions;
 use childcircle::summary::Summary;
 use childcircle::{analyze_with_options, AnalyzeOptions, Profile};
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +32,29 @@ struct Cli {
 enum Command {
     /// Analyse an extract: coverage of every community, facilities, summary.
     Analyze(AnalyzeArgs),
+    /// Walking isochrones around one point.
+    Isochrone(IsochroneArgs),
+}
+
+#[derive(Args)]
+struct IsochroneArgs {
+    /// Longitude of the point (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    lon: f64,
+    /// Latitude of the point (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    lat: f64,
+    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    #[arg(long)]
+    extract: Option<PathBuf>,
+    /// Output GeoJSON file.
+    #[arg(long, short, default_value = "isochrone.geojson")]
+    out: PathBuf,
+    /// Profile (TOML). Default: the child profile.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    #[command(flatten)]
+    iso: IsoArgs,
 }
 
 #[derive(Args)]
@@ -55,6 +79,51 @@ struct AnalyzeArgs {
     /// Print each phase's wall time, throughput and peak memory.
     #[arg(long)]
     timings: bool,
+    #[command(flatten)]
+    iso: IsoArgs,
+    /// Skip isochrone and coverage polygons (faster).
+    #[arg(long)]
+    no_isochrones: bool,
+}
+
+#[derive(Args)]
+struct IsoArgs {
+    /// Isochrone time bands, minutes.
+    #[arg(long, value_delimiter = ',', default_value = "5,10,15")]
+    bands: Vec<f64>,
+    /// Isochrone grid cell, metres.
+    #[arg(long, default_value_t = 25.0)]
+    cell: f64,
+    /// How far off the network a walker may step, metres.
+    #[arg(long, default_value_t = 50.0)]
+    margin: f64,
+}
+
+impl IsoArgs {
+    fn options(&self) -> anyhow::Result<IsochroneOptions> {
+        let mut bands = self.bands.clone();
+        if bands.is_empty()
+            || bands
+                .iter()
+                .any(|b| !(b.is_finite() && *b > 0.0 && *b <= 240.0))
+        {
+            anyhow::bail!("--bands must be minutes between 0 and 240, e.g. 5,10,15");
+        }
+        bands.sort_by(f64::total_cmp);
+        bands.dedup();
+        if !(self.cell.is_finite() && (1.0..=1000.0).contains(&self.cell)) {
+            anyhow::bail!("--cell must be between 1 and 1000 metres");
+        }
+        if !(self.margin.is_finite() && (0.0..=1000.0).contains(&self.margin)) {
+            anyhow::bail!("--margin must be between 0 and 1000 metres");
+        }
+        Ok(IsochroneOptions {
+            bands_min: bands,
+            cell_m: self.cell,
+            margin_m: self.margin,
+            ..Default::default()
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -71,7 +140,35 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Analyze(args) => analyze(cli, args),
+        Command::Isochrone(args) => isochrone(cli, args),
     }
+}
+
+fn load_profile(path: Option<&Path>) -> anyhow::Result<Profile> {
+    Ok(match path {
+        Some(p) => Profile::from_file(p)?,
+        None => Profile::default(),
+    })
+}
+
+fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
+    let extract = args
+        .extract
+        .clone()
+        .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let profile = load_profile(args.profile.as_deref())?;
+    let options = args.iso.options()?;
+    let lonlat = [args.lon, args.lat];
+    let bands = childcircle::analysis::point_isochrone(&extract, lonlat, &options, &profile)?;
+    let bytes = childcircle::writers::point_isochrone_geojson(lonlat, &bands, &profile.name);
+    childcircle::output::write_atomic(&args.out, &bytes)?;
+    if !cli.quiet {
+        for b in &bands {
+            println!("{:>5} min: {:>10.0} m²", b.minutes, b.area_m2);
+        }
+        println!("wrote {}", args.out.display());
+    }
+    Ok(())
 }
 
 /// The shipped default extract: `data/...` under the working directory, else
@@ -91,16 +188,18 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
-    let profile = match &args.profile {
-        Some(p) => Profile::from_file(p)?,
-        None => Profile::default(),
-    };
+    let profile = load_profile(args.profile.as_deref())?;
     let options = AnalyzeOptions {
         profile,
         communities: args.communities.clone(),
         community_fields: CommunityFields {
             name: args.name_field.clone(),
             population: args.population_field.clone(),
+        },
+        isochrones: if args.no_isochrones {
+            None
+        } else {
+            Some(args.iso.options()?)
         },
     };
     let bar = if cli.quiet {

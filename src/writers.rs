@@ -20,12 +20,17 @@ use crate::output::{
 use crate::places::PlaceGeometry;
 use crate::summary::Summary;
 
-/// Writes `communities.geojson`, `facilities.geojson` and `summary.json` into
-/// `dir`, all or nothing. Returns the paths written.
+/// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
+/// `coverage.geojson` and `summary.json` into `dir`, all or nothing. Returns
+/// the paths written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut set = OutputSet::new(dir)?;
     set.write("communities.geojson", &communities_geojson(a))?;
     set.write("facilities.geojson", &facilities_geojson(a))?;
+    if a.isochrone_options.is_some() {
+        set.write("isochrones.geojson", &isochrones_geojson(a))?;
+        set.write("coverage.geojson", &coverage_geojson(a))?;
+    }
     let summary = serde_json::to_vec_pretty(&Summary::new(a)).expect("summary serializes");
     set.write("summary.json", &summary)?;
     set.commit()
@@ -116,4 +121,79 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
         })
         .collect();
     feature_collection(&features, "facilities")
+}
+
+/// One feature per facility and band, largest band first so that smaller bands
+/// draw on top in QGIS.
+pub fn isochrones_geojson(a: &Analysis) -> Vec<u8> {
+    let mut features = Vec::new();
+    for ((f, bands), reach) in a.facilities.iter().zip(&a.isochrones).zip(&a.reach) {
+        let cat = &a.profile.categories[f.category];
+        for (b, band) in bands.iter().enumerate().rev() {
+            let mut p = JsonObject::new();
+            p.insert("fid".into(), json!(format!("{}:{}", f.osm, cat.id)));
+            p.insert("category".into(), json!(cat.id));
+            p.insert("label_zh".into(), json!(cat.label_zh));
+            p.insert("name".into(), json!(f.name));
+            p.insert("band_min".into(), json!(band.minutes));
+            p.insert("area_m2".into(), json!(round(band.area_m2, 0)));
+            p.insert(
+                "reach_pop".into(),
+                json!(round(
+                    reach.band_population.get(b).copied().unwrap_or(0.0),
+                    0
+                )),
+            );
+            p.insert("profile".into(), json!(a.profile.name));
+            features.push(feature(multipolygon_geometry(&band.polygon), p));
+        }
+    }
+    feature_collection(&features, "isochrones")
+}
+
+/// Two features per category: the area within its threshold of the nearest
+/// facility (`covered`) and the residential land outside it (`gap`).
+pub fn coverage_geojson(a: &Analysis) -> Vec<u8> {
+    let mut features = Vec::new();
+    for area in &a.coverage_areas {
+        let cat = &a.profile.categories[area.category];
+        for (kind, mp, m2) in [
+            ("covered", &area.covered, area.covered_m2),
+            ("gap", &area.gap, area.gap_m2),
+        ] {
+            let mut p = JsonObject::new();
+            p.insert("category".into(), json!(cat.id));
+            p.insert("label_zh".into(), json!(cat.label_zh));
+            p.insert("label_en".into(), json!(cat.label_en));
+            p.insert("kind".into(), json!(kind));
+            p.insert("minutes".into(), json!(cat.minutes));
+            p.insert("area_m2".into(), json!(round(m2, 0)));
+            p.insert("cell_m".into(), json!(round(area.cell_m, 1)));
+            p.insert("profile".into(), json!(a.profile.name));
+            features.push(feature(multipolygon_geometry(mp), p));
+        }
+    }
+    feature_collection(&features, "coverage")
+}
+
+/// The bands of one ad-hoc isochrone (largest first).
+pub fn point_isochrone_geojson(
+    lonlat: [f64; 2],
+    bands: &[crate::isochrone::Band],
+    profile: &str,
+) -> Vec<u8> {
+    let features: Vec<_> = bands
+        .iter()
+        .rev()
+        .map(|b| {
+            let mut p = JsonObject::new();
+            p.insert("lon".into(), json!(lonlat[0]));
+            p.insert("lat".into(), json!(lonlat[1]));
+            p.insert("band_min".into(), json!(b.minutes));
+            p.insert("area_m2".into(), json!(round(b.area_m2, 0)));
+            p.insert("profile".into(), json!(profile));
+            feature(multipolygon_geometry(&b.polygon), p)
+        })
+        .collect();
+    feature_collection(&features, "isochrone")
 }
