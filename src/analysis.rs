@@ -11,7 +11,7 @@ use crate::coverage::{
 };
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
-use crate::ingest::{read_osm, IngestStats};
+use crate::ingest::{read_osm, IngestStats, OsmData};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
 use crate::places::{
     communities, facilities, grid_communities, osm_communities, Community, Facility, PlaceStats,
@@ -243,6 +243,33 @@ pub fn analyze_with_options(
         threads: rayon::current_num_threads(),
         warnings,
     })
+}
+
+/// Reads an extract and builds its walking graph.
+pub fn load_network(extract: &Path, profile: &Profile) -> Result<(OsmData, Graph)> {
+    let data = read_osm(extract, profile)?;
+    if data.walk_ways.is_empty() {
+        return Err(Error::NoWalkableWays {
+            path: extract.to_path_buf(),
+        });
+    }
+    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
+        path: extract.to_path_buf(),
+    })?;
+    Ok((data, graph))
+}
+
+/// The walking graph and facilities of an extract (for `export-graph`).
+pub fn load_facilities(extract: &Path, profile: &Profile) -> Result<(Graph, Vec<Facility>)> {
+    let (data, graph) = load_network(extract, profile)?;
+    let index = GraphIndex::new(&graph);
+    let facilities = facilities(&data, &graph, &index, profile);
+    if facilities.is_empty() {
+        return Err(Error::NoFacilities {
+            path: extract.to_path_buf(),
+        });
+    }
+    Ok((graph, facilities))
 }
 
 /// Isochrone bands around one point: the `childcircle isochrone` command.

@@ -46,6 +46,7 @@ pub mod output;
 pub mod writers;
 
 pub mod analysis;
+pub mod export;
 
 pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
 pub use error::{Error, Result};
