@@ -242,7 +242,10 @@ fn envelope(a: [f64; 2], b: [f64; 2], buffer: f64) -> AABB<[f64; 2]> {
 /// The edge position at parameter `t` of segment `seg` of `edge`.
 fn position(graph: &Graph, (edge, seg): (u32, u32), t: f64) -> EdgePos {
     let shape = graph.shape(edge);
-    let len = |a: [f32; 2], b: [f32; 2]| f64::from(a[0] - b[0]).hypot(f64::from(a[1] - b[1]));
+    let len = |a: [f32; 2], b: [f32; 2]| {
+        let (dx, dy) = (f64::from(a[0] - b[0]), f64::from(a[1] - b[1]));
+        (dx * dx + dy * dy).sqrt()
+    };
     let before: f64 = shape[..=seg as usize]
         .windows(2)
         .map(|w| len(w[0], w[1]))

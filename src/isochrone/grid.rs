@@ -124,7 +124,10 @@ impl TimeGrid {
             let shape = graph.shape(e);
             let seg_len = |i: usize| {
                 let (a, b) = (shape[i], shape[i + 1]);
-                f64::from(a[0] - b[0]).hypot(f64::from(a[1] - b[1]))
+                {
+                    let (dx, dy) = (f64::from(a[0] - b[0]), f64::from(a[1] - b[1]));
+                    (dx * dx + dy * dy).sqrt()
+                }
             };
             let planar: f64 = (0..shape.len() - 1).map(seg_len).sum();
             let k = if planar > 0.0 { total / planar } else { 0.0 };

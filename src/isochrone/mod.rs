@@ -101,32 +101,20 @@ pub fn isochrone_with_state(
             .map(|&m| (m, MultiPolygon(vec![])))
             .collect();
     }
-    // 2. Time grid over the reach.
+    // 2. Time grid over the reach: every point walked from node `n` lies within
+    // its remaining budget (largest band minus its time) of `n`.
+    let spec = grid_spec(options, profile);
+    let cap = largest + margin_time(options, profile) + 1;
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for &n in reached {
         let p = graph.xy[n as usize];
+        let budget = f64::from(largest - state.time(n)) / 10.0 * profile.walking_speed_mps;
         for k in 0..2 {
-            lo[k] = lo[k].min(f64::from(p[k]));
-            hi[k] = hi[k].max(f64::from(p[k]));
+            lo[k] = lo[k].min(f64::from(p[k]) - budget);
+            hi[k] = hi[k].max(f64::from(p[k]) + budget);
         }
     }
-    let spec = grid_spec(options, profile);
-    let cap = largest + margin_time(options, profile) + 1;
-    // Partially walked edges can stick out past the reached nodes by less than
-    // the largest band's distance; the box grows by the longest such stub.
-    let stub = reached
-        .iter()
-        .flat_map(|&n| {
-            graph
-                .arcs_with_edges(n)
-                .map(|(_, e)| f64::from(graph.edges[e as usize].length_m))
-        })
-        .fold(0.0, f64::max);
-    let mut grid = TimeGrid::new(
-        ([lo[0] - stub, lo[1] - stub], [hi[0] + stub, hi[1] + stub]),
-        &spec,
-        cap,
-    );
+    let mut grid = TimeGrid::new((lo, hi), &spec, cap);
     let edges = reached.iter().flat_map(|&n| {
         graph.arcs_with_edges(n).filter_map(move |(_, e)| {
             // Each edge once: from its `u` end if reached, else from `v`.
