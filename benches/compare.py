@@ -15,7 +15,7 @@ without loading. Every result is checked against ours.
 
     pip install -r benches/requirements.txt
     python3 benches/compare.py DIR [--cap 1000] [--tools scipy,networkx,pandana]
-                              [--networkx-sample 200] [--json out.json]
+                              [--networkx-sample 200] [--repeat 3] [--json out.json]
 """
 import argparse
 import json
@@ -68,11 +68,13 @@ def load(directory, cap_m):
     edges = edges.groupby(["a", "b"], as_index=False).w.min()
     facilities = pd.read_csv(path("facilities.csv"))
     n = len(nodes)
-    by_cat = {c: np.unique(g.node.to_numpy()) for c, g in facilities.groupby("category")}
+    by_cat = {c: np.unique(rows.node.to_numpy())
+              for c, rows in facilities.groupby("category")}
     theirs = pd.read_csv(path("distances_a.csv"))
     ours_a = {c: np.full(n, np.inf) for c in by_cat}
-    for c, g in theirs.groupby("category"):
-        ours_a.setdefault(c, np.full(n, np.inf))[g.node.to_numpy()] = np.rint(g.distance_m * 10)
+    for c, rows in theirs.groupby("category"):
+        ours_a.setdefault(c, np.full(n, np.inf))[rows.node.to_numpy()] = \
+            np.rint(rows.distance_m * 10)
     return SimpleNamespace(
         n=n, x=nodes.lon.to_numpy(), y=nodes.lat.to_numpy(),
         u=edges.a.to_numpy(), v=edges.b.to_numpy(), w=edges.w.to_numpy(np.float64),
@@ -123,8 +125,8 @@ def run_networkx(g, args):
         dist[c] = np.full(g.n, np.inf)
         dist[c][list(d.keys())] = list(d.values())
 
-    # A full task B would take minutes to hours: time a fixed random sample of
-    # facilities and scale up; the sample's reach is checked against scipy's.
+    # Pure-Python searches make a full task B take minutes on a large city:
+    # time a fixed random sample of facilities and scale up to all of them.
     size = min(args.networkx_sample, len(g.sources)) or len(g.sources)
     sample = np.sort(np.random.default_rng(0).choice(g.sources, size, replace=False))
     task_b, counts = timed(lambda: [
@@ -160,8 +162,8 @@ def run_pandana(g, args):
     # nodes_in_range is pandana's direct equivalent of task B: range queries
     # from each source over the contraction hierarchy, returned as DataFrames.
     # A batch holds about BATCH_BYTES of (source, node, distance) rows.
-    batch = max(1, BATCH_BYTES // (24 * max(1, g.ours["task_b_nodes_reached"]
-                                             // max(1, len(g.sources)))))
+    mean_reach = max(1, g.ours["task_b_nodes_reached"] // max(1, len(g.sources)))
+    batch = max(1, BATCH_BYTES // (24 * mean_reach))
 
     def task_b():
         return pd.concat([net.nodes_in_range(g.sources[i:i + batch], g.cap_dm)
@@ -214,7 +216,9 @@ def machine_line():
             cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{platform.platform()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    # Load average: other work on the machine is the usual cause of odd timings.
+    return (f"{platform.platform()}, {cpu}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
 
 
 def main():
@@ -228,17 +232,20 @@ def main():
                    help="runs of each timed task per tool; the best is reported")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args()
+    unknown = set(args.tools.split(",")) - set(TOOLS)
+    if unknown:
+        p.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
 
     g = load(args.dir, args.cap)
     ours = g.ours
-    rows, results, failed = [], {}, []
+    machine = machine_line()  # before our own load raises the load average
+    results, skipped, failed = {}, {}, []
     for name in args.tools.split(","):
-        if name not in TOOLS:
-            sys.exit(f"unknown tool {name!r}; choose from {', '.join(TOOLS)}")
         try:
             __import__(name)
         except Exception as e:  # a broken build fails with more than ImportError
-            print(f"{name}: not installed ({type(e).__name__}: {e})")
+            skipped[name] = f"not installed ({type(e).__name__}: {e})"
+            print(f"{name}: {skipped[name]}")
             continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         r = TOOLS[name](g, args)
@@ -257,12 +264,12 @@ def main():
         return (f"{ratio(r['task_a'] / ours['task_a_seconds'])} / "
                 f"{ratio(r['task_b'] / ours['task_b_seconds'])}")
 
-    print(f"\nMachine: {machine_line()}")
+    print(f"\nMachine: {machine}")
     print(f"Graph: {ours['nodes']} nodes, {ours['edges']} edges "
           f"({len(g.u)} after merging parallel edges), {len(g.sources)} facility nodes "
           f"in {len(g.by_cat)} categories with facilities (of {ours['categories']}), "
           f"cap {args.cap:g} m; {ours['task_b_nodes_reached']} nodes reached in task B\n")
-    print("| tool | threads | setup s | task A s | task B s | speed-up of childcircle (× A / B) "
+    print("| tool | threads | setup s | task A s | task B s | speed-up of childcircle (×, A / B) "
           "| distances agree |")
     print("|---|---|---|---|---|---|---|")
     print(f"| childcircle | {ours['threads']} | – | {ours['task_a_seconds']:.4f} | "
@@ -279,13 +286,15 @@ def main():
           f"by export-graph. Other tools: best of {args.repeat} runs; scipy and networkx are "
           "single-threaded; pandana's setup is its contraction hierarchy, its queries run "
           "in parallel with OpenMP. Loading is never timed.")
+    for name, reason in skipped.items():
+        print(f"{name}: {reason}.")
     if failed:
         print(f"\nFAILED: {', '.join(failed)} disagree with childcircle beyond "
               f"{TOLERANCE_M} m or on reach counts", file=sys.stderr)
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine_line(), "childcircle": ours,
+            json.dump({"machine": machine, "childcircle": ours, "skipped": skipped,
                        "tools": {k: {f: r.get(f) for f in JSON_FIELDS}
                                  for k, r in results.items()}}, f, indent=2)
     sys.exit(1 if failed else 0)

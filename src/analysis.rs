@@ -14,7 +14,8 @@ use crate::graph::{Graph, Time};
 use crate::ingest::{read_osm, IngestStats, OsmData};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
 use crate::places::{
-    communities, facilities, grid_communities, osm_communities, Community, Facility, PlaceStats,
+    assign_parents, communities, facilities, grid_communities, osm_communities, Community,
+    Facility, PlaceStats,
 };
 use crate::profile::Profile;
 use crate::snap::GraphIndex;
@@ -159,7 +160,8 @@ pub fn analyze_with_options(
             path: extract.to_path_buf(),
         });
     }
-    let communities = communities(inputs, &graph, &index, profile);
+    let mut communities = communities(inputs, &graph, &index, profile);
+    assign_parents(&mut communities);
     let places = PlaceStats {
         facilities: facilities.len(),
         facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),

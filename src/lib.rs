@@ -47,6 +47,7 @@ pub mod writers;
 
 pub mod analysis;
 pub mod export;
+pub mod synth;
 
 pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
 pub use error::{Error, Result};

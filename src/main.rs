@@ -34,9 +34,26 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Walking isochrones around one point.
     Isochrone(IsochroneArgs),
+    /// Generate the synthetic Dezhou model (an .osm.pbf), for the default data
+    /// and for city-scale benchmarks.
+    Synth(SynthArgs),
     /// Export the walking graph and facility nodes as CSV, with our timings of
     /// two reference tasks, for comparisons with other tools.
     ExportGraph(ExportArgs),
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// `decheng` (the central city, the shipped default) or `prefecture` (all
+    /// 11 districts and counties, over a million walking nodes).
+    #[arg(long, default_value = "decheng")]
+    region: childcircle::synth::Region,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 2023)]
+    seed: u64,
+    /// Output file.
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -160,7 +177,34 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Analyze(args) => analyze(cli, args),
         Command::Isochrone(args) => isochrone(cli, args),
         Command::ExportGraph(args) => export_graph(cli, args),
+        Command::Synth(args) => synth(cli, args),
     }
+}
+
+fn synth(cli: &Cli, args: &SynthArgs) -> anyhow::Result<()> {
+    let options = childcircle::synth::SynthOptions {
+        region: args.region,
+        seed: args.seed,
+    };
+    let t = std::time::Instant::now();
+    let stats = childcircle::synth::generate_pbf(&options, &args.out)?;
+    if !cli.quiet {
+        println!(
+            "{} model, seed {}: {} nodes, {} ways, {} relations, {} compounds, {} facilities, {} communities, {:.1} MB in {:.2} s",
+            args.region,
+            args.seed,
+            stats.nodes,
+            stats.ways,
+            stats.relations,
+            stats.compounds,
+            stats.facilities,
+            stats.communities,
+            stats.bytes as f64 / 1e6,
+            t.elapsed().as_secs_f64()
+        );
+        println!("wrote {}", args.out.display());
+    }
+    Ok(())
 }
 
 fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
@@ -327,6 +371,19 @@ fn print_summary(s: &Summary) {
     );
     if let Some(p) = s.overall.share_population_life_circle {
         println!("  population in the life circle: {}", pct(p).trim());
+    }
+    for g in &s.by_kind {
+        let kind = match g.name.as_str() {
+            "neighbourhood" => "社区 neighbourhoods",
+            "compound" => "小区 compounds",
+            other => other,
+        };
+        println!(
+            "  {kind}: {} of {} ({})",
+            g.life_circle,
+            g.communities,
+            pct(g.share_life_circle).trim()
+        );
     }
     if !s.subdistricts.is_empty() {
         println!();

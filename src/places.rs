@@ -79,6 +79,8 @@ pub struct Community {
     pub kind: &'static str,
     pub code: Option<String>,
     pub subdistrict: Option<String>,
+    /// The neighbourhood (社区) a compound (小区) lies in, when both are mapped.
+    pub parent: Option<String>,
     pub population: Option<f64>,
     /// Lon/lat polygon.
     pub polygon: MultiPolygon<f64>,
@@ -300,6 +302,33 @@ pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
         .collect()
 }
 
+/// Gives every compound (小区) the neighbourhood (社区) it lies in, and that
+/// neighbourhood's subdistrict when the compound has none, so tables can be
+/// drawn per 社区 and per 街道 at both levels.
+pub fn assign_parents(communities: &mut [Community]) {
+    use geo::{Contains, InteriorPoint};
+    let parents: Vec<(MultiPolygon<f64>, String, Option<String>)> = communities
+        .iter()
+        .filter(|c| c.kind == "neighbourhood")
+        .map(|c| (c.polygon.clone(), c.name.clone(), c.subdistrict.clone()))
+        .collect();
+    if parents.is_empty() {
+        return;
+    }
+    for c in communities.iter_mut().filter(|c| c.kind == "compound") {
+        let Some(p) = c.polygon.interior_point() else {
+            continue;
+        };
+        if let Some((_, name, subdistrict)) = parents.iter().find(|(poly, _, _)| poly.contains(&p))
+        {
+            c.parent = Some(name.clone());
+            if c.subdistrict.is_none() {
+                c.subdistrict = subdistrict.clone();
+            }
+        }
+    }
+}
+
 /// Attaches communities to the graph.
 pub fn communities(
     inputs: Vec<CommunityInput>,
@@ -349,6 +378,7 @@ pub fn communities(
                 kind: c.kind,
                 code: c.tags.code,
                 subdistrict: c.tags.subdistrict,
+                parent: None,
                 population: c.tags.population,
                 area_m2: c.polygon.geodesic_area_unsigned(),
                 polygon: c.polygon,

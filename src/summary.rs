@@ -51,6 +51,9 @@ pub struct Summary {
     pub walking_speed_mps: f64,
     pub categories: Vec<CategorySummary>,
     pub overall: GroupSummary,
+    /// The same per kind of community (社区 neighbourhoods, 小区 compounds, ...)
+    /// when more than one kind is present.
+    pub by_kind: Vec<GroupSummary>,
     pub subdistricts: Vec<GroupSummary>,
     pub ingest: IngestStats,
     pub graph: GraphStats,
@@ -112,6 +115,13 @@ impl Summary {
                 }
             })
             .collect();
+        let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in a.communities.iter().enumerate() {
+            by_kind.entry(c.kind).or_default().push(i);
+        }
+        if by_kind.len() < 2 {
+            by_kind.clear();
+        }
         let mut by_subdistrict: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, c) in a.communities.iter().enumerate() {
             if let Some(s) = &c.subdistrict {
@@ -126,6 +136,10 @@ impl Summary {
             walking_speed_mps: a.profile.walking_speed_mps,
             categories,
             overall: group(a, "all communities", &all),
+            by_kind: by_kind
+                .iter()
+                .map(|(kind, ids)| group(a, kind, ids))
+                .collect(),
             subdistricts: by_subdistrict
                 .iter()
                 .map(|(name, ids)| group(a, name, ids))

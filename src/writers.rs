@@ -55,6 +55,7 @@ pub fn communities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("kind".into(), json!(c.kind));
             p.insert("code".into(), json!(c.code));
             p.insert("subdist".into(), json!(c.subdistrict));
+            p.insert("parent".into(), json!(c.parent));
             p.insert("pop".into(), opt_num(c.population, 0));
             p.insert("area_m2".into(), json!(round(c.area_m2, 0)));
             p.insert("access".into(), json!(c.access_kind.as_str()));

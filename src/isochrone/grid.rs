@@ -168,3 +168,86 @@ impl TimeGrid {
         }
     }
 }
+
+impl TimeGrid {
+    /// Which vertices lie inside any of the polygons (projected metres):
+    /// scanline fill, even-odd within a polygon, union across polygons.
+    pub fn inside_mask<'a>(
+        &self,
+        polygons: impl Iterator<Item = &'a geo::MultiPolygon<f64>>,
+    ) -> Vec<bool> {
+        let mut mask = vec![false; self.nx * self.ny];
+        let mut xs: Vec<f64> = Vec::new();
+        for mp in polygons {
+            for poly in &mp.0 {
+                let rings: Vec<&geo::LineString<f64>> = std::iter::once(poly.exterior())
+                    .chain(poly.interiors())
+                    .collect();
+                let (ymin, ymax) = poly
+                    .exterior()
+                    .coords()
+                    .fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.y), b.max(c.y)));
+                let r0 = ((ymin - self.origin[1]) / self.cell_m).ceil().max(0.0) as usize;
+                let r1 = (((ymax - self.origin[1]) / self.cell_m).floor() as isize)
+                    .min(self.ny as isize - 1);
+                for row in r0..=r1.max(-1) as usize {
+                    if r1 < 0 {
+                        break;
+                    }
+                    let y = self.origin[1] + row as f64 * self.cell_m;
+                    xs.clear();
+                    for ring in &rings {
+                        for seg in ring.lines() {
+                            let (a, b) = (seg.start, seg.end);
+                            // Half-open rule: count an edge when y is in [min, max).
+                            if (a.y <= y) != (b.y <= y) {
+                                xs.push(a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x));
+                            }
+                        }
+                    }
+                    xs.sort_by(f64::total_cmp);
+                    for pair in xs.chunks_exact(2) {
+                        let c0 =
+                            ((pair[0] - self.origin[0]) / self.cell_m).ceil().max(0.0) as usize;
+                        let c1 = (((pair[1] - self.origin[0]) / self.cell_m).floor() as isize)
+                            .min(self.nx as isize - 1);
+                        if c1 >= c0 as isize {
+                            mask[row * self.nx + c0..=row * self.nx + c1 as usize].fill(true);
+                        }
+                    }
+                }
+            }
+        }
+        mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_mask_fills_polygons_with_holes() {
+        use geo::polygon;
+        let spec = GridSpec {
+            cell_m: 1.0,
+            margin_m: 0.0,
+            speed_mps: 1.0,
+        };
+        let grid = TimeGrid::new(([0.0, 0.0], [10.0, 10.0]), &spec, 1);
+        let square = polygon!(
+            exterior: [(x: 0.5, y: 0.5), (x: 9.5, y: 0.5), (x: 9.5, y: 9.5), (x: 0.5, y: 9.5), (x: 0.5, y: 0.5)],
+            interiors: [[(x: 3.5, y: 3.5), (x: 6.5, y: 3.5), (x: 6.5, y: 6.5), (x: 3.5, y: 6.5), (x: 3.5, y: 3.5)]],
+        );
+        let mask = grid.inside_mask(std::iter::once(&geo::MultiPolygon(vec![square])));
+        let at = |x: f64, y: f64| {
+            let col = ((x - grid.origin[0]) / grid.cell_m).round() as usize;
+            let row = ((y - grid.origin[1]) / grid.cell_m).round() as usize;
+            mask[row * grid.nx + col]
+        };
+        assert!(at(1.0, 1.0) && at(9.0, 9.0) && at(2.0, 5.0));
+        assert!(!at(5.0, 5.0), "the hole");
+        assert!(!at(0.0, 0.0) && !at(10.0, 5.0), "outside");
+        assert_eq!(mask.iter().filter(|&&m| m).count(), 81 - 9);
+    }
+}

@@ -11,7 +11,7 @@
 pub mod contours;
 pub mod grid;
 
-use geo::{Area, BooleanOps, MapCoords, MultiPolygon};
+use geo::{Area, MapCoords, MultiPolygon};
 use rayon::prelude::*;
 
 use crate::graph::{minutes_to_time, Graph, Time, UNREACHED};
@@ -215,8 +215,9 @@ pub fn coverage_areas(
     while vertices(spec.cell_m) > options.max_city_vertices as f64 {
         spec.cell_m *= 1.5;
     }
-    // Residential land, projected and merged once.
-    let residential = communities
+    // Residential land, rasterised once onto the city grid: the gaps come from
+    // the grid too, so no polygon overlay of thousands of communities is needed.
+    let projected: Vec<MultiPolygon<f64>> = communities
         .iter()
         .map(|c| {
             c.polygon.map_coords(|p| {
@@ -224,7 +225,8 @@ pub fn coverage_areas(
                 geo::Coord { x, y }
             })
         })
-        .fold(MultiPolygon::<f64>(vec![]), |acc, p| acc.union(&p));
+        .collect();
+    let residential = TimeGrid::new((lo, hi), &spec, 1).inside_mask(projected.iter());
     (0..profile.categories.len())
         .into_par_iter()
         .map(|k| {
@@ -238,7 +240,16 @@ pub fn coverage_areas(
                 &spec,
             );
             let covered = contours::contours(&grid, &[threshold]).remove(0);
-            let gap = residential.difference(&covered);
+            // Gap field: 0 on residential vertices not reached in time, 2 elsewhere.
+            let mut gap_grid = grid;
+            for (v, &home) in gap_grid.values.iter_mut().zip(&residential) {
+                *v = if home && *v > threshold as f32 {
+                    0.0
+                } else {
+                    2.0
+                };
+            }
+            let gap = contours::contours(&gap_grid, &[1]).remove(0);
             CoverageArea {
                 category: k,
                 covered_m2: covered.unsigned_area(),
