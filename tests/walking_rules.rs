@@ -41,7 +41,8 @@ fn walking_rules_decide_what_is_walkable() {
         let (lat, lon) = lonlat(x, y);
         w.add_node(id, lat, lon, &[]).unwrap();
     }
-    let ways: &[(i64, &[i64], &[(&str, &str)])] = &[
+    type Tags<'a> = &'a [(&'a str, &'a str)];
+    let ways: &[(i64, &[i64], Tags)] = &[
         (100, &[1, 2, 3], &[("highway", "residential")]),
         (
             101,
