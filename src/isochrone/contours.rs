@@ -6,7 +6,7 @@
 //! still valid by OGC rules).
 
 use contour::ContourBuilder;
-use geo::{Area, Contains, LineString, MultiPolygon, Polygon, Simplify, Validation};
+use geo::{Area, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect, Simplify, Validation};
 
 use super::grid::TimeGrid;
 use crate::graph::Time;
@@ -34,36 +34,42 @@ pub fn contours(grid: &TimeGrid, thresholds: &[Time]) -> Vec<MultiPolygon<f64>> 
 /// Regroups holes, drops specks, simplifies.
 fn clean(raw: MultiPolygon<f64>, cell_m: f64) -> MultiPolygon<f64> {
     let speck = cell_m * cell_m;
-    let mut shells: Vec<LineString<f64>> = Vec::new();
+    let mut shells: Vec<Polygon<f64>> = Vec::new();
     let mut holes: Vec<LineString<f64>> = Vec::new();
     for p in raw {
         let (exterior, interiors) = p.into_inner();
-        shells.push(exterior);
+        shells.push(Polygon::new(exterior, vec![]));
         holes.extend(interiors);
     }
     let ring_area = |r: &LineString<f64>| Polygon::new(r.clone(), vec![]).unsigned_area();
-    shells.retain(|r| ring_area(r) >= speck);
+    shells.retain(|p| p.unsigned_area() >= speck);
     holes.retain(|r| ring_area(r) >= speck);
     // Smallest shells first, so a hole finds the innermost shell around it.
-    shells.sort_by(|a, b| ring_area(a).total_cmp(&ring_area(b)));
-    let mut polygons: Vec<Polygon<f64>> = shells
-        .into_iter()
-        .map(|s| Polygon::new(s, vec![]))
-        .collect();
+    shells.sort_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()));
+    let boxes: Vec<Rect<f64>> = shells.iter().map(|p| p.bounding_rect().expect("a shell has points")).collect();
+    let mut interiors: Vec<Vec<LineString<f64>>> = vec![Vec::new(); shells.len()];
     for hole in holes {
         let probe = hole.0[0];
-        if let Some(p) = polygons
-            .iter_mut()
-            .find(|p| Polygon::new(p.exterior().clone(), vec![]).contains(&probe))
-        {
-            p.interiors_push(hole);
+        let owner = (0..shells.len()).find(|&i| boxes[i].intersects(&probe) && shells[i].contains(&probe));
+        if let Some(i) = owner {
+            interiors[i].push(hole);
         }
     }
-    let mp = MultiPolygon(polygons);
-    let simplified = mp.simplify(cell_m / 4.0);
-    if simplified.is_valid() {
-        simplified
-    } else {
-        mp
-    }
+    // Simplify polygon by polygon, keeping any that simplification would make
+    // invalid as it was. (Marching squares never overlaps two polygons, and a
+    // quarter-cell tolerance cannot make separate polygons meet.)
+    let polygons = shells
+        .into_iter()
+        .zip(interiors)
+        .map(|(shell, holes)| {
+            let p = Polygon::new(shell.into_inner().0, holes);
+            let simplified = p.simplify(cell_m / 4.0);
+            if simplified.is_valid() {
+                simplified
+            } else {
+                p
+            }
+        })
+        .collect();
+    MultiPolygon(polygons)
 }
