@@ -18,7 +18,7 @@ use rstar::{RTree, AABB};
 use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
-use crate::search::{multi_source_times, SearchState, Seed};
+use crate::search::{multi_source_times_with, SearchState, Seed};
 
 /// One community's result for every category (indexed like the profile's).
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,17 @@ pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile)
     let limit = search_limit(profile);
     (0..profile.categories.len())
         .into_par_iter()
-        .map(|c| multi_source_times(graph, &category_seeds(graph, facilities, c, profile), limit))
+        .map_init(
+            || SearchState::new(graph.node_count()),
+            |state, c| {
+                multi_source_times_with(
+                    state,
+                    graph,
+                    &category_seeds(graph, facilities, c, profile),
+                    limit,
+                )
+            },
+        )
         .collect()
 }
 

@@ -22,13 +22,29 @@ pub struct Seed {
     pub time: Time,
 }
 
+/// End of a bucket's list.
+const NIL: u32 = u32::MAX;
+
+/// A node's label: the search it belongs to and its time, side by side so one
+/// cache line answers both.
+#[derive(Debug, Clone, Copy)]
+struct Label {
+    stamp: u32,
+    time: Time,
+}
+
 /// Reusable per-thread search memory.
 #[derive(Debug, Clone)]
 pub struct SearchState {
-    time: Vec<Time>,
-    stamp: Vec<u32>,
+    labels: Vec<Label>,
     generation: u32,
-    buckets: Vec<Vec<u32>>,
+    /// Dial's ring of buckets as singly linked lists: the first entry of each
+    /// bucket, and a pool of `(node, next entry)` pairs (4 bytes a bucket, so a
+    /// wide ring stays cheap). A bit per bucket says whether it holds anything,
+    /// so long empty stretches are skipped a word at a time.
+    head: Vec<u32>,
+    pool: Vec<(u32, u32)>,
+    occupied: Vec<u64>,
     settled: Vec<u32>,
     relaxed: u64,
 }
@@ -37,10 +53,17 @@ impl SearchState {
     /// Memory for searches on a graph of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         SearchState {
-            time: vec![UNREACHED; nodes],
-            stamp: vec![0; nodes],
+            labels: vec![
+                Label {
+                    stamp: 0,
+                    time: UNREACHED
+                };
+                nodes
+            ],
             generation: 0,
-            buckets: Vec::new(),
+            head: Vec::new(),
+            pool: Vec::new(),
+            occupied: Vec::new(),
             settled: Vec::new(),
             relaxed: 0,
         }
@@ -49,8 +72,9 @@ impl SearchState {
     /// The time of `node` in the last search, or [`UNREACHED`].
     #[inline]
     pub fn time(&self, node: u32) -> Time {
-        if self.stamp[node as usize] == self.generation {
-            self.time[node as usize]
+        let l = self.labels[node as usize];
+        if l.stamp == self.generation {
+            l.time
         } else {
             UNREACHED
         }
@@ -66,43 +90,81 @@ impl SearchState {
         self.relaxed
     }
 
-    fn reset(&mut self, graph: &Graph) {
+    fn reset(&mut self, graph: &Graph, limit: Time) {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Every 2^32 searches, really clear.
-            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.labels.iter_mut().for_each(|l| l.stamp = 0);
             self.generation = 1;
         }
         self.settled.clear();
-        // Dial's circular buckets: every tentative time lies in [t, t + max arc
-        // weight], so that many buckets (rounded up to a power of two for a
-        // cheap modulo) never collide.
-        let buckets = (graph.max_arc_weight() as usize + 1).next_power_of_two();
-        if self.buckets.len() < buckets {
-            self.buckets.resize_with(buckets, Vec::new);
+        self.pool.clear();
+        // Every queued time lies in [t, t + heaviest useful arc] (an arc heavier
+        // than the limit is never taken), so a ring that many buckets wide (a
+        // power of two, for a cheap modulo) never collides.
+        let widest = graph.max_arc_weight().min(limit) as usize + 1;
+        let buckets = widest.next_power_of_two().max(64);
+        if self.head.len() < buckets {
+            self.head = vec![NIL; buckets];
+            self.occupied = vec![0; buckets / 64];
         }
     }
 
     #[inline]
     fn improve(&mut self, node: u32, t: Time) -> bool {
-        let i = node as usize;
-        if self.stamp[i] != self.generation || t < self.time[i] {
-            self.stamp[i] = self.generation;
-            self.time[i] = t;
+        let l = &mut self.labels[node as usize];
+        if l.stamp != self.generation || t < l.time {
+            *l = Label {
+                stamp: self.generation,
+                time: t,
+            };
             true
         } else {
             false
         }
     }
 
+    #[inline]
+    fn push(&mut self, node: u32, t: Time) {
+        let slot = t as usize & (self.head.len() - 1);
+        self.pool.push((node, self.head[slot]));
+        self.head[slot] = (self.pool.len() - 1) as u32;
+        self.occupied[slot / 64] |= 1 << (slot % 64);
+    }
+
+    /// The first time at or after `t` whose bucket holds something.
+    fn next_occupied(&self, t: Time) -> Time {
+        let n = self.head.len();
+        let start = t as usize & (n - 1);
+        let words = self.occupied.len();
+        let (mut word, mut bits) = (
+            start / 64,
+            self.occupied[start / 64] & (!0u64 << (start % 64)),
+        );
+        let mut skipped = 0usize;
+        loop {
+            if bits != 0 {
+                let slot = word * 64 + bits.trailing_zeros() as usize;
+                let ahead = (slot + n - start) % n;
+                return t + ahead as Time;
+            }
+            skipped += 1;
+            if skipped > words {
+                return UNREACHED;
+            }
+            word = (word + 1) % words;
+            bits = self.occupied[word];
+        }
+    }
+
     /// Runs a search from `seeds` that settles every node within `limit`.
     pub fn run(&mut self, graph: &Graph, seeds: &[Seed], limit: Time) {
-        self.reset(graph);
+        self.reset(graph, limit);
         // Seeds enter the queue when the sweep reaches their time, so seed
         // times may spread wider than the bucket ring.
         let mut seeds: Vec<Seed> = seeds.iter().copied().filter(|s| s.time <= limit).collect();
         seeds.sort_unstable_by_key(|s| s.time);
-        let mask = self.buckets.len() - 1;
+        let mask = self.head.len() - 1;
         let mut next_seed = 0;
         let mut pending = 0usize;
         let mut relaxed = 0u64;
@@ -112,24 +174,33 @@ impl SearchState {
                 let s = seeds[next_seed];
                 next_seed += 1;
                 if self.improve(s.node, t) {
-                    self.buckets[t as usize & mask].push(s.node);
+                    self.push(s.node, t);
                     pending += 1;
                 }
             }
-            if pending == 0 {
-                // Nothing queued: jump to the next seed, or stop.
-                match seeds.get(next_seed) {
-                    Some(s) => {
-                        t = s.time;
-                        continue;
-                    }
-                    None => break,
-                }
-            }
             let slot = t as usize & mask;
-            while let Some(node) = self.buckets[slot].pop() {
+            if self.head[slot] == NIL {
+                // Skip to the next filled bucket or the next seed, whichever is first.
+                let next = if pending > 0 {
+                    self.next_occupied(t)
+                } else {
+                    UNREACHED
+                };
+                let next = seeds.get(next_seed).map_or(next, |s| next.min(s.time));
+                if next == UNREACHED || next > limit {
+                    break;
+                }
+                t = next;
+                continue;
+            }
+            let mut entry = std::mem::replace(&mut self.head[slot], NIL);
+            self.occupied[slot / 64] &= !(1 << (slot % 64));
+            // Arcs weigh at least 1, so nothing joins this bucket while it drains.
+            while entry != NIL {
+                let (node, next) = self.pool[entry as usize];
+                entry = next;
                 pending -= 1;
-                if self.time[node as usize] != t {
+                if self.labels[node as usize].time != t {
                     continue; // stale: the node was improved after this push
                 }
                 self.settled.push(node);
@@ -138,19 +209,21 @@ impl SearchState {
                 for arc in arcs {
                     let nt = t + arc.weight;
                     if nt <= limit && self.improve(arc.head, nt) {
-                        self.buckets[nt as usize & mask].push(arc.head);
+                        self.push(arc.head, nt);
                         pending += 1;
                     }
                 }
             }
-            if t == limit {
+            if t >= limit {
                 break;
             }
             t += 1;
         }
-        // Entries left behind (only possible past the limit) are dropped.
         if pending > 0 {
-            self.buckets.iter_mut().for_each(Vec::clear);
+            // Unreachable by construction (every queued time is within the
+            // limit), but a leftover entry must never leak into the next search.
+            self.head.iter_mut().for_each(|h| *h = NIL);
+            self.occupied.iter_mut().for_each(|w| *w = 0);
         }
         self.relaxed += relaxed;
     }
@@ -158,7 +231,21 @@ impl SearchState {
 
 /// Every node's time to the nearest seed, [`UNREACHED`] beyond `limit`.
 pub fn multi_source_times(graph: &Graph, seeds: &[Seed], limit: Time) -> Vec<Time> {
-    let mut state = SearchState::new(graph.node_count());
+    multi_source_times_with(
+        &mut SearchState::new(graph.node_count()),
+        graph,
+        seeds,
+        limit,
+    )
+}
+
+/// [`multi_source_times`] reusing a search state (one per thread).
+pub fn multi_source_times_with(
+    state: &mut SearchState,
+    graph: &Graph,
+    seeds: &[Seed],
+    limit: Time,
+) -> Vec<Time> {
     state.run(graph, seeds, limit);
     let mut out = vec![UNREACHED; graph.node_count()];
     for &n in state.settled() {

@@ -6,7 +6,10 @@
 //! still valid by OGC rules).
 
 use contour::ContourBuilder;
-use geo::{Area, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect, Simplify, Validation};
+use geo::{
+    Area, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect, Simplify,
+    Validation,
+};
 
 use super::grid::TimeGrid;
 use crate::graph::Time;
@@ -46,11 +49,15 @@ fn clean(raw: MultiPolygon<f64>, cell_m: f64) -> MultiPolygon<f64> {
     holes.retain(|r| ring_area(r) >= speck);
     // Smallest shells first, so a hole finds the innermost shell around it.
     shells.sort_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()));
-    let boxes: Vec<Rect<f64>> = shells.iter().map(|p| p.bounding_rect().expect("a shell has points")).collect();
+    let boxes: Vec<Rect<f64>> = shells
+        .iter()
+        .map(|p| p.bounding_rect().expect("a shell has points"))
+        .collect();
     let mut interiors: Vec<Vec<LineString<f64>>> = vec![Vec::new(); shells.len()];
     for hole in holes {
         let probe = hole.0[0];
-        let owner = (0..shells.len()).find(|&i| boxes[i].intersects(&probe) && shells[i].contains(&probe));
+        let owner =
+            (0..shells.len()).find(|&i| boxes[i].intersects(&probe) && shells[i].contains(&probe));
         if let Some(i) = owner {
             interiors[i].push(hole);
         }
