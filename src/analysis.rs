@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use crate::community_file::{check_overlap, read_communities, CommunityFields};
 use crate::coverage::{
-    category_times, community_coverage, facility_reach, CommunityCoverage, FacilityReach,
+    category_times_and_crossings, community_coverage_with_crossings, facility_reach,
+    CommunityCoverage, FacilityReach,
 };
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
@@ -191,12 +192,13 @@ pub fn analyze_with_options(
 
     on_phase("walking times per category");
     let t = Instant::now();
-    let times = category_times(&graph, &facilities, profile);
+    let (times, crossings) = category_times_and_crossings(&graph, &facilities, profile);
     clock("multi-source search", t, times.len() as u64, "searches");
 
     on_phase("coverage of communities");
     let t = Instant::now();
-    let coverage = community_coverage(&graph, &communities, &times, profile);
+    let coverage =
+        community_coverage_with_crossings(&graph, &communities, &times, Some(&crossings), profile);
     clock("coverage", t, communities.len() as u64, "communities");
 
     on_phase("reach of every facility");

@@ -18,7 +18,7 @@ use rstar::{RTree, AABB};
 use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
-use crate::search::{multi_source_times_with, SearchState, Seed};
+use crate::search::{multi_source_times_and_crossings, SearchState, Seed};
 
 /// One community's result for every category (indexed like the profile's).
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,8 @@ pub struct CommunityCoverage {
     pub covered: Vec<bool>,
     /// Share of the community's walking nodes within the threshold.
     pub share: Vec<Option<f64>>,
+    /// Major roads crossed on the best walk (`None` when unreachable).
+    pub crossings: Vec<Option<u8>>,
     /// Number of categories covered.
     pub met: usize,
     /// Every required category covered.
@@ -69,21 +71,26 @@ pub fn category_seeds(
 
 /// Every node's time to the nearest facility of each category (categories in parallel).
 pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile) -> Vec<Vec<Time>> {
+    category_times_and_crossings(graph, facilities, profile).0
+}
+
+/// [`category_times`], with the major roads crossed on each node's best walk.
+pub fn category_times_and_crossings(
+    graph: &Graph,
+    facilities: &[Facility],
+    profile: &Profile,
+) -> (Vec<Vec<Time>>, Vec<Vec<u8>>) {
     let limit = search_limit(profile);
     (0..profile.categories.len())
         .into_par_iter()
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, c| {
-                multi_source_times_with(
-                    state,
-                    graph,
-                    &category_seeds(graph, facilities, c, profile),
-                    limit,
-                )
+                let seeds = category_seeds(graph, facilities, c, profile);
+                multi_source_times_and_crossings(state, graph, &seeds, limit)
             },
         )
-        .collect()
+        .unzip()
 }
 
 /// Evaluates every community against the category times.
@@ -93,6 +100,18 @@ pub fn community_coverage(
     times: &[Vec<Time>],
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
+    community_coverage_with_crossings(graph, communities, times, None, profile)
+}
+
+/// [`community_coverage`], also counting the major roads crossed on each
+/// community's best walk (from [`category_times_and_crossings`]).
+pub fn community_coverage_with_crossings(
+    graph: &Graph,
+    communities: &[Community],
+    times: &[Vec<Time>],
+    crossings: Option<&[Vec<u8>]>,
+    profile: &Profile,
+) -> Vec<CommunityCoverage> {
     communities
         .par_iter()
         .map(|c| {
@@ -100,19 +119,22 @@ pub fn community_coverage(
                 minutes: Vec::new(),
                 covered: Vec::new(),
                 share: Vec::new(),
+                crossings: Vec::new(),
                 met: 0,
                 life_circle: true,
             };
             for (k, cat) in profile.categories.iter().enumerate() {
                 let threshold = minutes_to_time(cat.minutes);
-                let t = c
+                let best = c
                     .access
                     .iter()
-                    .map(|a| {
-                        a.time_from(graph, profile.walking_speed_mps, |n| times[k][n as usize])
+                    .filter_map(|a| {
+                        a.best_end(graph, profile.walking_speed_mps, |n| times[k][n as usize])
                     })
-                    .min()
-                    .unwrap_or(UNREACHED);
+                    .min();
+                let t = best.map_or(UNREACHED, |b| b.0);
+                cov.crossings
+                    .push(best.and_then(|(_, n)| crossings.map(|x| x[k][n as usize])));
                 let covered = t <= threshold;
                 let share = (!c.inside_nodes.is_empty()).then(|| {
                     let within = c

@@ -57,6 +57,8 @@ pub struct Edge {
     pub v: u32,
     pub length_m: f32,
     pub class: WayClass,
+    /// Road-safety attributes ([`crate::walkable::way_flag`]).
+    pub flags: u8,
 }
 
 /// What building the graph dropped or kept, for the summary.
@@ -106,12 +108,14 @@ pub struct Graph {
     shape_start: Vec<u32>,
     shape: Vec<[f32; 2]>,
     max_arc_weight: Time,
+    /// A bit per arc: does it cross a major road? (Empty without crossings.)
+    crossing_arcs: Vec<u64>,
     pub stats: GraphStats,
 }
 
-/// No arc weighs more than ~28 hours (a bound for the bucket ring; no
-/// footpath is that long).
-const MAX_ARC_WEIGHT: Time = 1_000_000;
+/// The weight of an arc the profile may not walk: ~28 hours, beyond any
+/// search limit (and a bound for the bucket ring; no footpath is that long).
+pub const FORBIDDEN: Time = 1_000_000;
 
 impl Graph {
     pub fn node_count(&self) -> usize {
@@ -130,6 +134,20 @@ impl Graph {
             self.first_out[node as usize + 1] as usize,
         );
         &self.arcs[a..b]
+    }
+
+    /// Index of `node`'s first arc (arcs of a node are contiguous).
+    #[inline]
+    pub fn first_arc(&self, node: u32) -> usize {
+        self.first_out[node as usize] as usize
+    }
+
+    /// Whether arc `i` crosses a major road (see [`crate::crossings`]).
+    #[inline]
+    pub fn is_crossing_arc(&self, i: usize) -> bool {
+        self.crossing_arcs
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// The arcs leaving `node`, with the edge each one walks.
@@ -173,14 +191,69 @@ impl Graph {
         }
     }
 
-    /// Sets every arc's weight from its edge's length and the profile's speeds.
+    /// The time to walk an edge under a profile: length at the class's speed,
+    /// slower along a major road without a sidewalk, plus the wait at a
+    /// crossing; [`FORBIDDEN`] where the profile may not go (steps with a
+    /// stroller, an unsignalled crossing of an arterial for the youngest).
+    pub fn edge_weight(profile: &Profile, edge: &Edge) -> Time {
+        use crate::walkable::way_flag::*;
+        let rules = &profile.crossings;
+        if edge.class == WayClass::Steps && !profile.steps_allowed {
+            return FORBIDDEN;
+        }
+        let mut speed = Self::speed_mps(profile, edge.class);
+        if rules.model
+            && edge.flags & MAJOR != 0
+            && edge.flags & (NO_SIDEWALK_LEFT | NO_SIDEWALK_RIGHT) != 0
+        {
+            if rules.no_sidewalk_speed_factor <= 0.0 {
+                return FORBIDDEN;
+            }
+            speed *= rules.no_sidewalk_speed_factor;
+        }
+        let mut seconds = f64::from(edge.length_m) / speed;
+        if edge.flags & CROSSING != 0 {
+            seconds += if edge.flags & SIGNALLED != 0 {
+                rules.delay_signalled_s
+            } else if rules.forbid_unsignalled {
+                return FORBIDDEN;
+            } else if edge.flags & MARKED != 0 {
+                rules.delay_marked_s
+            } else {
+                rules.delay_unmarked_s
+            };
+        }
+        ((seconds * 10.0).round() as Time).clamp(1, FORBIDDEN)
+    }
+
+    /// Sets every arc's weight from its edge and the profile.
     pub fn apply_profile(&mut self, profile: &Profile) {
         for (arc, &e) in self.arcs.iter_mut().zip(&self.arc_edge) {
-            let edge = self.edges[e as usize];
-            let seconds = f64::from(edge.length_m) / Self::speed_mps(profile, edge.class);
-            arc.weight = ((seconds * 10.0).round() as Time).clamp(1, MAX_ARC_WEIGHT);
+            arc.weight = Self::edge_weight(profile, &self.edges[e as usize]);
         }
+        let crossing =
+            |e: u32| self.edges[e as usize].flags & crate::walkable::way_flag::CROSSING != 0;
+        self.crossing_arcs = if self
+            .edges
+            .iter()
+            .any(|e| e.flags & crate::walkable::way_flag::CROSSING != 0)
+        {
+            let mut bits = vec![0u64; self.arcs.len().div_ceil(64)];
+            for (i, &e) in self.arc_edge.iter().enumerate() {
+                if crossing(e) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            bits
+        } else {
+            Vec::new()
+        };
         self.max_arc_weight = self.arcs.iter().map(|a| a.weight).max().unwrap_or(1);
+    }
+
+    /// Whether the current profile may walk an edge at all.
+    pub fn is_walkable(&self, edge: u32) -> bool {
+        self.edge_time(edge) < FORBIDDEN
     }
 
     /// The heaviest arc under the current weights.
@@ -261,6 +334,7 @@ impl Graph {
                             v,
                             length_m: length as f32,
                             class: w.class,
+                            flags: w.flags,
                         });
                         shapes.push(shape);
                     }
@@ -282,13 +356,16 @@ impl Graph {
             flush(&mut run);
         }
         let roles = osm_id.iter().map(|&id| data.role(id)).collect();
-        let parts = GraphParts {
+        let mut parts = GraphParts {
             lonlat,
             osm_id,
             roles,
             edges,
             shapes,
         };
+        if profile.crossings.model {
+            parts = crate::crossings::model_crossings(parts);
+        }
         Graph::from_parts(parts, profile, stats)
     }
 
@@ -434,6 +511,7 @@ impl Graph {
             shape_start,
             shape,
             max_arc_weight: 1,
+            crossing_arcs: Vec::new(),
             stats,
         };
         graph.apply_profile(profile);

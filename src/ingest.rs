@@ -20,7 +20,7 @@ use osmpbfreader::osmformat::PrimitiveBlock;
 use crate::error::{Error, Result};
 use crate::pbf::{self, BlockTags, PbfFile};
 use crate::profile::{Profile, TagLookup};
-use crate::walkable::{node_roles, walkability, Walkability, WayClass};
+use crate::walkable::{node_roles, walkability, way_flags, Walkability, WayClass};
 
 /// An OSM object reference, as `n123`, `w456`, `r789` in outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,6 +112,8 @@ pub struct WalkWay {
     pub class: WayClass,
     /// `access=private`: walkable only inside a residential compound.
     pub private: bool,
+    /// Road-safety attributes ([`crate::walkable::way_flag`]).
+    pub flags: u8,
     refs_start: u32,
     refs_end: u32,
 }
@@ -241,13 +243,14 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
         data.stats.osm_nodes += part.nodes;
         data.stats.osm_ways += part.ways;
         data.stats.osm_relations += part.relations;
-        for (id, class, private, refs) in part.walk_ways {
+        for (id, class, private, flags, refs) in part.walk_ways {
             let start = data.walk_refs.len() as u32;
             data.walk_refs.extend_from_slice(&refs);
             data.walk_ways.push(WalkWay {
                 id,
                 class,
                 private,
+                flags,
                 refs_start: start,
                 refs_end: data.walk_refs.len() as u32,
             });
@@ -330,7 +333,7 @@ struct FirstPass {
     nodes: u64,
     ways: u64,
     relations: u64,
-    walk_ways: Vec<(i64, WayClass, bool, Vec<i64>)>,
+    walk_ways: Vec<(i64, WayClass, bool, u8, Vec<i64>)>,
     areas: Vec<OsmArea>,
     points: Vec<OsmPoint>,
     roles: Vec<(i64, u8)>,
@@ -404,9 +407,13 @@ fn first_pass(block: &PrimitiveBlock, profile: &Profile) -> FirstPass {
             };
             match walkability(&tags) {
                 Walkability::No => {}
-                Walkability::Yes(class) => out.walk_ways.push((w.id(), class, false, refs())),
+                Walkability::Yes(class) => {
+                    out.walk_ways
+                        .push((w.id(), class, false, way_flags(&tags), refs()))
+                }
                 Walkability::IfInsideCompound(class) => {
-                    out.walk_ways.push((w.id(), class, true, refs()))
+                    out.walk_ways
+                        .push((w.id(), class, true, way_flags(&tags), refs()))
                 }
             }
             let categories = profile.classify(&tags);

@@ -31,6 +31,7 @@ pub mod walkable;
 pub mod ingest;
 pub mod pbf;
 
+pub mod crossings;
 pub mod graph;
 
 pub mod community_file;

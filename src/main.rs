@@ -66,9 +66,12 @@ struct ExportArgs {
     /// Distance cap of both tasks, metres.
     #[arg(long, default_value_t = 1000.0)]
     cap: f64,
-    /// Profile (TOML) whose categories define the facilities.
+    /// Profile (`child`, `adult` or a TOML file) whose categories define the facilities.
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Age group of the profile.
+    #[arg(long)]
+    age: Option<String>,
 }
 
 #[derive(Args)]
@@ -85,9 +88,12 @@ struct IsochroneArgs {
     /// Output GeoJSON file.
     #[arg(long, short, default_value = "isochrone.geojson")]
     out: PathBuf,
-    /// Profile (TOML). Default: the child profile.
+    /// Profile: `child` (default), `adult`, or a TOML file.
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Age group of the profile: all, 0-3, 3-6, 6-12, 12-15, adult.
+    #[arg(long)]
+    age: Option<String>,
     #[command(flatten)]
     iso: IsoArgs,
 }
@@ -99,9 +105,12 @@ struct AnalyzeArgs {
     /// Output directory.
     #[arg(long, short, default_value = "out")]
     out: PathBuf,
-    /// Profile (TOML). Default: the child profile, data/profiles/child.toml.
+    /// Profile: `child` (default), `adult`, or a TOML file.
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Age group of the profile: all, 0-3, 3-6, 6-12, 12-15, adult.
+    #[arg(long)]
+    age: Option<String>,
     /// The planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     #[arg(long)]
     communities: Option<PathBuf>,
@@ -212,7 +221,10 @@ fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
-    let profile = childcircle::export::distance_profile(&load_profile(args.profile.as_deref())?);
+    let profile = childcircle::export::distance_profile(&load_profile(
+        args.profile.as_deref(),
+        args.age.as_deref(),
+    )?);
     if !(args.cap.is_finite() && args.cap > 0.0 && args.cap <= 100_000.0) {
         anyhow::bail!("--cap must be between 0 and 100000 metres");
     }
@@ -231,10 +243,18 @@ fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_profile(path: Option<&Path>) -> anyhow::Result<Profile> {
-    Ok(match path {
-        Some(p) => Profile::from_file(p)?,
+/// A profile by built-in name (`child`, `adult`) or file, with an age group.
+fn load_profile(path: Option<&Path>, age: Option<&str>) -> anyhow::Result<Profile> {
+    let profile = match path {
         None => Profile::default(),
+        Some(p) => match p.to_str().and_then(Profile::builtin) {
+            Some(builtin) if !p.exists() => builtin,
+            _ => Profile::from_file(p)?,
+        },
+    };
+    Ok(match age {
+        Some(age) => profile.for_age(age).map_err(anyhow::Error::msg)?,
+        None => profile,
     })
 }
 
@@ -243,11 +263,11 @@ fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
-    let profile = load_profile(args.profile.as_deref())?;
+    let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = args.iso.options()?;
     let lonlat = [args.lon, args.lat];
     let bands = childcircle::analysis::point_isochrone(&extract, lonlat, &options, &profile)?;
-    let bytes = childcircle::writers::point_isochrone_geojson(lonlat, &bands, &profile.name);
+    let bytes = childcircle::writers::point_isochrone_geojson(lonlat, &bands, &profile.label());
     childcircle::output::write_atomic(&args.out, &bytes)?;
     if !cli.quiet {
         for b in &bands {
@@ -275,7 +295,7 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
-    let profile = load_profile(args.profile.as_deref())?;
+    let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = AnalyzeOptions {
         profile,
         communities: args.communities.clone(),

@@ -80,8 +80,87 @@ pub struct Profile {
     /// Keys that stop name patterns from applying (see [`Category::name_scope`]).
     #[serde(default)]
     pub name_blockers: Vec<String>,
+    /// Whether `highway=steps` can be walked at all (not with a stroller).
+    #[serde(default = "yes")]
+    pub steps_allowed: bool,
+    /// How major roads are crossed (see [`crate::crossings`]).
+    #[serde(default)]
+    pub crossings: CrossingRules,
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
+    /// Age groups: each adjusts speed, steps, crossings, thresholds and the
+    /// required categories. The profile as a whole is one of them at a time.
+    #[serde(default, rename = "age")]
+    pub ages: Vec<AgeGroup>,
+    /// The age group applied when none is asked for.
+    #[serde(default)]
+    pub default_age: Option<String>,
+    /// The age group applied (set by [`Profile::for_age`]).
+    #[serde(skip)]
+    pub age: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Road-crossing rules: delays at crossings of major roads and what a walker
+/// may not do at all.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrossingRules {
+    /// Split major roads into sidewalks, corners and crossings.
+    pub model: bool,
+    /// Average wait at a signalled crossing, seconds.
+    pub delay_signalled_s: f64,
+    /// Wait at a marked crossing without signals (zebra), seconds.
+    pub delay_marked_s: f64,
+    /// Wait for a safe gap at an unmarked crossing, seconds.
+    pub delay_unmarked_s: f64,
+    /// Forbid crossing a major road without signals.
+    pub forbid_unsignalled: bool,
+    /// Speed factor walking along a major road without a sidewalk; 0 forbids it.
+    pub no_sidewalk_speed_factor: f64,
+}
+
+impl Default for CrossingRules {
+    fn default() -> Self {
+        CrossingRules {
+            model: false,
+            delay_signalled_s: 0.0,
+            delay_marked_s: 0.0,
+            delay_unmarked_s: 0.0,
+            forbid_unsignalled: false,
+            no_sidewalk_speed_factor: 1.0,
+        }
+    }
+}
+
+/// One age group's departures from the profile's defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeGroup {
+    pub id: String,
+    pub label: String,
+    /// Where the group's figures come from.
+    #[serde(default)]
+    pub source: String,
+    pub walking_speed_mps: Option<f64>,
+    pub steps_speed_factor: Option<f64>,
+    pub steps_allowed: Option<bool>,
+    pub delay_signalled_s: Option<f64>,
+    pub delay_marked_s: Option<f64>,
+    pub delay_unmarked_s: Option<f64>,
+    pub forbid_unsignalled: Option<bool>,
+    pub no_sidewalk_speed_factor: Option<f64>,
+    /// Turns the crossing model on or off for this group.
+    pub crossing_model: Option<bool>,
+    /// Category ids required for this group's life circle (replaces the
+    /// categories' own `required`).
+    pub required: Option<Vec<String>>,
+    /// Thresholds in minutes by category id, replacing the categories' own.
+    #[serde(default)]
+    pub minutes: std::collections::BTreeMap<String, f64>,
 }
 
 impl Default for Profile {
@@ -92,6 +171,16 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// A built-in profile by name: `child` (the default) or `adult` (the child
+    /// profile's adult age group: how generic isochrone tools walk).
+    pub fn builtin(name: &str) -> Option<Profile> {
+        match name {
+            "child" => Some(Profile::default()),
+            "adult" => Profile::default().for_age("adult").ok(),
+            _ => None,
+        }
+    }
+
     /// Reads and validates a profile file.
     pub fn from_file(path: &Path) -> Result<Profile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -106,7 +195,56 @@ impl Profile {
         };
         let profile: Profile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         profile.validate().map_err(err)?;
-        Ok(profile)
+        match profile.default_age.clone() {
+            Some(age) => profile.for_age(&age).map_err(err),
+            None => Ok(profile),
+        }
+    }
+
+    /// The profile as walked by one of its age groups.
+    pub fn for_age(&self, id: &str) -> std::result::Result<Profile, String> {
+        let Some(g) = self.ages.iter().find(|g| g.id == id) else {
+            let known: Vec<&str> = self.ages.iter().map(|g| g.id.as_str()).collect();
+            return Err(format!(
+                "no age group {id:?} in profile {:?} (it has: {})",
+                self.name,
+                known.join(", ")
+            ));
+        };
+        let mut p = self.clone();
+        p.walking_speed_mps = g.walking_speed_mps.unwrap_or(p.walking_speed_mps);
+        p.steps_speed_factor = g.steps_speed_factor.unwrap_or(p.steps_speed_factor);
+        p.steps_allowed = g.steps_allowed.unwrap_or(p.steps_allowed);
+        let c = &mut p.crossings;
+        c.delay_signalled_s = g.delay_signalled_s.unwrap_or(c.delay_signalled_s);
+        c.delay_marked_s = g.delay_marked_s.unwrap_or(c.delay_marked_s);
+        c.delay_unmarked_s = g.delay_unmarked_s.unwrap_or(c.delay_unmarked_s);
+        c.forbid_unsignalled = g.forbid_unsignalled.unwrap_or(c.forbid_unsignalled);
+        c.no_sidewalk_speed_factor = g
+            .no_sidewalk_speed_factor
+            .unwrap_or(c.no_sidewalk_speed_factor);
+        c.model = g.crossing_model.unwrap_or(c.model);
+        if let Some(required) = &g.required {
+            for cat in &mut p.categories {
+                cat.required = required.contains(&cat.id);
+            }
+        }
+        for cat in &mut p.categories {
+            if let Some(m) = g.minutes.get(&cat.id) {
+                cat.minutes = *m;
+            }
+        }
+        p.age = Some(g.id.clone());
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// `name` or `name/age` (e.g. `child/6-12`), as written into outputs.
+    pub fn label(&self) -> String {
+        match &self.age {
+            Some(age) => format!("{}/{age}", self.name),
+            None => self.name.clone(),
+        }
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
@@ -123,6 +261,38 @@ impl Profile {
         positive("access_buffer_m", self.access_buffer_m)?;
         if self.categories.is_empty() {
             return Err("the profile has no [[category]]".into());
+        }
+        let c = &self.crossings;
+        for (what, v) in [
+            ("crossings.delay_signalled_s", c.delay_signalled_s),
+            ("crossings.delay_marked_s", c.delay_marked_s),
+            ("crossings.delay_unmarked_s", c.delay_unmarked_s),
+        ] {
+            if !(v.is_finite() && (0.0..=3600.0).contains(&v)) {
+                return Err(format!(
+                    "{what} must be between 0 and 3600 seconds, not {v}"
+                ));
+            }
+        }
+        if !(c.no_sidewalk_speed_factor.is_finite()
+            && (0.0..=1.0).contains(&c.no_sidewalk_speed_factor))
+        {
+            return Err("crossings.no_sidewalk_speed_factor must be between 0 and 1".into());
+        }
+        for g in &self.ages {
+            let known = |id: &String| self.categories.iter().any(|c| &c.id == id);
+            if let Some(bad) = g
+                .required
+                .iter()
+                .flatten()
+                .chain(g.minutes.keys())
+                .find(|id| !known(id))
+            {
+                return Err(format!(
+                    "age group {:?} names unknown category {bad:?}",
+                    g.id
+                ));
+            }
         }
         if self.categories.len() > 32 {
             return Err("at most 32 categories are supported".into());

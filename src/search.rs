@@ -46,6 +46,8 @@ pub struct SearchState {
     pool: Vec<(u32, u32)>,
     occupied: Vec<u64>,
     settled: Vec<u32>,
+    /// Major-road crossings on the path each node was reached by.
+    crossings: Vec<u8>,
     relaxed: u64,
 }
 
@@ -65,8 +67,16 @@ impl SearchState {
             pool: Vec::new(),
             occupied: Vec::new(),
             settled: Vec::new(),
+            crossings: vec![0; nodes],
             relaxed: 0,
         }
+    }
+
+    /// How many major roads the best path to `node` crosses (valid for
+    /// reached nodes).
+    #[inline]
+    pub fn crossings(&self, node: u32) -> u8 {
+        self.crossings[node as usize]
     }
 
     /// The time of `node` in the last search, or [`UNREACHED`].
@@ -174,6 +184,7 @@ impl SearchState {
                 let s = seeds[next_seed];
                 next_seed += 1;
                 if self.improve(s.node, t) {
+                    self.crossings[s.node as usize] = 0;
                     self.push(s.node, t);
                     pending += 1;
                 }
@@ -204,11 +215,15 @@ impl SearchState {
                     continue; // stale: the node was improved after this push
                 }
                 self.settled.push(node);
+                let first = graph.first_arc(node);
                 let arcs = graph.arcs(node);
+                let crossed = self.crossings[node as usize];
                 relaxed += arcs.len() as u64;
-                for arc in arcs {
+                for (i, arc) in arcs.iter().enumerate() {
                     let nt = t + arc.weight;
                     if nt <= limit && self.improve(arc.head, nt) {
+                        self.crossings[arc.head as usize] =
+                            crossed.saturating_add(u8::from(graph.is_crossing_arc(first + i)));
                         self.push(arc.head, nt);
                         pending += 1;
                     }
@@ -252,6 +267,22 @@ pub fn multi_source_times_with(
         out[n as usize] = state.time(n);
     }
     out
+}
+
+/// Every node's time to the nearest seed and the major-road crossings on the
+/// way there.
+pub fn multi_source_times_and_crossings(
+    state: &mut SearchState,
+    graph: &Graph,
+    seeds: &[Seed],
+    limit: Time,
+) -> (Vec<Time>, Vec<u8>) {
+    let times = multi_source_times_with(state, graph, seeds, limit);
+    let mut crossings = vec![0; graph.node_count()];
+    for &n in state.settled() {
+        crossings[n as usize] = state.crossings(n);
+    }
+    (times, crossings)
 }
 
 /// Slow, obviously-correct references for the tests.
@@ -340,6 +371,7 @@ mod tests {
                     v: j as u32,
                     length_m: len as f32,
                     class,
+                    flags: 0,
                 });
                 parts.shapes.push(vec![a, b]);
             }

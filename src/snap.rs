@@ -82,15 +82,35 @@ impl AccessPoint {
         walking_speed_mps: f64,
         node_time: impl Fn(u32) -> Time,
     ) -> Time {
+        self.best_end(graph, walking_speed_mps, node_time)
+            .map_or(UNREACHED, |(t, _)| t)
+    }
+
+    /// Like [`AccessPoint::time_from`], also naming the edge end the best walk
+    /// comes through; `None` when neither end was reached.
+    pub fn best_end(
+        &self,
+        graph: &Graph,
+        walking_speed_mps: f64,
+        node_time: impl Fn(u32) -> Time,
+    ) -> Option<(Time, u32)> {
         let e = graph.edges[self.pos.edge as usize];
         let (to_u, to_v) = self.pos.times_to_ends(graph);
-        let via = |n: u32, t: Time| node_time(n).checked_add(t).unwrap_or(UNREACHED);
-        let best = via(e.u, to_u).min(via(e.v, to_v));
-        if best == UNREACHED {
-            UNREACHED
-        } else {
-            best.saturating_add(snap_time(self.snap_m, walking_speed_mps))
-        }
+        let via = |n: u32, t: Time| {
+            node_time(n)
+                .checked_add(t)
+                .filter(|&x| x < UNREACHED)
+                .map(|x| (x, n))
+        };
+        let best = match (via(e.u, to_u), via(e.v, to_v)) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        }?;
+        Some((
+            best.0
+                .saturating_add(snap_time(self.snap_m, walking_speed_mps)),
+            best.1,
+        ))
     }
 }
 
@@ -111,7 +131,9 @@ impl GraphIndex {
     pub fn new(graph: &Graph) -> GraphIndex {
         let p = |q: [f32; 2]| [f64::from(q[0]), f64::from(q[1])];
         let mut segments = Vec::new();
-        for e in 0..graph.edges.len() as u32 {
+        // Only edges the profile may walk: a school must not snap to steps a
+        // stroller cannot take.
+        for e in (0..graph.edges.len() as u32).filter(|&e| graph.is_walkable(e)) {
             for (i, w) in graph.shape(e).windows(2).enumerate() {
                 segments.push(GeomWithData::new(
                     Line::new(p(w[0]), p(w[1])),

@@ -132,7 +132,7 @@ impl Summary {
             tool: format!("childcircle {}", env!("CARGO_PKG_VERSION")),
             extract: a.extract.display().to_string(),
             attribution: ATTRIBUTION,
-            profile: a.profile.name.clone(),
+            profile: a.profile.label(),
             walking_speed_mps: a.profile.walking_speed_mps,
             categories,
             overall: group(a, "all communities", &all),

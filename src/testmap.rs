@@ -6,10 +6,12 @@
 //! C-----D    x
 //! ```
 //!
-//! Uppercase letters and `*` are graph nodes; `-` and `|` runs join them;
+//! Uppercase letters, `*` and `@` (a junction with traffic signals) are graph
+//! nodes; runs of `-`/`|` are footways, `=`/`!` major roads, `#` steps (either
+//! way); `+` lets a run pass over another without meeting it (a bridge);
 //! lowercase letters are probe points (not in the graph). Every character is
-//! `METRES` wide and every line `METRES` tall. (Rust's `\` line continuation
-//! eats the next line's leading spaces: start maps with a line of nodes.)
+//! `METRES` wide and every line `METRES` tall. Write maps as raw strings
+//! (`r"` and a newline): the first newline is dropped, leading spaces kept.
 
 use std::collections::HashMap;
 
@@ -30,6 +32,8 @@ pub struct TestMap {
 
 impl TestMap {
     pub fn parse(map: &str, profile: &Profile) -> TestMap {
+        // Maps written as raw strings start with a newline after the quote.
+        let map = map.strip_prefix('\n').unwrap_or(map);
         let rows: Vec<Vec<char>> = map.lines().map(|l| l.chars().collect()).collect();
         let at = |r: usize, c: usize| {
             rows.get(r)
@@ -40,7 +44,7 @@ impl TestMap {
         let origin = LocalProjection::new(116.3, 37.4);
         let lonlat =
             |r: usize, c: usize| origin.unproject([c as f64 * METRES, -(r as f64) * METRES]);
-        let is_node = |ch: char| ch.is_ascii_uppercase() || ch == '*';
+        let is_node = |ch: char| ch.is_ascii_uppercase() || ch == '*' || ch == '@';
         let mut parts = GraphParts::default();
         let mut index: HashMap<(usize, usize), u32> = HashMap::new();
         let mut letters = HashMap::new();
@@ -54,46 +58,59 @@ impl TestMap {
                     }
                     parts.lonlat.push(lonlat(r, c));
                     parts.osm_id.push(parts.osm_id.len() as i64 + 1);
-                    parts.roles.push(0);
+                    parts.roles.push(if ch == '@' {
+                        crate::walkable::node_role::SIGNALS
+                    } else {
+                        0
+                    });
                 } else if ch.is_ascii_lowercase() {
                     probe_lonlat.insert(ch, lonlat(r, c));
                 }
             }
         }
-        let add = |a: (usize, usize), b: (usize, usize), parts: &mut GraphParts| {
+        let add = |a: (usize, usize), b: (usize, usize), kind: char, parts: &mut GraphParts| {
             let (pa, pb) = (lonlat(a.0, a.1), lonlat(b.0, b.1));
+            let (class, flags) = match kind {
+                '=' | '!' => (WayClass::Arterial, crate::walkable::way_flag::MAJOR),
+                '#' => (WayClass::Steps, 0),
+                _ => (WayClass::Footway, 0),
+            };
             parts.edges.push(Edge {
                 u: index[&a],
                 v: index[&b],
                 length_m: haversine_m(pa, pb) as f32,
-                class: WayClass::Footway,
+                class,
+                flags,
             });
             parts.shapes.push(vec![pa, pb]);
         };
         let mut positions: Vec<(usize, usize)> = index.keys().copied().collect();
         positions.sort_unstable();
         for (r, c) in positions {
-            if at(r, c + 1) == '-' {
+            // A run's first character says what it is; `+` passes over a crossing run.
+            let kind = at(r, c + 1);
+            if matches!(kind, '-' | '=' | '#') {
                 let mut k = c + 1;
-                while at(r, k) == '-' {
+                while at(r, k) == kind || at(r, k) == '+' {
                     k += 1;
                 }
                 assert!(
                     is_node(at(r, k)),
-                    "a '-' run at line {r} ends without a node"
+                    "a '{kind}' run at line {r} ends without a node"
                 );
-                add((r, c), (r, k), &mut parts);
+                add((r, c), (r, k), kind, &mut parts);
             }
-            if at(r + 1, c) == '|' {
+            let kind = at(r + 1, c);
+            if matches!(kind, '|' | '!' | '#') {
                 let mut k = r + 1;
-                while at(k, c) == '|' {
+                while at(k, c) == kind || at(k, c) == '+' {
                     k += 1;
                 }
                 assert!(
                     is_node(at(k, c)),
-                    "a '|' run at column {c} ends without a node"
+                    "a '{kind}' run at column {c} ends without a node"
                 );
-                add((r, c), (k, c), &mut parts);
+                add((r, c), (k, c), kind, &mut parts);
             }
         }
         let osm_of: HashMap<char, i64> = letters
@@ -102,6 +119,9 @@ impl TestMap {
             .collect();
         let mut profile = profile.clone();
         profile.min_component_nodes = 1;
+        if profile.crossings.model {
+            parts = crate::crossings::model_crossings(parts);
+        }
         let graph =
             Graph::from_parts(parts, &profile, GraphStats::default()).expect("the map has edges");
         let nodes = osm_of

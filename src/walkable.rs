@@ -122,6 +122,76 @@ pub fn walkability<T: TagLookup + ?Sized>(tags: &T) -> Walkability {
     }
 }
 
+/// Road-safety attributes of a walkable way, as bits (see [`way_flags`]).
+pub mod way_flag {
+    /// A major road for a child: `primary`, `secondary`, `trunk` (and links),
+    /// or any road with `lanes >= 4` or `maxspeed >= 50`.
+    pub const MAJOR: u8 = 1;
+    /// No sidewalk on the left / right of the way's direction
+    /// (`sidewalk=no|none|right|left`, `sidewalk:left|right=no`).
+    pub const NO_SIDEWALK_LEFT: u8 = 2;
+    pub const NO_SIDEWALK_RIGHT: u8 = 4;
+    /// Edges made by the crossing model: a crossing of a major road at grade.
+    pub const CROSSING: u8 = 8;
+    /// ... with traffic signals.
+    pub const SIGNALLED: u8 = 16;
+    /// ... at a marked crossing (zebra, `highway=crossing`) without signals.
+    pub const MARKED: u8 = 32;
+}
+
+/// The road-safety attributes of a way (see [`way_flag`]).
+///
+/// ```
+/// use childcircle::walkable::{way_flags, way_flag};
+/// assert_eq!(way_flags(&[("highway", "primary")]), way_flag::MAJOR);
+/// assert_eq!(way_flags(&[("highway", "residential"), ("lanes", "4")]), way_flag::MAJOR);
+/// assert_eq!(way_flags(&[("highway", "tertiary"), ("maxspeed", "60")]), way_flag::MAJOR);
+/// assert_eq!(way_flags(&[("highway", "residential"), ("maxspeed", "30")]), 0);
+/// assert_eq!(
+///     way_flags(&[("highway", "secondary"), ("sidewalk", "no")]),
+///     way_flag::MAJOR | way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT
+/// );
+/// ```
+pub fn way_flags<T: TagLookup + ?Sized>(tags: &T) -> u8 {
+    let mut flags = 0;
+    let number = |key: &str| {
+        tags.get(key).and_then(|v| {
+            let digits: String = v
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            let n: f64 = digits.parse().ok()?;
+            // "30 mph" is about 48 km/h.
+            Some(if v.contains("mph") { n * 1.609 } else { n })
+        })
+    };
+    let arterial = matches!(
+        tags.get("highway"),
+        Some("primary" | "primary_link" | "secondary" | "secondary_link" | "trunk" | "trunk_link")
+    );
+    if arterial
+        || number("lanes").is_some_and(|l| l >= 4.0)
+        || number("maxspeed").is_some_and(|m| m >= 50.0)
+    {
+        flags |= way_flag::MAJOR;
+    }
+    let no = |v: Option<&str>| matches!(v, Some("no" | "none"));
+    match tags.get("sidewalk").or_else(|| tags.get("sidewalk:both")) {
+        Some("no" | "none") => flags |= way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT,
+        Some("left") => flags |= way_flag::NO_SIDEWALK_RIGHT,
+        Some("right") => flags |= way_flag::NO_SIDEWALK_LEFT,
+        _ => {}
+    }
+    if no(tags.get("sidewalk:left")) {
+        flags |= way_flag::NO_SIDEWALK_LEFT;
+    }
+    if no(tags.get("sidewalk:right")) {
+        flags |= way_flag::NO_SIDEWALK_RIGHT;
+    }
+    flags
+}
+
 /// Node roles kept for access points and crossings.
 pub mod node_role {
     /// `barrier=gate` (a compound gate, a park gate).
@@ -132,6 +202,9 @@ pub mod node_role {
     pub const CROSSING: u8 = 4;
     /// `highway=traffic_signals` or `crossing=traffic_signals`.
     pub const SIGNALS: u8 = 8;
+    /// A marked crossing without signals (`crossing=zebra|marked|uncontrolled`,
+    /// or `highway=crossing` with no `crossing=unmarked`).
+    pub const MARKED: u8 = 16;
 }
 
 /// The access-relevant roles of a node, as a bit set of [`node_role`] flags.
@@ -153,6 +226,14 @@ pub fn node_roles<T: TagLookup + ?Sized>(tags: &T) -> u8 {
         || tags.get("crossing") == Some("traffic_signals")
     {
         roles |= node_role::SIGNALS;
+    }
+    let marked = matches!(
+        tags.get("crossing"),
+        Some("zebra" | "marked" | "uncontrolled")
+    ) || (tags.get("highway") == Some("crossing")
+        && !matches!(tags.get("crossing"), Some("unmarked" | "no")));
+    if marked && roles & node_role::SIGNALS == 0 {
+        roles |= node_role::MARKED;
     }
     roles
 }
@@ -207,6 +288,14 @@ mod tests {
         assert_eq!(
             node_roles(&[("highway", "crossing"), ("crossing", "traffic_signals")]),
             node_role::CROSSING | node_role::SIGNALS
+        );
+        assert_eq!(
+            node_roles(&[("highway", "crossing"), ("crossing", "zebra")]),
+            node_role::CROSSING | node_role::MARKED
+        );
+        assert_eq!(
+            node_roles(&[("highway", "crossing"), ("crossing", "unmarked")]),
+            node_role::CROSSING
         );
         assert_eq!(node_roles(&[("amenity", "bench")]), 0);
     }

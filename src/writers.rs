@@ -65,10 +65,12 @@ pub fn communities_geojson(a: &Analysis) -> Vec<u8> {
                 p.insert(format!("t_{}", cat.id), opt_num(cov.minutes[k], 1));
                 p.insert(format!("ok_{}", cat.id), json!(cov.covered[k]));
                 p.insert(format!("sh_{}", cat.id), opt_num(cov.share[k], 3));
+                p.insert(format!("x_{}", cat.id), json!(cov.crossings[k]));
             }
             p.insert("met".into(), json!(cov.met));
             p.insert("circle".into(), json!(cov.life_circle));
-            p.insert("profile".into(), json!(a.profile.name));
+            p.insert("profile".into(), json!(a.profile.label()));
+            p.insert("speed_mps".into(), json!(a.profile.walking_speed_mps));
             feature(multipolygon_geometry(&c.polygon), p)
         })
         .collect();
@@ -145,7 +147,7 @@ pub fn isochrones_geojson(a: &Analysis) -> Vec<u8> {
                     0
                 )),
             );
-            p.insert("profile".into(), json!(a.profile.name));
+            p.insert("profile".into(), json!(a.profile.label()));
             features.push(feature(multipolygon_geometry(&band.polygon), p));
         }
     }
@@ -170,7 +172,7 @@ pub fn coverage_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("minutes".into(), json!(cat.minutes));
             p.insert("area_m2".into(), json!(round(m2, 0)));
             p.insert("cell_m".into(), json!(round(area.cell_m, 1)));
-            p.insert("profile".into(), json!(a.profile.name));
+            p.insert("profile".into(), json!(a.profile.label()));
             features.push(feature(multipolygon_geometry(mp), p));
         }
     }
