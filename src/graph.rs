@@ -290,45 +290,45 @@ impl Graph {
 
         // Graph nodes: ends of ways, nodes used twice, nodes with a role, and the
         // middle of closed ways (so a loop is two edges, not a self-loop).
-        let mut uses: std::collections::HashMap<i64, u8> = std::collections::HashMap::new();
+        // Per-node arrays are indexed by the node's dense index in the kept
+        // coordinates (one binary search per reference, no hash maps).
+        let coords = &data.coords;
+        let mut uses = vec![0u8; coords.len()];
         for w in &ways {
             let refs = data.refs(w);
             for (i, &id) in refs.iter().enumerate() {
+                let Some(k) = coords.index(id) else { continue };
                 let forced = i == 0
                     || i == refs.len() - 1
                     || (refs[0] == refs[refs.len() - 1] && i == refs.len() / 2)
                     || data.role(id) != 0;
-                let u = uses.entry(id).or_insert(0);
-                *u = if forced { 2 } else { (*u + 1).min(2) };
+                uses[k] = if forced { 2 } else { (uses[k] + 1).min(2) };
             }
         }
-        let is_node = |id: i64| uses.get(&id).is_some_and(|u| *u >= 2);
 
-        let mut node_of: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+        let mut node_of = vec![u32::MAX; coords.len()];
         let mut lonlat: Vec<[f64; 2]> = Vec::new();
         let mut osm_id = Vec::new();
         let mut edges = Vec::new();
         let mut shapes: Vec<Vec<[f64; 2]>> = Vec::new();
-        let mut node_index =
-            |id: i64, p: [f64; 2], lonlat: &mut Vec<[f64; 2]>, osm_id: &mut Vec<i64>| {
-                *node_of.entry(id).or_insert_with(|| {
-                    lonlat.push(p);
-                    osm_id.push(id);
-                    (lonlat.len() - 1) as u32
-                })
-            };
+        let mut run: Vec<(usize, [f64; 2])> = Vec::new();
         for w in &ways {
-            // Split at nodes missing from the extract, then at graph nodes.
             let refs = data.refs(w);
-            let mut run: Vec<(i64, [f64; 2])> = Vec::new();
-            let mut flush = |run: &mut Vec<(i64, [f64; 2])>| {
+            let mut flush = |run: &mut Vec<(usize, [f64; 2])>| {
                 if run.len() >= 2 {
                     let (a, b) = (run[0], run[run.len() - 1]);
                     let shape: Vec<[f64; 2]> = run.iter().map(|r| r.1).collect();
                     let length: f64 = shape.windows(2).map(|s| haversine_m(s[0], s[1])).sum();
                     if a.0 != b.0 && length > 0.0 {
-                        let u = node_index(a.0, a.1, &mut lonlat, &mut osm_id);
-                        let v = node_index(b.0, b.1, &mut lonlat, &mut osm_id);
+                        let mut index = |(k, p): (usize, [f64; 2])| {
+                            if node_of[k] == u32::MAX {
+                                node_of[k] = lonlat.len() as u32;
+                                lonlat.push(p);
+                                osm_id.push(coords.id_at(k));
+                            }
+                            node_of[k]
+                        };
+                        let (u, v) = (index(a), index(b));
                         edges.push(Edge {
                             u,
                             v,
@@ -341,16 +341,17 @@ impl Graph {
                 }
                 run.clear();
             };
+            // Split at nodes missing from the extract (clipped at its border),
+            // and at graph nodes.
             for &id in refs {
-                // A node missing from the extract (clipped at its border) ends the run.
-                let Some(p) = data.coords.get(id) else {
+                let Some((k, p)) = coords.index(id).and_then(|k| Some((k, coords.at(k)?))) else {
                     flush(&mut run);
                     continue;
                 };
-                run.push((id, p));
-                if run.len() >= 2 && is_node(id) {
+                run.push((k, p));
+                if run.len() >= 2 && uses[k] >= 2 {
                     flush(&mut run);
-                    run.push((id, p));
+                    run.push((k, p));
                 }
             }
             flush(&mut run);

@@ -135,6 +135,22 @@ impl NodeCoords {
         (c != MISSING).then(|| [f64::from(c[0]) * 1e-7, f64::from(c[1]) * 1e-7])
     }
 
+    /// The dense index of a node (for per-node arrays), if it was kept.
+    pub fn index(&self, id: i64) -> Option<usize> {
+        self.ids.binary_search(&id).ok()
+    }
+
+    /// The node id at a dense index.
+    pub fn id_at(&self, index: usize) -> i64 {
+        self.ids[index]
+    }
+
+    /// Lon/lat by dense index, `None` when the node is missing from the extract.
+    pub fn at(&self, index: usize) -> Option<[f64; 2]> {
+        let c = self.decimicro[index];
+        (c != MISSING).then(|| [f64::from(c[0]) * 1e-7, f64::from(c[1]) * 1e-7])
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
