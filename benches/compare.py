@@ -282,7 +282,7 @@ def main():
     for name, r in results.items():
         if r.get("b_note"):
             print(f"\\* {name} task B: {r['b_note']}.")
-    print(f"childcircle: {ours['threads']} threads (rayon), one run timed inside the binary "
+    print(f"childcircle: {ours['threads']} threads (rayon), best of 5 runs timed inside the binary "
           f"by export-graph. Other tools: best of {args.repeat} runs; scipy and networkx are "
           "single-threaded; pandana's setup is its contraction hierarchy, its queries run "
           "in parallel with OpenMP. Loading is never timed.")
