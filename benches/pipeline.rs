@@ -75,10 +75,7 @@ fn prepare(path: &Path) -> Prepared {
 }
 
 fn facility_seeds(p: &Prepared, f: &Facility) -> Vec<Seed> {
-    f.access
-        .iter()
-        .flat_map(|a| a.seeds(&p.graph, p.profile.walking_speed_mps))
-        .collect()
+    f.seeds(&p.graph, p.profile.walking_speed_mps)
 }
 
 /// The floor: a textbook Dial search on plain arrays, single source, no

@@ -291,16 +291,7 @@ pub fn point_isochrone(
             lonlat[0], lonlat[1]
         )));
     }
-    let data = read_osm(extract, profile)?;
-    if data.walk_ways.is_empty() {
-        return Err(Error::NoWalkableWays {
-            path: extract.to_path_buf(),
-        });
-    }
-    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
-        path: extract.to_path_buf(),
-    })?;
-    drop(data);
+    let (_, graph) = load_network(extract, profile)?;
     let index = GraphIndex::new(&graph);
     let access = index
         .snap(&graph, graph.projection.project(lonlat), profile.max_snap_m)

@@ -187,11 +187,7 @@ pub fn facility_reach(
             || SearchState::new(graph.node_count()),
             |state, f| {
                 let threshold = minutes_to_time(profile.categories[f.category].minutes);
-                let seeds: Vec<Seed> = f
-                    .access
-                    .iter()
-                    .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
-                    .collect();
+                let seeds: Vec<Seed> = f.seeds(graph, profile.walking_speed_mps);
                 let empty = FacilityReach {
                     band_population: vec![0.0; bands.len()],
                     ..Default::default()
@@ -269,11 +265,7 @@ mod tests {
             for (k, cat) in profile.categories.iter().enumerate() {
                 let mut expected = vec![UNREACHED; graph.node_count()];
                 for f in facilities.iter().filter(|f| f.category == k) {
-                    let seeds: Vec<Seed> = f
-                        .access
-                        .iter()
-                        .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
-                        .collect();
+                    let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
                     for (e, t) in expected
                         .iter_mut()
                         .zip(oracle::dijkstra(&graph, &seeds, limit))
@@ -294,11 +286,7 @@ mod tests {
         let reach = facility_reach(&graph, &facilities, &communities, &profile, &[]);
         for (f, r) in facilities.iter().zip(&reach).step_by(3) {
             let threshold = minutes_to_time(profile.categories[f.category].minutes);
-            let seeds: Vec<Seed> = f
-                .access
-                .iter()
-                .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
-                .collect();
+            let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
             let expected = oracle::dijkstra(&graph, &seeds, threshold);
             let n = expected.iter().filter(|&&t| t != UNREACHED).count();
             assert_eq!(r.nodes, n, "facility {}", f.osm);

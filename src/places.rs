@@ -39,6 +39,14 @@ pub struct Facility {
 }
 
 impl Facility {
+    /// Search seeds for a walk from every access point of the facility.
+    pub fn seeds(&self, graph: &Graph, walking_speed_mps: f64) -> Vec<crate::search::Seed> {
+        self.access
+            .iter()
+            .flat_map(|a| a.seeds(graph, walking_speed_mps))
+            .collect()
+    }
+
     /// The shortest off-network walk among its access points, metres.
     pub fn snap_m(&self) -> Option<f64> {
         self.access

@@ -137,7 +137,13 @@ pub fn isochrone(
     profile: &Profile,
 ) -> Vec<Band> {
     let mut state = SearchState::new(graph.node_count());
-    isochrone_with_state(graph, seeds, options, profile, &mut state)
+    let projected = isochrone_with_state(graph, seeds, options, profile, &mut state);
+    to_bands(graph, projected)
+}
+
+/// Projected band polygons to lon/lat [`Band`]s with their areas.
+fn to_bands(graph: &Graph, projected: Vec<(f64, MultiPolygon<f64>)>) -> Vec<Band> {
+    projected
         .into_iter()
         .map(|(minutes, mp)| Band {
             minutes,
@@ -160,22 +166,14 @@ pub fn facility_isochrones(
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, f| {
-                let seeds: Vec<Seed> = f
-                    .access
-                    .iter()
-                    .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
-                    .collect();
+                let seeds: Vec<Seed> = f.seeds(graph, profile.walking_speed_mps);
                 if seeds.is_empty() {
                     return vec![];
                 }
-                isochrone_with_state(graph, &seeds, options, profile, state)
-                    .into_iter()
-                    .map(|(minutes, mp)| Band {
-                        minutes,
-                        area_m2: mp.unsigned_area(),
-                        polygon: to_lonlat(graph, &mp),
-                    })
-                    .collect()
+                to_bands(
+                    graph,
+                    isochrone_with_state(graph, &seeds, options, profile, state),
+                )
             },
         )
         .collect()

@@ -164,11 +164,7 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
         .filter(|f| !f.access.is_empty())
         .step_by(7)
     {
-        let seeds: Vec<Seed> = f
-            .access
-            .iter()
-            .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
-            .collect();
+        let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
         let bands = isochrone_with_state(&graph, &seeds, &options, &profile, &mut state);
         // Times without a limit, to know which nodes are beyond band + margin.
         let all = crate::search::oracle::dijkstra(&graph, &seeds, UNREACHED - 1);
@@ -240,11 +236,7 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
             .iter()
             .filter(|f| f.category == k && !f.access.is_empty())
             .map(|f| {
-                let seeds: Vec<Seed> = f
-                    .access
-                    .iter()
-                    .flat_map(|a| a.seeds(&graph, profile.walking_speed_mps))
-                    .collect();
+                let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
                 isochrone_with_state(&graph, &seeds, &band, &profile, &mut state)
                     .remove(0)
                     .1
