@@ -271,10 +271,13 @@ impl Graph {
             .walk_ways
             .iter()
             .filter(|w| {
+                let refs = data.refs(w);
+                if refs.len() < 2 {
+                    return false; // a way of fewer than two nodes has no length
+                }
                 if !w.private {
                     return true;
                 }
-                let refs = data.refs(w);
                 let inside = data
                     .coords
                     .get(refs[refs.len() / 2])

@@ -54,6 +54,8 @@ pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
 pub use error::{Error, Result};
 pub use profile::Profile;
 pub mod isochrone;
+pub mod report;
+pub mod siting;
 
 #[cfg(test)]
 mod testmap;

@@ -128,6 +128,19 @@ struct AnalyzeArgs {
     /// Skip isochrone and coverage polygons (faster).
     #[arg(long)]
     no_isochrones: bool,
+    /// District polygons (GeoJSON, WGS84, name in `name`) for the tables and
+    /// maps; default: data/dezhou/districts.geojson for the Dezhou model.
+    #[arg(long)]
+    districts: Option<PathBuf>,
+    /// Target share of communities in the life circle, e.g. 0.3.
+    #[arg(long)]
+    target: Option<f64>,
+    /// Suggest K new sites of a category, e.g. kinder:5 (repeatable).
+    #[arg(long)]
+    suggest: Vec<String>,
+    /// The planner's candidate sites (GeoJSON points) for --suggest.
+    #[arg(long)]
+    candidates: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -323,7 +336,19 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let analysis = result?;
-    let written = childcircle::writers::write_outputs(&analysis, &args.out)
+    // District outlines default to Dezhou's for the shipped Dezhou model.
+    let planner = childcircle::report::PlannerOptions {
+        districts: args.districts.clone().or_else(|| {
+            args.extract
+                .is_none()
+                .then(|| default_data("data/dezhou/districts.geojson"))
+        }),
+        target: args.target,
+        suggest: args.suggest.clone(),
+        candidates: args.candidates.clone(),
+    };
+    let extra = childcircle::report::planner_files(&analysis, &planner)?;
+    let written = childcircle::writers::write_outputs_with(&analysis, &args.out, &extra)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
     let summary = Summary::new(&analysis);
     if !cli.quiet {

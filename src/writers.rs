@@ -24,7 +24,20 @@ use crate::summary::Summary;
 /// `coverage.geojson` and `summary.json` into `dir`, all or nothing. Returns
 /// the paths written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+    write_outputs_with(a, dir, &[])
+}
+
+/// [`write_outputs`] plus more files of the same run (the planner
+/// deliverables of [`crate::report::planner_files`]), committed together.
+pub fn write_outputs_with(
+    a: &Analysis,
+    dir: &Path,
+    extra: &[(String, Vec<u8>)],
+) -> Result<Vec<PathBuf>> {
     let mut set = OutputSet::new(dir)?;
+    for (name, bytes) in extra {
+        set.write(name, bytes)?;
+    }
     set.write("communities.geojson", &communities_geojson(a))?;
     set.write("facilities.geojson", &facilities_geojson(a))?;
     if a.isochrone_options.is_some() {

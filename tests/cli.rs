@@ -133,15 +133,24 @@ fn analyze_writes_valid_qgis_ready_layers() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "communities.geojson",
-            "coverage.geojson",
-            "facilities.geojson",
-            "isochrones.geojson",
-            "summary.json"
-        ]
+    for layer in [
+        "communities.geojson",
+        "coverage.geojson",
+        "facilities.geojson",
+        "isochrones.geojson",
+        "summary.json",
+        "report.html",
+        "map.png",
+        "childcircle.qgs",
+    ] {
+        assert!(
+            names.iter().any(|n| n == layer),
+            "{layer} missing from {names:?}"
+        );
+    }
+    assert!(
+        !names.iter().any(|n| n.starts_with('.')),
+        "leftovers: {names:?}"
     );
 }
 

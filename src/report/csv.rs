@@ -1,0 +1,61 @@
+//! CSV as the bureau opens it: UTF-8 with a byte-order mark (without one,
+//! Excel reads UTF-8 as the local code page and Chinese names turn to
+//! mojibake), CRLF line ends and RFC 4180 quoting.
+
+/// A CSV file being built row by row.
+pub(crate) struct Csv {
+    bytes: Vec<u8>,
+}
+
+impl Csv {
+    /// A file that starts with the BOM and the header row.
+    pub(crate) fn new<S: AsRef<str>>(header: &[S]) -> Csv {
+        let mut csv = Csv {
+            bytes: "\u{feff}".as_bytes().to_vec(),
+        };
+        csv.row(header);
+        csv
+    }
+
+    /// Appends one row; fields are quoted when they hold a comma, a quote or a
+    /// line break.
+    pub(crate) fn row<S: AsRef<str>>(&mut self, fields: &[S]) {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                self.bytes.push(b',');
+            }
+            let f = f.as_ref();
+            if f.contains([',', '"', '\n', '\r']) {
+                self.bytes.push(b'"');
+                self.bytes
+                    .extend_from_slice(f.replace('"', "\"\"").as_bytes());
+                self.bytes.push(b'"');
+            } else {
+                self.bytes.extend_from_slice(f.as_bytes());
+            }
+        }
+        self.bytes.extend_from_slice(b"\r\n");
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// A number with `digits` decimals, or an empty field.
+pub(crate) fn num(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(String::new, |x| format!("{:.digits$}", x + 0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_quoting() {
+        let mut csv = Csv::new(&["a", "b"]);
+        csv.row(&["德城区", "x, \"y\""]);
+        let text = String::from_utf8(csv.into_bytes()).unwrap();
+        assert_eq!(text, "\u{feff}a,b\r\n德城区,\"x, \"\"y\"\"\"\r\n");
+    }
+}

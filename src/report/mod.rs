@@ -1,0 +1,107 @@
+//! Planner deliverables: what a planning study hands over.
+//!
+//! | deliverable | files | module |
+//! |---|---|---|
+//! | QGIS styles beside every layer, and a project that opens them all | `*.qml`, `childcircle.qgs` | [`qgis`] |
+//! | a static coverage map for the report | `map.svg`, `map.png` | [`map`] |
+//! | a self-contained, offline HTML report | `report.html` | [`html`] |
+//! | coverage per district and subdistrict, against a target | `districts.csv` | [`tables`] |
+//!
+//! Gaps and siting suggestions live in [`crate::siting`]. Every function here
+//! returns bytes (or a string); the caller stages them in the run's
+//! [`crate::output::OutputSet`], so they are committed with the layers they
+//! describe. One colour scheme ([`style`]) serves all of them.
+
+pub(crate) mod csv;
+pub mod html;
+pub mod map;
+pub mod qgis;
+pub mod style;
+pub mod tables;
+
+pub use html::report_html;
+pub use map::{cjk_font_available, map_png, map_svg};
+pub use qgis::qgis_files;
+pub use tables::{
+    district_tables, districts_csv, read_districts, District, DistrictFile, DistrictTables,
+};
+
+/// What the planner asked for beyond the layers.
+#[derive(Debug, Clone, Default)]
+pub struct PlannerOptions {
+    /// District polygons for the tables and the map.
+    pub districts: Option<std::path::PathBuf>,
+    /// Target share of communities in the life circle (0..1).
+    pub target: Option<f64>,
+    /// Siting requests, `category:k` (e.g. `kinder:5`).
+    pub suggest: Vec<String>,
+    /// The planner's candidate sites (GeoJSON points) for the siting requests.
+    pub candidates: Option<std::path::PathBuf>,
+}
+
+/// Every planner deliverable of an analysis, as `(file name, bytes)` to stage
+/// with the layers: QGIS styles and project, district table, gaps, siting
+/// suggestions, map (SVG and PNG) and the HTML report.
+pub fn planner_files(
+    a: &crate::Analysis,
+    options: &PlannerOptions,
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    use crate::siting;
+    if let Some(t) = options.target {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(crate::Error::Invalid(
+                "--target must be a share between 0 and 1, e.g. 0.3".into(),
+            ));
+        }
+    }
+    let districts = match &options.districts {
+        Some(p) => Some(read_districts(p)?.districts),
+        None => None,
+    };
+    let candidates = match &options.candidates {
+        Some(p) => Some(siting::read_candidates(p)?),
+        None => None,
+    };
+    let mut suggestions = Vec::new();
+    for spec in &options.suggest {
+        let (category, k) = siting::parse_request(spec, &a.profile)?;
+        suggestions.push(siting::suggest_sites(a, category, k, candidates.as_deref()));
+    }
+    let districts = districts.as_deref();
+    let tables = district_tables(a, districts, options.target);
+    let mut files = qgis_files(a, &suggestions);
+    if !suggestions.is_empty() {
+        files.push((
+            "suggestions.geojson".into(),
+            siting::suggestions_geojson(a, &suggestions),
+        ));
+    }
+    files.push(("gaps.csv".into(), siting::gaps_csv(a)));
+    files.push(("districts.csv".into(), districts_csv(&tables)));
+    files.push((
+        "map.svg".into(),
+        map_svg(a, districts, &suggestions).into_bytes(),
+    ));
+    files.push(("map.png".into(), map_png(a, districts, &suggestions)?));
+    files.push((
+        "report.html".into(),
+        report_html(a, &tables, districts, &suggestions).into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// Escapes text for XML and HTML (element content and quoted attributes).
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
