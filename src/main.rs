@@ -336,15 +336,21 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let analysis = result?;
-    // District outlines default to Dezhou's for the shipped Dezhou model.
+    // The shipped Dezhou model runs the whole planner workflow by default:
+    // Dezhou's district outlines, the policy's 30 % target, and where five new
+    // kindergartens and playgrounds would help most.
+    let dezhou = args.extract.is_none();
     let planner = childcircle::report::PlannerOptions {
-        districts: args.districts.clone().or_else(|| {
-            args.extract
-                .is_none()
-                .then(|| default_data("data/dezhou/districts.geojson"))
-        }),
-        target: args.target,
-        suggest: args.suggest.clone(),
+        districts: args
+            .districts
+            .clone()
+            .or_else(|| dezhou.then(|| default_data("data/dezhou/districts.geojson"))),
+        target: args.target.or(dezhou.then_some(0.3)),
+        suggest: if args.suggest.is_empty() && dezhou {
+            vec!["kinder:5".into(), "play:5".into()]
+        } else {
+            args.suggest.clone()
+        },
         candidates: args.candidates.clone(),
     };
     let extra = childcircle::report::planner_files(&analysis, &planner)?;
