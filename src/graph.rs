@@ -427,14 +427,18 @@ impl Graph {
         };
 
         // Hilbert order of the kept nodes.
-        let mut order: Vec<u32> = (0..n as u32).filter(|&i| keep_node(i as usize)).collect();
         let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-9);
         let key = |i: u32| {
             let p = lonlat[i as usize];
             let q = |v: f64, l: f64| (((v - l) / extent) * 65535.0).clamp(0.0, 65535.0) as u32;
             hilbert_index(q(p[0], lo[0]), q(p[1], lo[1]))
         };
-        order.sort_by_key(|&i| (key(i), i));
+        let mut keyed: Vec<(u32, u32)> = (0..n as u32)
+            .filter(|&i| keep_node(i as usize))
+            .map(|i| (key(i), i))
+            .collect();
+        keyed.sort_unstable();
+        let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
         let mut new_id = vec![u32::MAX; n];
         for (k, &old) in order.iter().enumerate() {
             new_id[old as usize] = k as u32;
