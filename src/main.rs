@@ -183,6 +183,19 @@ impl IsoArgs {
     }
 }
 
+/// Prints a line to stdout; a closed pipe (`childcircle ... | head`) is not an
+/// error, so a write failure is ignored rather than a panic.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -211,7 +224,7 @@ fn synth(cli: &Cli, args: &SynthArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let stats = childcircle::synth::generate_pbf(&options, &args.out)?;
     if !cli.quiet {
-        println!(
+        say!(
             "{} model, seed {}: {} nodes, {} ways, {} relations, {} compounds, {} facilities, {} communities, {:.1} MB in {:.2} s",
             args.region,
             args.seed,
@@ -224,7 +237,7 @@ fn synth(cli: &Cli, args: &SynthArgs) -> anyhow::Result<()> {
             stats.bytes as f64 / 1e6,
             t.elapsed().as_secs_f64()
         );
-        println!("wrote {}", args.out.display());
+        say!("wrote {}", args.out.display());
     }
     Ok(())
 }
@@ -245,12 +258,12 @@ fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
     let (t, written) =
         childcircle::export::export_graph(&graph, &facilities, &profile, args.cap, &args.out)?;
     if !cli.quiet {
-        println!(
+        say!(
             "{} nodes, {} edges, {} facility nodes; task A {:.4} s ({:.1} ns/arc), task B {:.4} s on {} threads",
             t.nodes, t.edges, t.facilities, t.task_a_seconds, t.task_a_ns_per_arc, t.task_b_seconds, t.threads
         );
         for p in written {
-            println!("wrote {}", p.display());
+            say!("wrote {}", p.display());
         }
     }
     Ok(())
@@ -284,9 +297,9 @@ fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
     childcircle::output::write_atomic(&args.out, &bytes)?;
     if !cli.quiet {
         for b in &bands {
-            println!("{:>5} min: {:>10.0} m²", b.minutes, b.area_m2);
+            say!("{:>5} min: {:>10.0} m²", b.minutes, b.area_m2);
         }
-        println!("wrote {}", args.out.display());
+        say!("wrote {}", args.out.display());
     }
     Ok(())
 }
@@ -372,9 +385,9 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
                 summary.warnings.len()
             );
         }
-        println!();
+        say!();
         for p in written {
-            println!("wrote {}", p.display());
+            say!("wrote {}", p.display());
         }
     }
     Ok(())
@@ -385,11 +398,13 @@ fn pct(x: f64) -> String {
 }
 
 fn print_summary(s: &Summary) {
-    println!(
+    say!(
         "childcircle — {} ({} profile, {:.1} m/s)",
-        s.extract, s.profile, s.walking_speed_mps
+        s.extract,
+        s.profile,
+        s.walking_speed_mps
     );
-    println!(
+    say!(
         "walking graph: {} nodes, {} edges, {:.0} km of ways; {} facilities, {} communities",
         s.graph.nodes,
         s.graph.edges,
@@ -397,13 +412,16 @@ fn print_summary(s: &Summary) {
         s.places.facilities,
         s.places.communities
     );
-    println!();
-    println!(
+    say!();
+    say!(
         "{:<36} {:>7} {:>10} {:>12}",
-        "category", "limit", "facilities", "communities"
+        "category",
+        "limit",
+        "facilities",
+        "communities"
     );
     for c in &s.categories {
-        println!(
+        say!(
             "{:<36} {:>3} min {:>10} {:>12}  {}{}",
             c.label_en,
             c.minutes,
@@ -413,15 +431,15 @@ fn print_summary(s: &Summary) {
             if c.required { " (required)" } else { "" }
         );
     }
-    println!();
-    println!(
+    say!();
+    say!(
         "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({})",
         s.overall.life_circle,
         s.overall.communities,
         pct(s.overall.share_life_circle).trim()
     );
     if let Some(p) = s.overall.share_population_life_circle {
-        println!("  population in the life circle: {}", pct(p).trim());
+        say!("  population in the life circle: {}", pct(p).trim());
     }
     for g in &s.by_kind {
         let kind = match g.name.as_str() {
@@ -429,7 +447,7 @@ fn print_summary(s: &Summary) {
             "compound" => "小区 compounds",
             other => other,
         };
-        println!(
+        say!(
             "  {kind}: {} of {} ({})",
             g.life_circle,
             g.communities,
@@ -437,13 +455,15 @@ fn print_summary(s: &Summary) {
         );
     }
     if !s.subdistricts.is_empty() {
-        println!();
-        println!(
+        say!();
+        say!(
             "{:<16} {:>11} {:>12}",
-            "subdistrict", "communities", "life circle"
+            "subdistrict",
+            "communities",
+            "life circle"
         );
         for g in &s.subdistricts {
-            println!(
+            say!(
                 "{:<16} {:>11} {:>12}",
                 g.name,
                 g.communities,
@@ -454,10 +474,13 @@ fn print_summary(s: &Summary) {
 }
 
 fn print_timings(s: &Summary) {
-    println!();
-    println!(
+    say!();
+    say!(
         "{:<22} {:>9} {:>24} {:>12}",
-        "phase", "seconds", "throughput", "peak MiB"
+        "phase",
+        "seconds",
+        "throughput",
+        "peak MiB"
     );
     for t in &s.timings {
         let rate = if t.seconds > 0.0 {
@@ -469,7 +492,7 @@ fn print_timings(s: &Summary) {
             "bytes" => format!("{:.1} MB/s", rate / 1e6),
             unit => format!("{rate:.0} {unit}/s"),
         };
-        println!(
+        say!(
             "{:<22} {:>9.3} {:>24} {:>12}",
             t.phase,
             t.seconds,
@@ -477,5 +500,5 @@ fn print_timings(s: &Summary) {
             t.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
         );
     }
-    println!("threads: {}", s.threads);
+    say!("threads: {}", s.threads);
 }
