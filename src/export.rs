@@ -137,11 +137,15 @@ pub fn run_tasks(
     (timings, a)
 }
 
-/// The profile the comparison uses: 1 m/s everywhere, so times are distances.
+/// The profile the comparison uses: 1 m/s everywhere and no crossing model,
+/// so times are distances.
 pub fn distance_profile(profile: &Profile) -> Profile {
     Profile {
         walking_speed_mps: 1.0,
         steps_speed_factor: 1.0,
+        steps_allowed: true,
+        // Plain walking distances: other tools know no crossing delays.
+        crossings: crate::profile::CrossingRules::default(),
         ..profile.clone()
     }
 }
@@ -165,14 +169,11 @@ pub fn export_graph(
     }
     set.write("nodes.csv", s.as_bytes())?;
     let mut s = String::from("u,v,length_m\n");
-    for e in &graph.edges {
-        let _ = writeln!(
-            s,
-            "{},{},{:.1}",
-            e.u,
-            e.v,
-            graph_length_dm(e.length_m) as f64 / 10.0
-        );
+    // The exact weights our searches use (whole decimetres under the
+    // distance profile), so every tool walks the same graph.
+    for (i, e) in graph.edges.iter().enumerate() {
+        let dm = graph.edge_time(i as u32);
+        let _ = writeln!(s, "{},{},{:.1}", e.u, e.v, f64::from(dm) / 10.0);
     }
     set.write("edges.csv", s.as_bytes())?;
     let mut s = String::from("node,category\n");
@@ -199,9 +200,4 @@ pub fn export_graph(
         &serde_json::to_vec_pretty(&timings).expect("serializes"),
     )?;
     Ok((timings, set.commit()?))
-}
-
-/// Edge length in whole decimetres, exactly as the distance profile weighs it.
-fn graph_length_dm(length_m: f32) -> Time {
-    ((f64::from(length_m) * 10.0).round() as Time).max(1)
 }
