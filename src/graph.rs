@@ -142,6 +142,12 @@ impl Graph {
         self.first_out[node as usize] as usize
     }
 
+    /// Whether the graph models crossings of major roads at all.
+    #[inline]
+    pub fn has_crossings(&self) -> bool {
+        !self.crossing_arcs.is_empty()
+    }
+
     /// Whether arc `i` crosses a major road (see [`crate::crossings`]).
     #[inline]
     pub fn is_crossing_arc(&self, i: usize) -> bool {

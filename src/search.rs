@@ -179,6 +179,9 @@ impl SearchState {
         let mut pending = 0usize;
         let mut relaxed = 0u64;
         let mut t: Time = seeds.first().map_or(0, |s| s.time);
+        // Counting crossings costs a little on every improvement: only where
+        // the graph has crossings.
+        let track = graph.has_crossings();
         loop {
             while next_seed < seeds.len() && seeds[next_seed].time == t {
                 let s = seeds[next_seed];
@@ -215,17 +218,26 @@ impl SearchState {
                     continue; // stale: the node was improved after this push
                 }
                 self.settled.push(node);
-                let first = graph.first_arc(node);
                 let arcs = graph.arcs(node);
-                let crossed = self.crossings[node as usize];
                 relaxed += arcs.len() as u64;
-                for (i, arc) in arcs.iter().enumerate() {
-                    let nt = t + arc.weight;
-                    if nt <= limit && self.improve(arc.head, nt) {
-                        self.crossings[arc.head as usize] =
-                            crossed.saturating_add(u8::from(graph.is_crossing_arc(first + i)));
-                        self.push(arc.head, nt);
-                        pending += 1;
+                if track {
+                    let (first, crossed) = (graph.first_arc(node), self.crossings[node as usize]);
+                    for (i, arc) in arcs.iter().enumerate() {
+                        let nt = t + arc.weight;
+                        if nt <= limit && self.improve(arc.head, nt) {
+                            let x = u8::from(graph.is_crossing_arc(first + i));
+                            self.crossings[arc.head as usize] = crossed.saturating_add(x);
+                            self.push(arc.head, nt);
+                            pending += 1;
+                        }
+                    }
+                } else {
+                    for arc in arcs {
+                        let nt = t + arc.weight;
+                        if nt <= limit && self.improve(arc.head, nt) {
+                            self.push(arc.head, nt);
+                            pending += 1;
+                        }
                     }
                 }
             }
