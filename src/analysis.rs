@@ -111,11 +111,7 @@ pub fn analyze_with_options(
     let t = Instant::now();
     let data = read_osm(extract, profile)?;
     clock("ingest", t, data.stats.file_bytes, "bytes");
-    if data.walk_ways.is_empty() {
-        return Err(Error::NoWalkableWays {
-            path: extract.to_path_buf(),
-        });
-    }
+    check_walkable(&data, extract)?;
 
     on_phase("building the walking graph");
     let t = Instant::now();
@@ -249,14 +245,29 @@ pub fn analyze_with_options(
     })
 }
 
-/// Reads an extract and builds its walking graph.
-pub fn load_network(extract: &Path, profile: &Profile) -> Result<(OsmData, Graph)> {
-    let data = read_osm(extract, profile)?;
+/// An extract must have walkable ways, and their nodes.
+fn check_walkable(data: &OsmData, extract: &Path) -> Result<()> {
     if data.walk_ways.is_empty() {
         return Err(Error::NoWalkableWays {
             path: extract.to_path_buf(),
         });
     }
+    if data.stats.coordinates_kept == 0 {
+        return Err(Error::Pbf {
+            path: extract.to_path_buf(),
+            reason: format!(
+                "its {} walkable ways reference nodes the file does not contain (cut it with osmium extract's default complete_ways strategy)",
+                data.walk_ways.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Reads an extract and builds its walking graph.
+pub fn load_network(extract: &Path, profile: &Profile) -> Result<(OsmData, Graph)> {
+    let data = read_osm(extract, profile)?;
+    check_walkable(&data, extract)?;
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;

@@ -1,15 +1,28 @@
 //! Reading a planner's own community polygons (`--communities FILE.geojson`).
 //!
 //! GeoJSON from other tools is often a little wrong. What can be repaired is
-//! repaired and reported as a warning (unclosed rings, empty parts); what cannot
-//! is skipped with a warning naming the feature; a file that is clearly not
-//! WGS84 lon/lat (a projected CRS, swapped axes) is rejected, because every
-//! distance computed from it would be wrong.
+//! repaired and reported in one warning per kind of repair, naming the
+//! features: rings left open are closed, repeated points dropped, clockwise
+//! rings reoriented, empty or zero-area parts and holes outside their polygon
+//! dropped, self-intersecting outlines split at their crossings (geo's
+//! `MakeValid`), duplicate ids made unique. A feature that cannot be used (no
+//! area, not a number pair, beyond repair) is skipped with a warning naming it.
+//! A file that is clearly not WGS84 lon/lat (a projected CRS, swapped axes) is
+//! rejected, because every distance computed from it would be wrong.
+//!
+//! Every check is bounded: the self-intersection test indexes edges in an
+//! R-tree and gives up past a budget, and only outlines with few vertices and
+//! few crossings are repaired, so no file makes the reader hang.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon};
-use geojson::{GeoJson, GeometryValue};
+use geo::line_intersection::{line_intersection, LineIntersection};
+use geo::orient::{Direction, Orient};
+use geo::{Area, Coord, Intersects, Line, LineString, MakeValid, MultiPolygon, Polygon, Winding};
+use geojson::GeometryValue;
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ingest::PlaceTags;
@@ -31,148 +44,108 @@ pub struct CommunityFile {
     pub warnings: Vec<String>,
 }
 
-/// Reads a GeoJSON FeatureCollection of Polygon/MultiPolygon features.
+/// Outlines with more vertices than this are not repaired when they cross
+/// themselves: the repair's cost grows quickly with the vertex count, and a
+/// community boundary rarely has more than a few thousand vertices.
+const MAX_REPAIR_VERTICES: usize = 20_000;
+/// Outlines that cross themselves more often than this are not boundaries.
+const MAX_REPAIR_CROSSINGS: usize = 1_000;
+
+/// Reads a GeoJSON FeatureCollection (or a single Feature) of Polygon and
+/// MultiPolygon features.
 pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<CommunityFile> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let fail = |reason: String| Error::GeoJson {
         path: path.to_path_buf(),
         reason,
     };
-    let text = String::from_utf8(text).map_err(|_| fail("the file is not UTF-8 text".into()))?;
-    let geojson: GeoJson = text
-        .parse()
-        .map_err(|e| fail(format!("not valid GeoJSON: {e}")))?;
-    let collection = match geojson {
-        GeoJson::FeatureCollection(fc) => fc,
-        GeoJson::Feature(f) => geojson::FeatureCollection {
-            bbox: None,
-            features: vec![f],
-            foreign_members: None,
-        },
-        GeoJson::Geometry(_) => {
+    let text = utf8_text(&bytes).map_err(fail)?;
+    let document: Value =
+        serde_json::from_str(text).map_err(|e| fail(format!("not valid GeoJSON: {e}")))?;
+    let features = match document.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => {
+            check_crs(&document, path).map_err(fail)?;
+            match document.get("features") {
+                Some(Value::Array(features)) => features.as_slice(),
+                _ => {
+                    return Err(fail(
+                        "the FeatureCollection has no \"features\" array".into(),
+                    ))
+                }
+            }
+        }
+        Some("Feature") => std::slice::from_ref(&document),
+        Some(_) => {
             return Err(fail(
                 "a bare geometry has no name; expected a FeatureCollection".into(),
             ))
         }
-    };
-    if let Some(crs) = collection
-        .foreign_members
-        .as_ref()
-        .and_then(|m| m.get("crs"))
-    {
-        let name = crs
-            .pointer("/properties/name")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let wgs84 = ["CRS84", "EPSG::4326", "EPSG:4326"]
-            .iter()
-            .any(|k| name.contains(k));
-        if !wgs84 {
-            return Err(fail(format!(
-                "the file declares CRS {name:?}; childcircle needs WGS84 longitude/latitude (reproject with: ogr2ogr -t_srs EPSG:4326 out.geojson {})",
-                path.display()
-            )));
+        None => {
+            return Err(fail(
+                "not valid GeoJSON: expected an object with \"type\": \"FeatureCollection\"".into(),
+            ))
         }
-    }
+    };
 
     let mut out = CommunityFile::default();
-    for (i, feature) in collection.features.iter().enumerate() {
-        let props = feature.properties.as_ref();
-        let prop = |explicit: &Option<String>, fallbacks: &[&str]| -> Option<serde_json::Value> {
+    let mut repairs = Repairs::default();
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut first_rejection = None;
+    for (i, feature) in features.iter().enumerate() {
+        let props = feature.get("properties").and_then(Value::as_object);
+        let prop = |explicit: &Option<String>, fallbacks: &[&str]| -> Option<&Value> {
             let keys: Vec<&str> = match explicit {
                 Some(k) => vec![k.as_str()],
                 None => fallbacks.to_vec(),
             };
-            keys.iter().find_map(|k| {
-                props
-                    .and_then(|p| p.get(*k))
-                    .filter(|v| !v.is_null())
-                    .cloned()
-            })
+            keys.iter()
+                .find_map(|k| props.and_then(|p| p.get(*k)).filter(|v| !v.is_null()))
         };
-        let label = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.trim().to_string(),
-            other => other.to_string(),
+        let mut id = match feature.get("id") {
+            None | Some(Value::Null) => format!("f{i}"),
+            Some(v) => label(v),
         };
-        let id = feature
-            .id
-            .as_ref()
-            .map(|id| match id {
-                geojson::feature::Id::String(s) => s.clone(),
-                geojson::feature::Id::Number(n) => n.to_string(),
-            })
-            .unwrap_or_else(|| format!("f{i}"));
         let name = prop(&fields.name, &["name", "名称", "NAME", "Name"])
-            .map(|v| label(&v))
+            .map(label)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| id.clone());
-        let what = format!("feature {i} ({name})");
-        let population =
-            prop(&fields.population, &["population", "人口", "pop", "POP"]).and_then(|v| match v {
-                serde_json::Value::Number(n) => n.as_f64(),
-                serde_json::Value::String(s) => s.trim().parse().ok(),
+        let what = format!("feature {i} ({})", short(&name));
+        let population = prop(&fields.population, &["population", "人口", "pop", "POP"])
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse().ok(),
                 _ => None,
-            });
-        let Some(geometry) = feature.geometry.as_ref() else {
-            out.warnings.push(format!("{what}: no geometry, skipped"));
-            continue;
+            })
+            .filter(|p: &f64| p.is_finite() && *p >= 0.0);
+        let mut notes = Vec::new();
+        let polygon = match feature.get("geometry") {
+            None | Some(Value::Null) => Err(Rejection::Unusable("no geometry".into())),
+            Some(g) => rings(g).and_then(|parts| repair(parts, &mut |r| notes.push(r))),
         };
-        let polygons: Vec<&Vec<Vec<geojson::Position>>> = match &geometry.value {
-            GeometryValue::Polygon { coordinates } => vec![coordinates],
-            GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
-            other => {
-                out.warnings.push(format!(
-                    "{what}: a {} is not an area, skipped",
-                    other.type_name()
-                ));
+        let polygon = match polygon {
+            Ok(p) => {
+                for r in notes.drain(..) {
+                    repairs.note(r, &what);
+                }
+                p
+            }
+            Err(rejection) => {
+                let reason = rejection.to_string();
+                out.warnings.push(format!("{what}: {reason}, skipped"));
+                if first_rejection.is_none() || matches!(rejection, Rejection::NotLonLat(_)) {
+                    first_rejection = Some(format!("{what}: {reason}"));
+                }
                 continue;
             }
         };
-        let mut parts = Vec::new();
-        for rings in polygons {
-            let mut converted = Vec::new();
-            for (r, ring) in rings.iter().enumerate() {
-                let mut coords: Vec<Coord> = Vec::with_capacity(ring.len());
-                for p in ring {
-                    if p.len() < 2 || !p[0].is_finite() || !p[1].is_finite() {
-                        return Err(fail(format!("{what}: a position is not a number pair")));
-                    }
-                    if p[0].abs() > 180.0 || p[1].abs() > 90.0 {
-                        return Err(fail(format!(
-                            "{what}: coordinate ({}, {}) is not WGS84 longitude/latitude; the file looks projected (reproject with ogr2ogr -t_srs EPSG:4326)",
-                            p[0], p[1]
-                        )));
-                    }
-                    coords.push(Coord { x: p[0], y: p[1] });
-                }
-                if coords.len() >= 3 && coords.first() != coords.last() {
-                    out.warnings
-                        .push(format!("{what}: ring {r} was not closed; closed it"));
-                    coords.push(coords[0]);
-                }
-                if coords.len() < 4 {
-                    if r == 0 {
-                        break; // an empty shell: the whole part is empty
-                    }
-                    out.warnings.push(format!("{what}: dropped an empty hole"));
-                    continue;
-                }
-                converted.push(LineString(coords));
-            }
-            if converted.is_empty() {
-                out.warnings.push(format!("{what}: dropped an empty part"));
-                continue;
-            }
-            let exterior = converted.remove(0);
-            parts.push(Polygon::new(exterior, converted));
-        }
-        if parts.is_empty() {
-            out.warnings
-                .push(format!("{what}: no usable polygon, skipped"));
-            continue;
+        let seen = ids.entry(id.clone()).or_insert(0);
+        *seen += 1;
+        if *seen > 1 {
+            id = format!("{id}#{seen}");
+            repairs.note(Repair::DuplicateId, &what);
         }
         out.communities.push(CommunityInput {
-            id: id.clone(),
+            id,
             name,
             source: "file",
             kind: "file",
@@ -180,15 +153,333 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
                 population,
                 ..Default::default()
             },
-            polygon: MultiPolygon(parts),
+            polygon,
         });
     }
+    out.warnings.extend(repairs.warnings());
     if out.communities.is_empty() {
-        return Err(fail(
-            "the file has no Polygon or MultiPolygon features".into(),
-        ));
+        return Err(fail(match first_rejection {
+            Some(reason) => format!("no usable community polygon; {reason}"),
+            None => "the file has no Polygon or MultiPolygon features".into(),
+        }));
     }
     Ok(out)
+}
+
+/// The file as text: UTF-8, with a leading byte-order mark (as Windows tools
+/// write) ignored.
+fn utf8_text(bytes: &[u8]) -> std::result::Result<&str, String> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        format!(
+            "the file is not UTF-8 text (invalid byte at line {line}, byte {at}); GeoJSON must be UTF-8. Files from older Chinese software are often GBK: convert with iconv -f GBK -t UTF-8, or save again as UTF-8"
+        )
+    })
+}
+
+/// Accepts a missing `crs` member and the geographic lon/lat ones: WGS84 and
+/// CGCS2000 (EPSG:4490, China's datum, within a metre of WGS84).
+fn check_crs(document: &Value, path: &Path) -> std::result::Result<(), String> {
+    let Some(crs) = document.get("crs").filter(|c| !c.is_null()) else {
+        return Ok(());
+    };
+    let name = crs
+        .pointer("/properties/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let lon_lat = [
+        "CRS84",
+        "EPSG::4326",
+        "EPSG:4326",
+        "EPSG::4490",
+        "EPSG:4490",
+    ]
+    .iter()
+    .any(|k| name.contains(k));
+    if lon_lat {
+        Ok(())
+    } else {
+        Err(format!(
+            "the file declares CRS {name:?}; childcircle needs WGS84 longitude/latitude (reproject with: ogr2ogr -t_srs EPSG:4326 out.geojson {})",
+            path.display()
+        ))
+    }
+}
+
+/// A property or id as text.
+fn label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Text cut to a length that fits in a message.
+fn short(text: &str) -> &str {
+    text.char_indices()
+        .nth(60)
+        .map_or(text, |(cut, _)| &text[..cut])
+}
+
+/// Why a feature cannot be used.
+#[derive(Debug)]
+enum Rejection {
+    /// Coordinates outside longitude/latitude ranges: a file-level mistake.
+    NotLonLat(String),
+    Unusable(String),
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::NotLonLat(s) | Rejection::Unusable(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The rings of a Polygon or MultiPolygon geometry, as lon/lat coordinates.
+fn rings(geometry: &Value) -> std::result::Result<Vec<Vec<Vec<Coord>>>, Rejection> {
+    let geometry = geojson::Geometry::deserialize(geometry)
+        .map_err(|e| Rejection::Unusable(format!("not a valid GeoJSON geometry ({e})")))?;
+    let polygons: Vec<&Vec<Vec<geojson::Position>>> = match &geometry.value {
+        GeometryValue::Polygon { coordinates } => vec![coordinates],
+        GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        other => {
+            return Err(Rejection::Unusable(format!(
+                "a {} is not an area",
+                other.type_name()
+            )))
+        }
+    };
+    polygons
+        .into_iter()
+        .map(|rings| {
+            rings
+                .iter()
+                .map(|ring| ring.iter().map(|p| lon_lat(p.as_slice())).collect())
+                .collect()
+        })
+        .collect()
+}
+
+fn lon_lat(p: &[f64]) -> std::result::Result<Coord, Rejection> {
+    let (x, y) = match p {
+        [x, y, ..] if x.is_finite() && y.is_finite() => (*x, *y),
+        _ => {
+            return Err(Rejection::Unusable(
+                "a position is not a [longitude, latitude] number pair".into(),
+            ))
+        }
+    };
+    if x.abs() <= 180.0 && y.abs() <= 90.0 {
+        Ok(Coord { x, y })
+    } else if x.abs() <= 90.0 && y.abs() <= 180.0 {
+        Err(Rejection::NotLonLat(format!(
+            "coordinate ({x}, {y}) has a latitude beyond 90°: latitude and longitude appear swapped (GeoJSON positions are [longitude, latitude])"
+        )))
+    } else {
+        Err(Rejection::NotLonLat(format!(
+            "coordinate ({x}, {y}) is not WGS84 longitude/latitude; the file looks projected (reproject with ogr2ogr -t_srs EPSG:4326)"
+        )))
+    }
+}
+
+/// A repair made to a feature, reported once per kind for the whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Repair {
+    Unclosed,
+    Clockwise,
+    EmptyPart,
+    EmptyHole,
+    HoleOutside,
+    SelfIntersection,
+    DuplicateId,
+}
+
+impl Repair {
+    fn describe(self) -> &'static str {
+        match self {
+            Repair::Unclosed => "had a ring that was not closed; closed it",
+            Repair::Clockwise => "were wound against the right-hand rule of RFC 7946; reoriented",
+            Repair::EmptyPart => "had an empty or zero-area part; dropped it",
+            Repair::EmptyHole => "had an empty or zero-area hole; dropped it",
+            Repair::HoleOutside => "had a hole outside its polygon; dropped it",
+            Repair::SelfIntersection => {
+                "had a self-intersecting outline; split it at the crossings (even-odd rule)"
+            }
+            Repair::DuplicateId => "repeat an earlier feature's id; suffixed #2, #3, ...",
+        }
+    }
+}
+
+/// The features each kind of repair was made to.
+#[derive(Default)]
+struct Repairs(BTreeMap<Repair, Vec<String>>);
+
+impl Repairs {
+    fn note(&mut self, repair: Repair, feature: &str) {
+        let features = self.0.entry(repair).or_default();
+        if features.last().map(String::as_str) != Some(feature) {
+            features.push(feature.to_string());
+        }
+    }
+
+    /// One warning per kind of repair, naming up to five features.
+    fn warnings(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(repair, features)| {
+                let mut names = features[..features.len().min(5)].join(", ");
+                if features.len() > 5 {
+                    names.push_str(&format!(" and {} more", features.len() - 5));
+                }
+                format!(
+                    "{} feature(s) {}: {names}",
+                    features.len(),
+                    repair.describe()
+                )
+            })
+            .collect()
+    }
+}
+
+/// Turns a feature's rings into a valid MultiPolygon wound by the right-hand
+/// rule, reporting each repair.
+fn repair(
+    parts: Vec<Vec<Vec<Coord>>>,
+    note: &mut dyn FnMut(Repair),
+) -> std::result::Result<MultiPolygon, Rejection> {
+    let mut polygons = Vec::new();
+    for rings in parts {
+        let mut rings = rings.into_iter();
+        let Some(shell) = rings.next().and_then(|r| clean_ring(r, note)) else {
+            note(Repair::EmptyPart);
+            continue;
+        };
+        let shell_area = Polygon::new(shell.clone(), vec![]);
+        let mut holes = Vec::new();
+        for ring in rings {
+            match clean_ring(ring, note) {
+                None => note(Repair::EmptyHole),
+                // (A hole partly outside crosses the shell: repaired below.)
+                Some(hole) if !shell_area.intersects(&hole.0[0]) => note(Repair::HoleOutside),
+                Some(hole) => holes.push(hole),
+            }
+        }
+        if shell.is_cw() || holes.iter().any(|h| h.is_ccw()) {
+            note(Repair::Clockwise);
+        }
+        let polygon = Polygon::new(shell, holes);
+        let vertices: usize = std::iter::once(polygon.exterior())
+            .chain(polygon.interiors())
+            .map(|r| r.0.len())
+            .sum();
+        match crossings(&polygon, MAX_REPAIR_CROSSINGS) {
+            Some(0) => polygons.push(polygon),
+            Some(n) if n <= MAX_REPAIR_CROSSINGS && vertices <= MAX_REPAIR_VERTICES => {
+                let valid = polygon.make_valid().map_err(|e| {
+                    Rejection::Unusable(format!(
+                        "its outline crosses itself and cannot be repaired ({e:?})"
+                    ))
+                })?;
+                let before = polygons.len();
+                polygons.extend(valid.0.into_iter().filter(|p| p.unsigned_area() > 0.0));
+                note(if polygons.len() > before {
+                    Repair::SelfIntersection
+                } else {
+                    Repair::EmptyPart
+                });
+            }
+            Some(n) => {
+                let times = if n > MAX_REPAIR_CROSSINGS {
+                    format!("more than {MAX_REPAIR_CROSSINGS}")
+                } else {
+                    n.to_string()
+                };
+                return Err(Rejection::Unusable(format!(
+                    "its outline crosses itself {times} times and has {vertices} vertices, too much to repair automatically (fix it in QGIS: Vector > Geometry Tools > Fix Geometries)"
+                )));
+            }
+            // Too intricate to check in bounded time: used as given.
+            None => polygons.push(polygon),
+        }
+    }
+    if polygons.is_empty() {
+        return Err(Rejection::Unusable("no polygon with an area".into()));
+    }
+    Ok(MultiPolygon(polygons).orient(Direction::Default))
+}
+
+/// A ring without repeated points, closed; `None` when it cannot enclose an
+/// area (fewer than three points, or all on one line). A self-intersecting ring
+/// is kept: its signed area may be zero, yet it encloses land.
+fn clean_ring(mut coords: Vec<Coord>, note: &mut dyn FnMut(Repair)) -> Option<LineString> {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    coords.dedup();
+    if coords.len() >= 3 && coords.first() != coords.last() {
+        note(Repair::Unclosed);
+        coords.push(coords[0]);
+    }
+    let (&first, &second) = (coords.first()?, coords.iter().find(|c| **c != coords[0])?);
+    let flat = coords
+        .iter()
+        .all(|&c| RobustKernel::orient2d(first, second, c) == Orientation::Collinear);
+    (coords.len() >= 4 && !flat).then_some(LineString(coords))
+}
+
+/// How many times the polygon's edges cross or overlap one another (not
+/// counting consecutive edges meeting at their vertex, nor edges merely
+/// touching), counting up to just past `limit`. Edges are indexed in an R-tree,
+/// so a usual outline costs O(n log n); `None` when the edges' boxes overlap so
+/// much that checking would take more than a budget proportional to n.
+fn crossings(polygon: &Polygon, limit: usize) -> Option<usize> {
+    use rstar::primitives::{GeomWithData, Rectangle};
+    use rstar::{RTree, AABB};
+
+    let edges: Vec<Line> = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .flat_map(|ring| ring.lines())
+        .collect();
+    let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = edges
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            GeomWithData::new(
+                Rectangle::from_corners([e.start.x, e.start.y], [e.end.x, e.end.y]),
+                k,
+            )
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes);
+    let mut budget = 64 * edges.len() + 10_000;
+    let mut found = 0;
+    for (k, e) in edges.iter().enumerate() {
+        let envelope = AABB::from_corners([e.start.x, e.start.y], [e.end.x, e.end.y]);
+        for other in tree.locate_in_envelope_intersecting(&envelope) {
+            let j = other.data;
+            if j <= k {
+                continue;
+            }
+            budget = budget.checked_sub(1)?;
+            let counts = match line_intersection(*e, edges[j]) {
+                None => false,
+                Some(LineIntersection::SinglePoint { is_proper, .. }) => is_proper,
+                // Overlapping edges: a spike or a doubled boundary.
+                Some(LineIntersection::Collinear { intersection }) => {
+                    intersection.start != intersection.end
+                }
+            };
+            if counts {
+                found += 1;
+                if found > limit {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    Some(found)
 }
 
 /// Rejects community polygons that cannot belong to the extract: all far
@@ -253,4 +544,110 @@ pub fn check_overlap(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8]) -> Result<CommunityFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.geojson");
+        std::fs::write(&path, text).unwrap();
+        read_communities(&path, &CommunityFields::default())
+    }
+
+    fn collection(features: &[(&str, &str)]) -> Vec<u8> {
+        let features: Vec<String> = features
+            .iter()
+            .map(|(name, coordinates)| {
+                format!(r#"{{"type":"Feature","id":"x","properties":{{"name":"{name}"}},"geometry":{{"type":"Polygon","coordinates":{coordinates}}}}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn repairable_features_are_repaired_and_reported() {
+        let file = read(&collection(&[
+            // A bowtie: two triangles meeting at (116.305, 37.455).
+            ("bowtie", "[[[116.30,37.45],[116.31,37.46],[116.31,37.45],[116.30,37.46],[116.30,37.45]]]"),
+            // Clockwise, not closed, a repeated point, a hole outside the shell.
+            ("sloppy", "[[[116.30,37.45],[116.30,37.46],[116.30,37.46],[116.31,37.46],[116.31,37.45]],[[116.40,37.45],[116.41,37.45],[116.41,37.46],[116.40,37.45]]]"),
+            // A sliver without area: skipped.
+            ("sliver", "[[[116.30,37.45],[116.31,37.45],[116.32,37.45],[116.30,37.45]]]"),
+        ]))
+        .unwrap();
+        let c = &file.communities;
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].polygon.0.len(), 2, "the bowtie becomes two triangles");
+        assert!(c[0].polygon.0.iter().all(|p| p.exterior().is_ccw()));
+        let sloppy = &c[1].polygon.0[0];
+        assert!(sloppy.exterior().is_ccw() && sloppy.interiors().is_empty());
+        assert_eq!(sloppy.exterior().0.len(), 5);
+        assert_eq!((c[0].id.as_str(), c[1].id.as_str()), ("x", "x#2"));
+        let warnings = file.warnings.join("\n");
+        for expected in [
+            "feature 0 (bowtie)",
+            "self-intersecting",
+            "not closed",
+            "reoriented",
+            "hole outside",
+            "feature 2 (sliver): no polygon with an area, skipped",
+            "suffixed",
+        ] {
+            assert!(warnings.contains(expected), "{expected:?} in {warnings}");
+        }
+    }
+
+    #[test]
+    fn hopeless_outlines_are_skipped_in_bounded_time() {
+        // Zigzag across a strip: thousands of crossings.
+        let n = 6000;
+        let mut ring: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "[{},{}]",
+                    116.30 + 0.01 * (i % 2) as f64,
+                    37.45 + 0.01 * i as f64 / n as f64
+                )
+            })
+            .collect();
+        ring.push(ring[0].clone());
+        let zigzag = format!("[[{}]]", ring.join(","));
+        let good = "[[[116.30,37.45],[116.31,37.45],[116.31,37.46],[116.30,37.45]]]";
+        let started = std::time::Instant::now();
+        let file = read(&collection(&[("zigzag", &zigzag), ("good", good)])).unwrap();
+        assert!(started.elapsed().as_secs() < 5);
+        assert_eq!(file.communities.len(), 1);
+        assert!(
+            file.warnings[0].contains("crosses itself more than 1000 times"),
+            "{:?}",
+            file.warnings
+        );
+    }
+
+    #[test]
+    fn files_that_are_not_lon_lat_utf8_geojson_are_rejected_clearly() {
+        // Chinese coordinates swapped: latitude 116 is impossible.
+        let e = read(&collection(&[(
+            "a",
+            "[[[37.45,116.30],[37.46,116.30],[37.46,116.31],[37.45,116.30]]]",
+        )]))
+        .unwrap_err();
+        assert!(e.to_string().contains("swapped"), "{e}");
+        let e = read(b"{\"type\":\"FeatureCollection\",\"features\":[{\"properties\":{\"name\":\"\xb6\xab\xb7\xe7\"}}]}").unwrap_err();
+        assert!(e.to_string().contains("GBK"), "{e}");
+        // A byte-order mark is not an error.
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend(collection(&[(
+            "a",
+            "[[[116.30,37.45],[116.31,37.45],[116.31,37.46],[116.30,37.45]]]",
+        )]));
+        assert_eq!(read(&bom).unwrap().communities.len(), 1);
+    }
 }

@@ -43,6 +43,7 @@ pub mod search;
 pub mod coverage;
 pub mod summary;
 
+pub mod limits;
 pub mod output;
 pub mod writers;
 

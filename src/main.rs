@@ -128,6 +128,10 @@ struct AnalyzeArgs {
     /// Skip isochrone and coverage polygons (faster).
     #[arg(long)]
     no_isochrones: bool,
+    /// Refuse early (instead of being killed by the OS) when the analysis
+    /// would need more memory than this, e.g. 4G or 512M.
+    #[arg(long, value_parser = childcircle::limits::parse_size)]
+    max_memory: Option<u64>,
     /// District polygons (GeoJSON, WGS84, name in `name`) for the tables and
     /// maps; default: data/dezhou/districts.geojson for the Dezhou model.
     #[arg(long)]
@@ -321,6 +325,9 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    if let Some(max) = args.max_memory {
+        childcircle::limits::check_memory(&extract, max)?;
+    }
     let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = AnalyzeOptions {
         profile,

@@ -1,10 +1,28 @@
 //! Stage 7 (part): writing files so that nothing is ever half written.
 //!
 //! An [`OutputSet`] stages every file of a run in a hidden directory beside the
-//! destination and moves them into place only when all are written
-//! ([`OutputSet::commit`]). A run that fails or is interrupted before the commit
-//! leaves the previous outputs untouched; the staging directory is removed on
-//! drop. Each move is an atomic rename on the same file system.
+//! destination, `.childcircle-staging-<pid>`, and flushes each to disk. Then
+//! [`OutputSet::commit`]:
+//!
+//! 1. renames the staging directory to `.childcircle-commit-<pid>`: from this
+//!    atomic step on the new set is complete, and it is the one that wins;
+//! 2. renames each file into place (each rename is atomic: a reader sees the
+//!    old file or the new one, never a mix of bytes);
+//! 3. removes the emptied commit directory.
+//!
+//! A run that fails before step 1 leaves the previous outputs untouched and
+//! removes its staging directory on drop. A run that is killed (SIGKILL, power
+//! loss, or SIGTERM/SIGINT, which end the process without unwinding) cannot
+//! clean up, so every new `OutputSet` first tidies up after runs whose process
+//! is gone: it removes their staging directories and finishes their commits.
+//! Killed between steps 1 and 3, a run leaves the directory with some files of
+//! the new set and some of the old until the next run into it rolls the commit
+//! forward; this window is a few renames long. Catching SIGTERM would not close
+//! it (a rename in flight cannot be undone) nor help SIGKILL, so no signal
+//! handler is installed.
+//!
+//! Runs of live processes (on this machine) are never touched: two runs into
+//! one directory each commit whole sets, and the later commit wins.
 
 use std::fs;
 use std::io::Write;
@@ -14,6 +32,10 @@ use geo::orient::{Direction, Orient};
 use geojson::{Feature, GeometryValue, JsonObject};
 
 use crate::error::{Error, Result};
+
+const STAGING: &str = ".childcircle-staging-";
+const COMMIT: &str = ".childcircle-commit-";
+const TEMPORARY: &str = ".childcircle-tmp-";
 
 /// Files of one run, staged until committed.
 #[derive(Debug)]
@@ -25,13 +47,12 @@ pub struct OutputSet {
 }
 
 impl OutputSet {
-    /// Prepares to write into `dir` (created if needed).
+    /// Prepares to write into `dir` (created if needed), after tidying up what
+    /// killed runs left there.
     pub fn new(dir: &Path) -> Result<OutputSet> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let staging = dir.join(format!(".childcircle-staging-{}", std::process::id()));
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-        }
+        tidy(dir);
+        let staging = dir.join(format!("{STAGING}{}", std::process::id()));
         fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
         Ok(OutputSet {
             dir: dir.to_path_buf(),
@@ -53,17 +74,24 @@ impl OutputSet {
 
     /// Moves every staged file into place. Returns the final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let commit = self.dir.join(format!("{COMMIT}{}", std::process::id()));
+        fs::rename(&self.staging, &commit).map_err(|e| Error::Output {
+            path: self.dir.clone(),
+            reason: e.to_string(),
+        })?;
+        self.committed = true;
+        sync_dir(&self.dir);
         let mut out = Vec::new();
         for name in &self.files {
-            let (from, to) = (self.staging.join(name), self.dir.join(name));
+            let (from, to) = (commit.join(name), self.dir.join(name));
             fs::rename(&from, &to).map_err(|e| Error::Output {
                 path: to.clone(),
                 reason: e.to_string(),
             })?;
             out.push(to);
         }
-        self.committed = true;
-        let _ = fs::remove_dir_all(&self.staging);
+        sync_dir(&self.dir);
+        let _ = fs::remove_dir(&commit);
         Ok(out)
     }
 }
@@ -83,11 +111,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    tidy(dir);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!("{TEMPORARY}{}-{name}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -99,6 +128,67 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(Error::io(path, e));
     }
     Ok(())
+}
+
+/// Cleans up after runs into `dir` whose process is gone: removes their
+/// staging directories and temporary files, and finishes their commits (a
+/// commit directory holds a complete set, so its files are the newest). Best
+/// effort: what cannot be tidied stays, and the new run goes ahead.
+fn tidy(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let Some((kind, rest)) = [STAGING, COMMIT, TEMPORARY]
+            .into_iter()
+            .find_map(|prefix| name.strip_prefix(prefix).map(|rest| (prefix, rest)))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_none_or(process_alive) {
+            continue;
+        }
+        match kind {
+            STAGING => {
+                let _ = fs::remove_dir_all(&path);
+            }
+            TEMPORARY => {
+                let _ = fs::remove_file(&path);
+            }
+            _ => {
+                if let Ok(files) = fs::read_dir(&path) {
+                    for file in files.flatten() {
+                        let _ = fs::rename(file.path(), dir.join(file.file_name()));
+                    }
+                }
+                sync_dir(dir);
+                let _ = fs::remove_dir(&path);
+            }
+        }
+    }
+}
+
+/// Whether a process runs. Our own id counts as gone: a directory named after
+/// it was left by an earlier process that had the same id. Where liveness
+/// cannot be told (no `/proc`), every process counts as alive, so nothing of a
+/// live run is ever removed.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Flushes a directory's entries (the renames in it) to disk, where the
+/// platform allows; a failure only weakens durability on power loss.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Rounds to 7 decimals (about 1 cm), as OSM stores coordinates.
@@ -188,6 +278,40 @@ mod tests {
             fs::read_to_string(dir.path().join("a.json")).unwrap(),
             "new"
         );
+    }
+
+    /// No process has this id: Linux caps ids at 2^22.
+    const GONE: u32 = 4_194_399;
+
+    #[test]
+    fn leftovers_of_killed_runs_are_tidied_and_live_runs_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.json"), "old a").unwrap();
+        fs::write(d.join("b.json"), "old b").unwrap();
+        // Killed while staging: its files must not appear.
+        let staging = d.join(format!("{STAGING}{GONE}"));
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("a.json"), "half").unwrap();
+        // Killed mid-commit: a.json already moved, b.json not yet.
+        let commit = d.join(format!("{COMMIT}{}", GONE - 1));
+        fs::create_dir(&commit).unwrap();
+        fs::write(commit.join("b.json"), "new b").unwrap();
+        fs::write(d.join(format!("{TEMPORARY}{GONE}-iso.geojson")), "half").unwrap();
+        // A live run (process 1 always exists) is left alone.
+        let live = d.join(format!("{STAGING}1"));
+        fs::create_dir(&live).unwrap();
+
+        let set = OutputSet::new(d).unwrap();
+        drop(set);
+        let mut names: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [&format!("{STAGING}1"), "a.json", "b.json"]);
+        assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "old a");
+        assert_eq!(fs::read_to_string(d.join("b.json")).unwrap(), "new b");
     }
 
     #[test]

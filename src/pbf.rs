@@ -12,7 +12,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use osmpbfreader::fileformat::{Blob, BlobHeader};
-use osmpbfreader::osmformat::PrimitiveBlock;
+use osmpbfreader::osmformat::{HeaderBlock, PrimitiveBlock};
 use protobuf::Message;
 use rayon::prelude::*;
 
@@ -23,6 +23,9 @@ use crate::profile::TagLookup;
 /// most 32 MiB, compressed or not.
 const MAX_HEADER: u32 = 64 * 1024;
 const MAX_BLOB: usize = 32 * 1024 * 1024;
+/// Deflate expands at most about 1032-fold, so a blob's claimed `raw_size` is
+/// trusted (to size the output buffer) only that far.
+const MAX_INFLATION: usize = 1032;
 /// How many blobs are decoded at once: enough to keep every core busy, few
 /// enough to keep memory bounded (~ this many × a few hundred KB).
 const BLOBS_PER_BATCH: usize = 64;
@@ -76,6 +79,39 @@ impl PbfFile {
             )));
         }
         Ok(pbf)
+    }
+
+    /// The bounding box the file's header declares (`[min_lon, min_lat,
+    /// max_lon, max_lat]`, degrees), if it declares one. Extracts cut with
+    /// osmium or downloaded from extract services do.
+    pub fn header_bbox(&self) -> Result<Option<[f64; 4]>> {
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut r = BufReader::new(file);
+        let mut head = [0u8; 4];
+        r.read_exact(&mut head)
+            .map_err(|_| self.error("the file is too short".into()))?;
+        let size = u32::from_be_bytes(head).min(MAX_HEADER) as usize;
+        let mut buf = vec![0u8; size];
+        r.read_exact(&mut buf)
+            .map_err(|_| self.error("truncated in its first header".into()))?;
+        let header = BlobHeader::parse_from_bytes(&buf)
+            .map_err(|_| self.error("corrupt first blob header".into()))?;
+        let data_size = usize::try_from(header.datasize()).unwrap_or(usize::MAX);
+        if data_size > MAX_BLOB || data_size as u64 > self.len {
+            return Err(self.error("truncated in its header block".into()));
+        }
+        let mut data = vec![0u8; data_size];
+        r.read_exact(&mut data)
+            .map_err(|_| self.error("truncated in its header block".into()))?;
+        let blob =
+            Blob::parse_from_bytes(&data).map_err(|_| self.error("corrupt header block".into()))?;
+        let header = HeaderBlock::parse_from_bytes(&self.inflate(&blob)?)
+            .map_err(|_| self.error("corrupt header block".into()))?;
+        // The header's box is in nanodegrees.
+        Ok(header.bbox.as_ref().map(|b| {
+            let deg = |v: i64| v as f64 * 1e-9;
+            [deg(b.left()), deg(b.bottom()), deg(b.right()), deg(b.top())]
+        }))
     }
 
     fn error(&self, reason: String) -> Error {
@@ -196,13 +232,20 @@ impl PbfFile {
     }
 
     fn decode(&self, blob: &Blob) -> Result<PrimitiveBlock> {
+        let bytes = self.inflate(blob)?;
+        PrimitiveBlock::parse_from_bytes(&bytes)
+            .map_err(|_| self.error("corrupt data block: bad protobuf".into()))
+    }
+
+    /// A blob's content, decompressed within the format's limits.
+    fn inflate<'b>(&self, blob: &'b Blob) -> Result<std::borrow::Cow<'b, [u8]>> {
         let corrupt = |what: &str| self.error(format!("corrupt data block: {what}"));
-        let raw;
-        let bytes: &[u8] = if blob.has_raw() {
-            blob.raw()
+        if blob.has_raw() {
+            Ok(std::borrow::Cow::Borrowed(blob.raw()))
         } else if blob.has_zlib_data() {
-            let mut out =
-                Vec::with_capacity(usize::try_from(blob.raw_size()).unwrap_or(0).min(MAX_BLOB));
+            let claimed = usize::try_from(blob.raw_size()).unwrap_or(0);
+            let possible = blob.zlib_data().len().saturating_mul(MAX_INFLATION);
+            let mut out = Vec::with_capacity(claimed.min(possible).min(MAX_BLOB));
             flate2::read::ZlibDecoder::new(blob.zlib_data())
                 .take(MAX_BLOB as u64 + 1)
                 .read_to_end(&mut out)
@@ -210,14 +253,12 @@ impl PbfFile {
             if out.len() > MAX_BLOB {
                 return Err(corrupt("inflates beyond 32 MiB"));
             }
-            raw = out;
-            &raw
+            Ok(std::borrow::Cow::Owned(out))
         } else {
-            return Err(self.error(
+            Err(self.error(
                 "a data block uses a compression other than zlib (lzma/zstd are not supported; re-encode with osmium cat)".into(),
-            ));
-        };
-        PrimitiveBlock::parse_from_bytes(bytes).map_err(|_| corrupt("bad protobuf"))
+            ))
+        }
     }
 }
 

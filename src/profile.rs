@@ -259,6 +259,19 @@ impl Profile {
         positive("steps_speed_factor", self.steps_speed_factor)?;
         positive("max_snap_m", self.max_snap_m)?;
         positive("access_buffer_m", self.access_buffer_m)?;
+        // Walking, not driving: anything outside these ranges is a typo, and
+        // would make grids and searches absurdly large.
+        let within = |what: &str, v: f64, lo: f64, hi: f64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{what} must be between {lo} and {hi}, not {v}"))
+            }
+        };
+        within("walking_speed_mps", self.walking_speed_mps, 0.1, 5.0)?;
+        within("steps_speed_factor", self.steps_speed_factor, 0.05, 2.0)?;
+        within("max_snap_m", self.max_snap_m, 1.0, 5000.0)?;
+        within("access_buffer_m", self.access_buffer_m, 0.1, 500.0)?;
         if self.categories.is_empty() {
             return Err("the profile has no [[category]]".into());
         }

@@ -271,6 +271,10 @@ fn bad_inputs_fail_cleanly() {
         &["analyze", monaco, "--communities", "crs.geojson"],
         &["crs.geojson", "32632"],
     );
+    assert_clean_failure(
+        &["analyze", monaco, "--max-memory", "1M"],
+        &["monaco.osm.pbf", "--max-memory"],
+    );
 }
 
 #[test]

@@ -1,0 +1,502 @@
+//! Reliability, run as a user runs the tool: the real binary, in a temporary
+//! directory. Bad inputs end in one clear error (or a repair with a warning),
+//! an interrupted run leaves the previous outputs intact, and results do not
+//! depend on the thread count. (Bad inputs that `tests/cli.rs` already covers
+//! are not repeated here; the README's table of bad inputs lists both.)
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use childcircle::synth::PbfWriter;
+use osmpbfreader::fileformat::{Blob, BlobHeader};
+use osmpbfreader::osmformat::PrimitiveBlock;
+use protobuf::Message;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+fn childcircle(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs a command that must fail: exit status 1, no panic, every expected
+/// phrase in the message, and the previous output left exactly as it was.
+fn assert_clean_failure(dir: &Path, args: &[&str], expect: &[&str]) -> String {
+    let out = dir.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("summary.json"), "previous run").unwrap();
+    let run = childcircle(dir, args);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "{args:?}: expected {e:?} in {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "previous run"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "{args:?}: nothing else written"
+    );
+    stderr
+}
+
+/// Runs a command that must succeed; returns its stderr.
+fn assert_success(dir: &Path, args: &[&str]) -> String {
+    let run = childcircle(dir, args);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+/// What a small town has: a grid of streets (or of buildings), a kindergarten,
+/// a residential compound.
+struct Town {
+    streets: bool,
+    kindergarten: Option<&'static str>,
+    nodes: bool,
+}
+
+const TOWN: Town = Town {
+    streets: true,
+    kindergarten: Some("康乐幼儿园"),
+    nodes: true,
+};
+
+/// Writes the town: 10 × 10 nodes 100 m apart near Dezhou, the rows and
+/// columns as streets, the kindergarten in the middle, a compound in a corner.
+fn write_town(path: &Path, town: &Town) {
+    let mut w = PbfWriter::new(std::fs::File::create(path).unwrap(), None).unwrap();
+    let at = |r: i64, c: i64| (37.45 + r as f64 * 0.0009, 116.31 + c as f64 * 0.00113);
+    let id = |r: i64, c: i64| 1 + r * 10 + c;
+    if town.nodes {
+        for r in 0..10 {
+            for c in 0..10 {
+                let (lat, lon) = at(r, c);
+                w.add_node(id(r, c), lat, lon, &[]).unwrap();
+            }
+        }
+        if let Some(name) = town.kindergarten {
+            let (lat, lon) = at(5, 5);
+            w.add_node(
+                101,
+                lat + 0.0002,
+                lon,
+                &[("amenity", "kindergarten"), ("name", name)],
+            )
+            .unwrap();
+        }
+    }
+    let kind: &[(&str, &str)] = if town.streets {
+        &[("highway", "residential")]
+    } else {
+        &[("building", "yes")]
+    };
+    for k in 0..10 {
+        let row: Vec<i64> = (0..10).map(|c| id(k, c)).collect();
+        w.add_way(1 + k, &row, kind).unwrap();
+    }
+    for k in 0..10 {
+        let column: Vec<i64> = (0..10).map(|r| id(r, k)).collect();
+        w.add_way(11 + k, &column, kind).unwrap();
+    }
+    let compound = [id(1, 1), id(1, 3), id(3, 3), id(3, 1), id(1, 1)];
+    w.add_way(
+        21,
+        &compound,
+        &[("landuse", "residential"), ("name", "康乐小区")],
+    )
+    .unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn extracts_missing_what_an_analysis_needs_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: [(&str, Town, &[&str]); 3] = [
+        (
+            "ways-only.osm.pbf",
+            Town {
+                nodes: false,
+                ..TOWN
+            },
+            &["ways-only.osm.pbf", "nodes"],
+        ),
+        (
+            "buildings.osm.pbf",
+            Town {
+                streets: false,
+                ..TOWN
+            },
+            &["buildings.osm.pbf", "no walkable ways"],
+        ),
+        (
+            "no-facilities.osm.pbf",
+            Town {
+                kindergarten: None,
+                ..TOWN
+            },
+            &["no-facilities.osm.pbf", "no children's facilities"],
+        ),
+    ];
+    for (name, town, expect) in cases {
+        write_town(&d.join(name), &town);
+        assert_clean_failure(d, &["analyze", name], expect);
+    }
+}
+
+#[test]
+fn non_utf8_names_in_an_extract_are_replaced_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clean = d.join("clean.osm.pbf");
+    write_town(
+        &clean,
+        &Town {
+            kindergarten: Some("PLACEHOLDER"),
+            ..TOWN
+        },
+    );
+    // 东风 in GBK, as a tool that does not know UTF-8 writes it.
+    let gbk = replace_string(
+        &std::fs::read(&clean).unwrap(),
+        b"PLACEHOLDER",
+        b"\xb6\xab\xb7\xe7",
+    );
+    std::fs::write(d.join("gbk.osm.pbf"), gbk).unwrap();
+    assert_success(d, &["analyze", "gbk.osm.pbf", "--quiet", "--no-isochrones"]);
+    let facilities = std::fs::read_to_string(d.join("out/facilities.geojson")).unwrap();
+    assert!(facilities.contains("\u{fffd}"), "{facilities}");
+}
+
+/// Rewrites every occurrence of one string in the files' string tables.
+fn replace_string(pbf: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < pbf.len() {
+        let size = u32::from_be_bytes(pbf[at..at + 4].try_into().unwrap()) as usize;
+        let mut header = BlobHeader::parse_from_bytes(&pbf[at + 4..at + 4 + size]).unwrap();
+        let start = at + 4 + size;
+        at = start + header.datasize() as usize;
+        let mut blob = Blob::parse_from_bytes(&pbf[start..at]).unwrap();
+        if header.type_() == "OSMData" {
+            let mut raw = Vec::new();
+            flate2::read::ZlibDecoder::new(blob.zlib_data())
+                .read_to_end(&mut raw)
+                .unwrap();
+            let mut block = PrimitiveBlock::parse_from_bytes(&raw).unwrap();
+            for s in &mut block.stringtable.mut_or_insert_default().s {
+                if s == from {
+                    *s = to.to_vec();
+                }
+            }
+            let raw = block.write_to_bytes().unwrap();
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(&raw).unwrap();
+            blob.set_raw_size(raw.len() as i32);
+            blob.set_zlib_data(z.finish().unwrap());
+        }
+        let blob = blob.write_to_bytes().unwrap();
+        header.set_datasize(blob.len() as i32);
+        let header = header.write_to_bytes().unwrap();
+        out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&blob);
+    }
+    out
+}
+
+/// A FeatureCollection of polygons with the given names and ids.
+fn communities(features: &[(&str, &str, &str)]) -> String {
+    let features: Vec<String> = features
+        .iter()
+        .map(|(id, name, coordinates)| {
+            format!(r#"{{"type":"Feature","id":"{id}","properties":{{"name":"{name}"}},"geometry":{{"type":"Polygon","coordinates":{coordinates}}}}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",\n")
+    )
+}
+
+/// Squares inside the Beijing extract (data/osm/beijing-cau.osm.pbf).
+const SQUARE: &str =
+    "[[[116.345,39.998],[116.352,39.998],[116.352,40.004],[116.345,40.004],[116.345,39.998]]]";
+const BOWTIE: &str =
+    "[[[116.352,39.998],[116.358,40.004],[116.358,39.998],[116.352,40.004],[116.352,39.998]]]";
+const EMPTY: &str = "[]";
+
+#[test]
+fn odd_community_polygons_are_repaired_or_rejected_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let beijing = data("osm/beijing-cau.osm.pbf");
+    let beijing = beijing.to_str().unwrap();
+    std::fs::write(
+        d.join("odd.geojson"),
+        communities(&[
+            ("1", "东区", SQUARE),
+            ("1", "西区", BOWTIE),
+            ("3", "空地", EMPTY),
+        ]),
+    )
+    .unwrap();
+    let stderr = assert_success(
+        d,
+        &[
+            "analyze",
+            beijing,
+            "--communities",
+            "odd.geojson",
+            "--verbose",
+            "--no-isochrones",
+        ],
+    );
+    for expected in [
+        "self-intersecting",
+        "feature 1 (西区)",
+        "feature 2 (空地): no polygon with an area, skipped",
+        "id; suffixed",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    let layer = std::fs::read_to_string(d.join("out/communities.geojson")).unwrap();
+    assert!(
+        layer.contains(r#""id":"1""#) && layer.contains(r#""id":"1#2""#),
+        "{layer}"
+    );
+
+    // Nothing usable left: rejected, naming the feature.
+    std::fs::write(
+        d.join("empty.geojson"),
+        communities(&[("1", "空地", EMPTY)]),
+    )
+    .unwrap();
+    assert_clean_failure(
+        d,
+        &["analyze", beijing, "--communities", "empty.geojson"],
+        &[
+            "empty.geojson",
+            "feature 0 (空地)",
+            "no polygon with an area",
+        ],
+    );
+    // Chinese coordinates swapped: a latitude of 116° cannot be.
+    let swapped = SQUARE
+        .replace("116.", "X")
+        .replace("39.", "116.")
+        .replace("40.", "116.");
+    let swapped = swapped.replace('X', "39.");
+    std::fs::write(
+        d.join("swapped.geojson"),
+        communities(&[("1", "东区", &swapped)]),
+    )
+    .unwrap();
+    assert_clean_failure(
+        d,
+        &["analyze", beijing, "--communities", "swapped.geojson"],
+        &["swapped.geojson", "swapped"],
+    );
+    // Saved in GBK by an older tool.
+    let mut gbk = communities(&[("1", "NAME", SQUARE)]).into_bytes();
+    let at = gbk.windows(4).position(|w| w == b"NAME").unwrap();
+    gbk.splice(at..at + 4, *b"\xb6\xab\xb7\xe7");
+    std::fs::write(d.join("gbk.geojson"), gbk).unwrap();
+    assert_clean_failure(
+        d,
+        &["analyze", beijing, "--communities", "gbk.geojson"],
+        &["gbk.geojson", "not UTF-8", "GBK"],
+    );
+}
+
+#[test]
+fn a_negative_threshold_is_a_profile_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let profile =
+        childcircle::profile::DEFAULT_PROFILE_TOML.replacen("minutes = 5", "minutes = -5", 1);
+    std::fs::write(d.join("negative.toml"), profile).unwrap();
+    let town = d.join("town.osm.pbf");
+    write_town(&town, &TOWN);
+    assert_clean_failure(
+        d,
+        &["analyze", "town.osm.pbf", "--profile", "negative.toml"],
+        &["negative.toml", "minutes", "positive"],
+    );
+}
+
+/// Every entry of a directory (hidden ones too) with its bytes; directories
+/// map to an empty vector.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let bytes = if e.file_type().unwrap().is_dir() {
+                Vec::new()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect()
+}
+
+/// Starts an analysis of `extract` into `out/` and kills it with `signal`
+/// once `ready` says so.
+fn kill_run(dir: &Path, extract: &str, signal: &str, ready: impl Fn() -> bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        .current_dir(dir)
+        .args(["analyze", extract, "--out", "out", "--quiet"])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be interrupted"
+        );
+        assert!(started.elapsed() < Duration::from_secs(300));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let killed = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(
+        !child.wait().unwrap().success(),
+        "SIG{signal} ended the run"
+    );
+}
+
+#[test]
+fn an_interrupted_run_leaves_the_previous_outputs_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A model large enough (1.6 million nodes) to be caught in the middle.
+    assert_success(
+        d,
+        &[
+            "synth",
+            "--region",
+            "prefecture",
+            "--out",
+            "big.osm.pbf",
+            "--quiet",
+        ],
+    );
+    let decheng = data("dezhou/decheng.osm.pbf");
+    let decheng = decheng.to_str().unwrap();
+    assert_success(d, &["analyze", decheng, "--out", "out", "--quiet"]);
+    let previous = snapshot(&d.join("out"));
+    assert!(previous.len() >= 5 && previous.keys().all(|k| !k.starts_with('.')));
+
+    // Stopped while analysing, politely and not.
+    for signal in ["TERM", "KILL"] {
+        let started = Instant::now();
+        kill_run(d, "big.osm.pbf", signal, || {
+            started.elapsed() > Duration::from_millis(1500)
+        });
+        assert!(
+            snapshot(&d.join("out")) == previous,
+            "SIG{signal}: the previous outputs changed"
+        );
+    }
+
+    // Killed while writing its files: they stay hidden in a staging directory,
+    // and the previous outputs stay as they were.
+    let staging = || {
+        std::fs::read_dir(d.join("out")).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".childcircle-staging-")
+        })
+    };
+    kill_run(d, "big.osm.pbf", "KILL", staging);
+    let after = snapshot(&d.join("out"));
+    let visible: BTreeMap<_, _> = after
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('.'))
+        .collect();
+    assert!(
+        visible == previous,
+        "a killed write changed the previous outputs"
+    );
+    assert!(staging(), "the killed run's staging directory is left");
+
+    // The next run tidies up after it.
+    assert_success(d, &["analyze", decheng, "--out", "out", "--quiet"]);
+    let names: Vec<String> = snapshot(&d.join("out")).into_keys().collect();
+    assert_eq!(names, previous.into_keys().collect::<Vec<_>>(), "tidied up");
+}
+
+/// `summary.json` without what naturally differs between runs.
+fn comparable_summary(bytes: &[u8]) -> serde_json::Value {
+    let mut summary: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    for key in ["timings", "threads"] {
+        summary.as_object_mut().unwrap().remove(key);
+    }
+    summary
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for extract in [data("dezhou/decheng.osm.pbf"), data("osm/helsinki.osm.pbf")] {
+        let runs: Vec<BTreeMap<String, Vec<u8>>> = ["1", "2"]
+            .iter()
+            .map(|threads| {
+                let out = d.join(format!("threads-{threads}"));
+                let run = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+                    .current_dir(d)
+                    .env("RAYON_NUM_THREADS", threads)
+                    .args(["analyze", extract.to_str().unwrap(), "--quiet", "--out"])
+                    .arg(&out)
+                    .output()
+                    .unwrap();
+                assert!(
+                    run.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&run.stderr)
+                );
+                snapshot(&out)
+            })
+            .collect();
+        let names: Vec<&String> = runs[0].keys().collect();
+        assert_eq!(names, runs[1].keys().collect::<Vec<_>>());
+        for name in names {
+            let (one, two) = (&runs[0][name], &runs[1][name]);
+            if name == "summary.json" {
+                assert_eq!(
+                    comparable_summary(one),
+                    comparable_summary(two),
+                    "{}",
+                    extract.display()
+                );
+            } else {
+                assert!(
+                    one == two,
+                    "{}: {name} differs between 1 and 2 threads",
+                    extract.display()
+                );
+            }
+        }
+    }
+}
