@@ -6,10 +6,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong in an analysis.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// (The field is not named `source`: the message already carries it, and
+    /// a `source` would print it twice in `{e:#}`.)
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a readable OpenStreetMap PBF file ({reason})")]
     Pbf { path: PathBuf, reason: String },
@@ -35,7 +37,7 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

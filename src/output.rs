@@ -43,6 +43,9 @@ pub struct OutputSet {
     dir: PathBuf,
     staging: PathBuf,
     files: Vec<String>,
+    /// Files of earlier runs that this run does not write and that would be
+    /// stale beside its outputs; removed at commit.
+    retired: Vec<String>,
     committed: bool,
 }
 
@@ -58,8 +61,16 @@ impl OutputSet {
             dir: dir.to_path_buf(),
             staging,
             files: Vec::new(),
+            retired: Vec::new(),
             committed: false,
         })
+    }
+
+    /// Removes `name` from the destination when the set is committed: an
+    /// output an earlier run wrote but this one does not (so the directory
+    /// never mixes two runs).
+    pub fn retire(&mut self, name: &str) {
+        self.retired.push(name.to_string());
     }
 
     /// Stages one file.
@@ -89,6 +100,9 @@ impl OutputSet {
                 reason: e.to_string(),
             })?;
             out.push(to);
+        }
+        for name in &self.retired {
+            let _ = fs::remove_file(self.dir.join(name));
         }
         sync_dir(&self.dir);
         let _ = fs::remove_dir(&commit);

@@ -43,6 +43,15 @@ pub fn write_outputs_with(
     if a.isochrone_options.is_some() {
         set.write("isochrones.geojson", &isochrones_geojson(a))?;
         set.write("coverage.geojson", &coverage_geojson(a))?;
+    } else {
+        for name in [
+            "isochrones.geojson",
+            "coverage.geojson",
+            "isochrones.qml",
+            "coverage.qml",
+        ] {
+            set.retire(name);
+        }
     }
     let summary = serde_json::to_vec_pretty(&Summary::new(a)).expect("summary serializes");
     set.write("summary.json", &summary)?;

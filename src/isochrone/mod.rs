@@ -68,6 +68,22 @@ fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {
     }
 }
 
+/// The grid for a box: the options' cell, grown until the grid has at most
+/// `max_city_vertices` vertices (a city-wide grid, or an absurdly long band).
+fn fitted_spec(
+    options: &IsochroneOptions,
+    profile: &Profile,
+    lo: [f64; 2],
+    hi: [f64; 2],
+) -> GridSpec {
+    let mut spec = grid_spec(options, profile);
+    let vertices = |cell: f64| ((hi[0] - lo[0]) / cell + 8.0) * ((hi[1] - lo[1]) / cell + 8.0);
+    while vertices(spec.cell_m) > options.max_city_vertices as f64 {
+        spec.cell_m *= 1.5;
+    }
+    spec
+}
+
 /// Time of the off-network margin at walking speed.
 fn margin_time(options: &IsochroneOptions, profile: &Profile) -> Time {
     (options.margin_m / profile.walking_speed_mps * 10.0).round() as Time
@@ -103,7 +119,6 @@ pub fn isochrone_with_state(
     }
     // 2. Time grid over the reach: every point walked from node `n` lies within
     // its remaining budget (largest band minus its time) of `n`.
-    let spec = grid_spec(options, profile);
     let cap = largest + margin_time(options, profile) + 1;
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for &n in reached {
@@ -114,6 +129,8 @@ pub fn isochrone_with_state(
             hi[k] = hi[k].max(f64::from(p[k]) + budget);
         }
     }
+    // Very long bands (or a very fast walker) must not make a huge grid.
+    let spec = fitted_spec(options, profile, lo, hi);
     let mut grid = TimeGrid::new((lo, hi), &spec, cap);
     let edges = reached.iter().flat_map(|&n| {
         graph.arcs_with_edges(n).filter_map(move |(_, e)| {
@@ -208,11 +225,7 @@ pub fn coverage_areas(
             hi[k] = hi[k].max(f64::from(p[k]));
         }
     }
-    let mut spec = grid_spec(options, profile);
-    let vertices = |cell: f64| ((hi[0] - lo[0]) / cell + 8.0) * ((hi[1] - lo[1]) / cell + 8.0);
-    while vertices(spec.cell_m) > options.max_city_vertices as f64 {
-        spec.cell_m *= 1.5;
-    }
+    let spec = fitted_spec(options, profile, lo, hi);
     // Residential land, rasterised once onto the city grid: the gaps come from
     // the grid too, so no polygon overlay of thousands of communities is needed.
     let projected: Vec<MultiPolygon<f64>> = communities
