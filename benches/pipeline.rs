@@ -110,7 +110,6 @@ fn dial_floor(
         }
         t += 1;
     }
-    buckets.iter_mut().for_each(Vec::clear);
     relaxed
 }
 

@@ -1,22 +1,12 @@
 //! The command line, run as a user runs it: the real binary, in a temporary
 //! directory, on real OpenStreetMap extracts shipped in `data/osm/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use geojson::{FeatureCollection, GeoJson};
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
-
-fn childcircle(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_childcircle"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{childcircle, data};
 
 fn read_collection(path: &Path) -> FeatureCollection {
     let text = std::fs::read_to_string(path).unwrap();

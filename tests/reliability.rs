@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use childcircle::synth::PbfWriter;
@@ -15,17 +15,8 @@ use osmpbfreader::fileformat::{Blob, BlobHeader};
 use osmpbfreader::osmformat::PrimitiveBlock;
 use protobuf::Message;
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
-
-fn childcircle(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_childcircle"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{childcircle, data};
 
 /// Runs a command that must fail: exit status 1, no panic, every expected
 /// phrase in the message, and the previous output left exactly as it was.
