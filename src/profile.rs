@@ -359,15 +359,27 @@ impl Profile {
 
     /// Which categories an object with these tags belongs to, as a bit set
     /// (bit `i` = category `i`). Zero when it is no children's space.
+    /// Keys one of which an object must carry for [`Profile::classify`] to
+    /// find any category: `name` and the keys every selector requires. Ingest
+    /// skips objects without any of them unread.
+    pub fn trigger_keys(&self) -> impl Iterator<Item = &str> + '_ {
+        let selectors = self.categories.iter().flat_map(|c| &c.tags);
+        std::iter::once("name").chain(selectors.flat_map(Selector::required_keys))
+    }
+
     pub fn classify<T: TagLookup + ?Sized>(&self, tags: &T) -> u32 {
         let name = tags.get("name").unwrap_or("");
-        let blocked = self.name_blockers.iter().any(|k| tags.get(k).is_some());
+        // Looked up only for named objects, and once.
+        let mut blocked = None;
         let mut set = 0u32;
         for (i, c) in self.categories.iter().enumerate() {
             let by_tag = c.tags.iter().any(|s| s.matches(tags));
-            let by_name = !name.is_empty()
+            let by_name = !by_tag
+                && !name.is_empty()
                 && c.names.iter().any(|p| name.contains(p.as_str()))
-                && (!blocked || c.name_scope.iter().any(|s| s.matches(tags)));
+                && (!*blocked.get_or_insert_with(|| {
+                    self.name_blockers.iter().any(|k| tags.get(k).is_some())
+                }) || c.name_scope.iter().any(|s| s.matches(tags)));
             if by_tag || by_name {
                 set |= 1 << i;
             }
@@ -439,6 +451,16 @@ impl Selector {
     }
 }
 
+impl Selector {
+    /// The keys the selector needs present (every test but `key!=value`).
+    pub fn required_keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.iter().filter_map(|t| match t {
+            TagTest::Has(k) | TagTest::AnyOf(k, _) => Some(k.as_str()),
+            TagTest::NoneOf(..) => None,
+        })
+    }
+}
+
 impl std::str::FromStr for Selector {
     type Err = String;
 
@@ -462,7 +484,14 @@ impl std::str::FromStr for Selector {
             }
             tests.push(test);
         }
-        Ok(Selector(tests))
+        let selector = Selector(tests);
+        if selector.required_keys().next().is_none() {
+            // It would match every object without that tag, untagged nodes too.
+            return Err(format!(
+                "tag selector {s:?} needs a `key` or `key=value` test besides `key!=value`"
+            ));
+        }
+        Ok(selector)
     }
 }
 

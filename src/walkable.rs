@@ -42,6 +42,10 @@ pub const WALKABLE_HIGHWAYS: &[&str] = &[
     "trunk_link",
 ];
 
+/// Keys one of which a way must carry to be walkable, or a node to have a
+/// [`node_roles`] role: ingest skips objects without any of them unread.
+pub const TRIGGER_KEYS: &[&str] = &["highway", "barrier", "entrance", "crossing"];
+
 const FOOT_ALLOWED: &[&str] = &["yes", "designated", "permissive"];
 
 /// The kind of walkable way, which decides its speed (and, later, its crossing cost).

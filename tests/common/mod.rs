@@ -1,5 +1,7 @@
 //! What the integration tests share: the shipped data and the real binary.
 
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
