@@ -9,18 +9,22 @@
 //! arc relaxed beside a plain Dial Dijkstra floor, so the distance to the
 //! hardware limit is visible.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use childcircle::coverage::{category_seeds, category_times, search_limit};
 use childcircle::graph::{Graph, Time, UNREACHED};
 use childcircle::ingest::read_osm;
-use childcircle::isochrone::{isochrone_with_state, IsochroneOptions};
+use childcircle::isochrone::{isochrone_with_state, to_lonlat, Band, IsochroneOptions};
 use childcircle::places::{facilities, Facility};
 use childcircle::search::{SearchState, Seed};
 use childcircle::snap::GraphIndex;
+use childcircle::writers::point_isochrone_geojson;
 use childcircle::Profile;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use geo::Area;
+use rayon::prelude::*;
 
 fn inputs() -> Vec<(String, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -159,6 +163,54 @@ fn ns_per_arc_report(name: &str, p: &Prepared) {
     );
 }
 
+/// `n` graph nodes spread evenly over the node order (which is a Hilbert
+/// curve, so over the whole city).
+fn spread_origins(graph: &Graph, n: usize) -> Vec<u32> {
+    let nodes = graph.node_count();
+    (0..n).map(|i| (i * nodes / n) as u32).collect()
+}
+
+/// One 15-minute isochrone around each origin, in parallel with a search state
+/// per thread, written as one GeoJSON file. Returns the bytes written.
+fn isochrones_written(p: &Prepared, origins: &[u32], path: &Path) -> usize {
+    let options = IsochroneOptions {
+        bands_min: vec![15.0],
+        ..IsochroneOptions::default()
+    };
+    let label = p.profile.label();
+    let features: Vec<Vec<u8>> = origins
+        .par_iter()
+        .map_init(
+            || SearchState::new(p.graph.node_count()),
+            |state, &node| {
+                let seeds = [Seed { node, time: 0 }];
+                let bands: Vec<Band> =
+                    isochrone_with_state(&p.graph, &seeds, &options, &p.profile, state)
+                        .into_iter()
+                        .map(|(minutes, mp)| Band {
+                            minutes,
+                            area_m2: mp.unsigned_area(),
+                            polygon: to_lonlat(&p.graph, &mp),
+                        })
+                        .collect();
+                let lonlat = p
+                    .graph
+                    .projection
+                    .unproject(p.graph.xy[node as usize].map(f64::from));
+                point_isochrone_geojson(lonlat, &bands, &label)
+            },
+        )
+        .collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut bytes = 0;
+    for f in &features {
+        file.write_all(f).unwrap();
+        bytes += f.len();
+    }
+    file.flush().unwrap();
+    bytes
+}
+
 fn benches(c: &mut Criterion) {
     for (name, path) in inputs() {
         let bytes = std::fs::metadata(&path).unwrap().len();
@@ -210,6 +262,17 @@ fn benches(c: &mut Criterion) {
                     isochrone_with_state(&p.graph, s, &options, &p.profile, &mut state);
                 }
             })
+        });
+        g.finish();
+
+        // The target: 10 000 15-minute isochrones, polygons written.
+        let origins = spread_origins(&p.graph, 10_000);
+        let mut g = c.benchmark_group(format!("{name}/isochrones"));
+        g.sample_size(10)
+            .throughput(Throughput::Elements(origins.len() as u64));
+        g.bench_function(BenchmarkId::new("15min_written", origins.len()), |b| {
+            let out = tempfile::NamedTempFile::new().unwrap();
+            b.iter(|| isochrones_written(&p, &origins, out.path()))
         });
         g.finish();
 

@@ -78,28 +78,34 @@ impl TimeGrid {
         if r < 0.0 {
             return;
         }
-        let c0 = (((p[0] - r - self.origin[0]) / self.cell_m).ceil().max(0.0)) as usize;
-        let c1 = (((p[0] + r - self.origin[0]) / self.cell_m).floor() as isize)
-            .min(self.nx as isize - 1);
-        let r0 = (((p[1] - r - self.origin[1]) / self.cell_m).ceil().max(0.0)) as usize;
-        let r1 = (((p[1] + r - self.origin[1]) / self.cell_m).floor() as isize)
-            .min(self.ny as isize - 1);
-        if c1 < 0 || r1 < 0 {
-            return;
-        }
+        // This runs for every sample point of every isochrone: bounds by
+        // multiplication and integer rounding rather than division and libm's
+        // `ceil`/`floor` calls, and per row only the columns inside the disc,
+        // so the inner loop has no branch.
+        let inv = 1.0 / self.cell_m;
+        let r0 = ceil_i((p[1] - r - self.origin[1]) * inv).max(0);
+        let r1 = floor_i((p[1] + r - self.origin[1]) * inv).min(self.ny as i64 - 1);
         let ds_per_m = 10.0 / spec.speed_mps;
-        for row in r0..=r1 as usize {
+        let r2 = r * r;
+        for row in r0..=r1 {
             let dy = self.origin[1] + row as f64 * self.cell_m - p[1];
-            for col in c0..=c1 as usize {
-                let dx = self.origin[0] + col as f64 * self.cell_m - p[0];
-                let d2 = dx * dx + dy * dy;
-                if d2 <= r * r {
-                    let v = (t + d2.sqrt() * ds_per_m) as f32;
-                    let slot = &mut self.values[row * self.nx + col];
-                    if v < *slot {
-                        *slot = v;
-                    }
-                }
+            let dy2 = dy * dy;
+            if dy2 > r2 {
+                continue;
+            }
+            let half = (r2 - dy2).sqrt();
+            let c0 = ceil_i((p[0] - half - self.origin[0]) * inv).max(0);
+            let c1 = floor_i((p[0] + half - self.origin[0]) * inv).min(self.nx as i64 - 1);
+            if c1 < c0 {
+                continue;
+            }
+            let start = row as usize * self.nx;
+            let x0 = self.origin[0] + c0 as f64 * self.cell_m - p[0];
+            let slots = &mut self.values[start + c0 as usize..=start + c1 as usize];
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let dx = x0 + i as f64 * self.cell_m;
+                let v = (t + (dx * dx + dy2).sqrt() * ds_per_m) as f32;
+                *slot = slot.min(v);
             }
         }
     }
@@ -169,6 +175,21 @@ impl TimeGrid {
     }
 }
 
+/// `x.floor()` as an integer, without a libm call (grid coordinates are far
+/// inside `i64`).
+#[inline]
+fn floor_i(x: f64) -> i64 {
+    let i = x as i64;
+    i - i64::from((i as f64) > x)
+}
+
+/// `x.ceil()` as an integer.
+#[inline]
+fn ceil_i(x: f64) -> i64 {
+    let i = x as i64;
+    i + i64::from((i as f64) < x)
+}
+
 impl TimeGrid {
     /// Which vertices lie inside any of the polygons (projected metres):
     /// scanline fill, even-odd within a polygon, union across polygons.
@@ -225,6 +246,26 @@ impl TimeGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_rounding_matches_libm() {
+        for x in [
+            -2.5,
+            -2.0,
+            -1.5,
+            -0.5,
+            -0.0,
+            0.0,
+            0.25,
+            1.0,
+            1.5,
+            7.999,
+            1e9 + 0.5,
+        ] {
+            assert_eq!(floor_i(x), x.floor() as i64, "{x}");
+            assert_eq!(ceil_i(x), x.ceil() as i64, "{x}");
+        }
+    }
 
     #[test]
     fn inside_mask_fills_polygons_with_holes() {
