@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::pbf::block::{Corrupt, MEMBER_WAY};
@@ -120,6 +121,8 @@ pub struct WalkWay {
     pub private: bool,
     /// Road-safety attributes ([`crate::walkable::way_flag`]).
     pub flags: u8,
+    /// The block (pass-1 chunk) its refs were read in, and their range there.
+    refs_chunk: u32,
     refs_start: u32,
     refs_end: u32,
 }
@@ -128,17 +131,29 @@ pub struct WalkWay {
 #[derive(Debug, Default)]
 pub struct NodeCoords {
     ids: Vec<i64>,
-    decimicro: Vec<[i32; 2]>,
+    /// Decimicro-degree lon and lat packed in one word (see [`pack`]).
+    decimicro: Vec<u64>,
 }
 
-const MISSING: [i32; 2] = [i32::MIN, i32::MIN];
+/// A node the extract lacks.
+const MISSING: u64 = u64::MAX;
+
+/// Packs decimicro lon/lat into one word, so pass 3's threads can store them
+/// straight into the shared array (as atomics) in one write.
+fn pack(c: [i32; 2]) -> u64 {
+    u64::from(c[0] as u32) << 32 | u64::from(c[1] as u32)
+}
+
+fn unpack(v: u64) -> Option<[f64; 2]> {
+    let (lon, lat) = ((v >> 32) as u32 as i32, v as u32 as i32);
+    (v != MISSING).then(|| [f64::from(lon) * 1e-7, f64::from(lat) * 1e-7])
+}
 
 impl NodeCoords {
     /// Lon/lat in degrees, or `None` when the node is not in the extract.
     pub fn get(&self, id: i64) -> Option<[f64; 2]> {
         let i = self.ids.binary_search(&id).ok()?;
-        let c = self.decimicro[i];
-        (c != MISSING).then(|| [f64::from(c[0]) * 1e-7, f64::from(c[1]) * 1e-7])
+        unpack(self.decimicro[i])
     }
 
     /// The dense index of a node (for per-node arrays), if it was kept.
@@ -153,8 +168,7 @@ impl NodeCoords {
 
     /// Lon/lat by dense index, `None` when the node is missing from the extract.
     pub fn at(&self, index: usize) -> Option<[f64; 2]> {
-        let c = self.decimicro[index];
-        (c != MISSING).then(|| [f64::from(c[0]) * 1e-7, f64::from(c[1]) * 1e-7])
+        unpack(self.decimicro[index])
     }
 
     pub fn len(&self) -> usize {
@@ -219,7 +233,9 @@ pub struct IngestStats {
 #[derive(Debug, Default)]
 pub struct OsmData {
     pub walk_ways: Vec<WalkWay>,
-    walk_refs: Vec<i64>,
+    /// Node refs of walkable ways, one chunk per block of pass 1 (not
+    /// concatenated: that would copy the largest array ingest holds).
+    walk_refs: Vec<Vec<i64>>,
     pub areas: Vec<OsmArea>,
     pub points: Vec<OsmPoint>,
     /// Node roles ([`crate::walkable::node_role`]) by node id, sorted.
@@ -231,7 +247,7 @@ pub struct OsmData {
 impl OsmData {
     /// The node refs of a walkable way.
     pub fn refs(&self, way: &WalkWay) -> &[i64] {
-        &self.walk_refs[way.refs_start as usize..way.refs_end as usize]
+        &self.walk_refs[way.refs_chunk as usize][way.refs_start as usize..way.refs_end as usize]
     }
 
     /// The roles of a node (0 when it has none).
@@ -308,19 +324,17 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     let kinds: Vec<pbf::BlobKinds> = firsts.iter().map(|(k, _)| *k).collect();
     data.stats.blobs = kinds.len();
     let mut relations = Vec::new();
-    let total = |f: fn(&FirstPass) -> usize| firsts.iter().map(|(_, p)| f(p)).sum::<usize>();
-    data.walk_refs.reserve_exact(total(|p| p.walk_refs.len()));
-    data.walk_ways.reserve_exact(total(|p| p.walk_ways.len()));
+    let ways: usize = firsts.iter().map(|(_, p)| p.walk_ways.len()).sum();
+    data.walk_ways.reserve_exact(ways);
     for (_, part) in firsts {
         data.stats.osm_nodes += part.nodes;
         data.stats.osm_ways += part.ways;
         data.stats.osm_relations += part.relations;
-        let offset = data.walk_refs.len() as u32;
-        data.walk_refs.extend_from_slice(&part.walk_refs);
+        let chunk = data.walk_refs.len() as u32;
+        data.walk_refs.push(part.walk_refs);
         data.walk_ways
             .extend(part.walk_ways.into_iter().map(|w| WalkWay {
-                refs_start: w.refs_start + offset,
-                refs_end: w.refs_end + offset,
+                refs_chunk: chunk,
                 ..w
             }));
         data.areas.extend(part.areas);
@@ -372,23 +386,21 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     }
 
     // Pass 3: coordinates of every node a kept object uses.
-    let mut ids: Vec<i64> = data.walk_refs.clone();
+    let mut ids: Vec<i64> = data.walk_refs.concat();
     for a in &data.areas {
         ids.extend(a.outer.iter().chain(&a.inner).flatten());
     }
     ids.extend(data.points.iter().map(|p| p.id()));
     radix_sort_dedup(&mut ids);
-    let parts = file.par_map_blocks(
+    // Each node is in one block, so threads store into disjoint slots.
+    let slots: Vec<AtomicU64> = (0..ids.len()).map(|_| AtomicU64::new(MISSING)).collect();
+    file.par_map_blocks(
         Some(&kinds),
         |k| k & pbf::HAS_NODES != 0,
-        |b| node_coords(b, &ids).map_err(|e| file.corrupt(e)),
+        |b| node_coords(b, &ids, &slots).map_err(|e| file.corrupt(e)),
     )?;
-    let mut decimicro = vec![MISSING; ids.len()];
-    for (_, part) in parts {
-        for (i, c) in part {
-            decimicro[i as usize] = c;
-        }
-    }
+    // Same layout: collected in place, no copy.
+    let decimicro: Vec<u64> = slots.into_iter().map(AtomicU64::into_inner).collect();
     data.stats.missing_nodes = decimicro.iter().filter(|c| **c == MISSING).count();
     data.stats.coordinates_kept = ids.len() - data.stats.missing_nodes;
     data.coords = NodeCoords { ids, decimicro };
@@ -482,6 +494,7 @@ fn first_pass(
                         class,
                         private,
                         flags: way_flags(&tags),
+                        refs_chunk: 0,
                         refs_start: start,
                         refs_end: out.walk_refs.len() as u32,
                     });
@@ -648,9 +661,12 @@ fn member_ways(
 }
 
 /// The coordinates of the block's nodes that are in `ids` (sorted), as
-/// (index in `ids`, decimicro lon/lat).
-fn node_coords(block: &Block, ids: &[i64]) -> std::result::Result<Vec<(u32, [i32; 2])>, Corrupt> {
-    let mut out = Vec::new();
+/// stored in `slots` by their index in `ids`.
+fn node_coords(
+    block: &Block,
+    ids: &[i64],
+    slots: &[AtomicU64],
+) -> std::result::Result<(), Corrupt> {
     let mut cursor = 0;
     let mut last = i64::MIN;
     let mut keep = |id: i64, lon: i64, lat: i64| {
@@ -662,7 +678,9 @@ fn node_coords(block: &Block, ids: &[i64]) -> std::result::Result<Vec<(u32, [i32
         cursor = seek(ids, cursor, id);
         if ids.get(cursor) == Some(&id) {
             let c = [block.decimicro(lon, false), block.decimicro(lat, true)];
-            out.push((cursor as u32, c));
+            // A node stored twice (concatenated extracts) has the same
+            // coordinates in both copies, so which store lands last is moot.
+            slots[cursor].store(pack(c), Ordering::Relaxed);
         }
     };
     for element in block.elements() {
@@ -677,7 +695,7 @@ fn node_coords(block: &Block, ids: &[i64]) -> std::result::Result<Vec<(u32, [i32
             _ => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The first index at or after `from` whose id is not below `id`, assuming
