@@ -30,7 +30,7 @@ pub const SIDEWALK_OFFSET_M: f64 = 6.0;
 pub const CROSSING_LENGTH_M: f32 = 15.0;
 
 /// Splits major roads into sidewalks, corners and crossings.
-pub fn model_crossings(parts: GraphParts) -> GraphParts {
+pub fn model_crossings(mut parts: GraphParts) -> GraphParts {
     let n = parts.lonlat.len();
     if !parts.edges.iter().any(|e| e.flags & way_flag::MAJOR != 0) || n == 0 {
         return parts;
@@ -44,14 +44,26 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
     let xy = |p: [f64; 2]| proj.project(p);
     let back = |p: [f64; 2]| proj.unproject(p);
 
-    // Incident edges of each node, with the direction they leave it.
-    let mut incident: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
-    for (i, e) in parts.edges.iter().enumerate() {
-        incident[e.u as usize].push((i, true));
-        incident[e.v as usize].push((i, false));
+    // Incident edges of each node (CSR), each with the direction it leaves
+    // the node: edge index * 2 + 1 when leaving from its `u` end.
+    let mut first = vec![0u32; n + 1];
+    for e in &parts.edges {
+        first[e.u as usize + 1] += 1;
+        first[e.v as usize + 1] += 1;
     }
-    let leaving_angle = |edge: usize, from_u: bool| {
-        let shape = &parts.shapes[edge];
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut fill = first.clone();
+    let mut incident = vec![0u32; parts.edges.len() * 2];
+    for (i, e) in parts.edges.iter().enumerate() {
+        for (end, from_u) in [(e.u, 1), (e.v, 0)] {
+            incident[fill[end as usize] as usize] = i as u32 * 2 + from_u;
+            fill[end as usize] += 1;
+        }
+    }
+    drop(fill);
+    let leaving_angle = |shape: &[[f64; 2]], from_u: bool| {
         let (a, b) = if from_u {
             (shape[0], shape[1])
         } else {
@@ -68,19 +80,24 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
         roles: parts.roles.clone(),
         ..Default::default()
     };
-    // Per node: the major legs' angles (sorted) and the corner node of each sector.
-    let mut sectors: Vec<(Vec<f64>, Vec<u32>)> = vec![(Vec::new(), Vec::new()); n];
+    // Per node split into corners: the major legs' angles (sorted) and the
+    // corner node of each sector (most nodes are not split: an index, not a
+    // pair of vectors per node).
+    let mut sector_of = vec![u32::MAX; n];
+    let mut sectors: Vec<(Vec<f64>, Vec<u32>)> = Vec::new();
     for node in 0..n {
-        let mut legs: Vec<f64> = incident[node]
+        let incident = &incident[first[node] as usize..first[node + 1] as usize];
+        let mut legs: Vec<f64> = incident
             .iter()
-            .filter(|(e, _)| is_major(*e))
-            .map(|&(e, from_u)| leaving_angle(e, from_u))
+            .map(|&k| ((k / 2) as usize, k % 2 == 1))
+            .filter(|&(e, _)| is_major(e))
+            .map(|(e, from_u)| leaving_angle(&parts.shapes[e], from_u))
             .collect();
         // Where a major road just ends (the edge of the extract, or a dead
         // end), its two sidewalks stay apart: walking round the end of a
         // clipped arterial is no way across it. Where it turns into a minor
         // road (one major leg and minor ones), the sidewalks meet freely.
-        let dead_end = legs.len() == 1 && incident[node].len() == 1;
+        let dead_end = legs.len() == 1 && incident.len() == 1;
         if legs.len() < 2 && !dead_end {
             continue;
         }
@@ -144,13 +161,18 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
             out.shapes
                 .push(vec![out.lonlat[a as usize], out.lonlat[b as usize]]);
         }
-        sectors[node] = (legs, corners);
+        sector_of[node] = sectors.len() as u32;
+        sectors.push((legs, corners));
     }
+    drop(incident);
+    drop(first);
+    let no_sector = (Vec::new(), Vec::new());
+    let sector = |node: usize| sectors.get(sector_of[node] as usize).unwrap_or(&no_sector);
 
     // The corner a direction leaving `node` falls in: the sector after the
     // last major leg at or below the angle (cyclically).
     let corner_at = |node: usize, angle: f64| -> u32 {
-        let (legs, corners) = &sectors[node];
+        let (legs, corners) = sector(node);
         if legs.is_empty() {
             return node as u32;
         }
@@ -162,7 +184,7 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
     };
     // Corners just before / after a major leg leaving at `angle`.
     let side_corners = |node: usize, angle: f64| -> (u32, u32) {
-        let (legs, corners) = &sectors[node];
+        let (legs, corners) = sector(node);
         if legs.is_empty() {
             return (node as u32, node as u32);
         }
@@ -178,12 +200,14 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
         (before, corners[i])
     };
 
+    // Shapes move from the old parts to the new as edges are emitted, so the
+    // two sets never coexist.
     for (i, e) in parts.edges.iter().enumerate() {
-        let (au, av) = (leaving_angle(i, true), leaving_angle(i, false));
-        let shape = &parts.shapes[i];
+        let shape = std::mem::take(&mut parts.shapes[i]);
+        let (au, av) = (leaving_angle(&shape, true), leaving_angle(&shape, false));
         if !is_major(i) {
             let (u, v) = (corner_at(e.u as usize, au), corner_at(e.v as usize, av));
-            let mut s = shape.clone();
+            let mut s = shape;
             s[0] = out.lonlat[u as usize];
             let last = s.len() - 1;
             s[last] = out.lonlat[v as usize];
@@ -201,7 +225,7 @@ pub fn model_crossings(parts: GraphParts) -> GraphParts {
             let mut s = Vec::with_capacity(shape.len() + 2);
             s.push(out.lonlat[u as usize]);
             s.extend(offset(
-                shape,
+                &shape,
                 if left {
                     SIDEWALK_OFFSET_M
                 } else {

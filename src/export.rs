@@ -20,7 +20,7 @@ use crate::graph::{Graph, Time, UNREACHED};
 use crate::output::OutputSet;
 use crate::places::Facility;
 use crate::profile::Profile;
-use crate::search::{multi_source_times_with, SearchState, Seed};
+use crate::search::{multi_source_times_with, with_thread_state, SearchState, Seed};
 
 /// Timed runs of each task; the best counts.
 const RUNS: usize = 5;
@@ -85,10 +85,11 @@ pub fn run_tasks(
         let t = Instant::now();
         a = seeds
             .par_iter()
-            .map_init(
-                || SearchState::new(graph.node_count()),
-                |state, s| multi_source_times_with(state, graph, s, limit),
-            )
+            .map(|s| {
+                with_thread_state(graph.node_count(), |state| {
+                    multi_source_times_with(state, graph, s, limit)
+                })
+            })
             .collect();
         task_a_seconds = task_a_seconds.min(t.elapsed().as_secs_f64());
     }
@@ -107,15 +108,15 @@ pub fn run_tasks(
         reached = distinct
             .par_chunks(share)
             .map(|chunk| {
-                // One search state per thread's share of the facilities.
-                let mut state = SearchState::new(graph.node_count());
-                chunk
-                    .iter()
-                    .map(|&n| {
-                        state.run(graph, &[Seed { node: n, time: 0 }], limit);
-                        state.settled().len() as u64
-                    })
-                    .sum::<u64>()
+                with_thread_state(graph.node_count(), |state| {
+                    chunk
+                        .iter()
+                        .map(|&n| {
+                            state.run(graph, &[Seed { node: n, time: 0 }], limit);
+                            state.settled().len() as u64
+                        })
+                        .sum::<u64>()
+                })
             })
             .sum();
         task_b_seconds = task_b_seconds.min(t.elapsed().as_secs_f64());

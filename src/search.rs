@@ -22,6 +22,23 @@ pub struct Seed {
     pub time: Time,
 }
 
+/// Runs `f` with this thread's search state for graphs of `nodes` nodes,
+/// created on the thread's first search and kept, so that batches of searches
+/// on a thread pool pay the O(nodes) allocation once per thread (as fast_paths
+/// keeps its per-thread states).
+pub fn with_thread_state<R>(nodes: usize, f: impl FnOnce(&mut SearchState) -> R) -> R {
+    thread_local! {
+        static STATE: std::cell::RefCell<Option<SearchState>> = const { std::cell::RefCell::new(None) };
+    }
+    STATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|s| s.capacity() != nodes) {
+            *slot = Some(SearchState::new(nodes));
+        }
+        f(slot.as_mut().expect("just set"))
+    })
+}
+
 /// End of a bucket's list.
 const NIL: u32 = u32::MAX;
 
@@ -91,6 +108,11 @@ impl SearchState {
     }
 
     /// The nodes the last search settled, in order of time.
+    /// The number of nodes the state was made for.
+    pub fn capacity(&self) -> usize {
+        self.labels.len()
+    }
+
     pub fn settled(&self) -> &[u32] {
         &self.settled
     }
