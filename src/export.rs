@@ -25,7 +25,7 @@ use crate::search::{multi_source_times_with, with_thread_state, SearchState, See
 /// Timed runs of each task; the best counts.
 const RUNS: usize = 5;
 
-/// Our figures for the two comparison tasks (best of [`RUNS`]).
+/// Our figures for the two comparison tasks (best of `RUNS` (5)).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskTimings {
     pub nodes: usize,

@@ -6,10 +6,15 @@
 //!    facilities, residential land, neighbourhoods), multipolygon relations of
 //!    interest, tagged nodes (facility points, gates, entrances, crossings);
 //! 2. way blobs only, and only if relations need them: the untagged member ways;
-//! 3. node blobs only: coordinates of the nodes the kept ways use.
+//! 3. node blobs only: coordinates of the nodes the kept ways, areas and
+//!    facility points use.
 //!
-//! Blobs are decoded in parallel (rayon) in bounded batches; results are merged
-//! in file order so the outcome does not depend on the thread count.
+//! Objects that carry none of the keys a rule needs present
+//! ([`crate::walkable::TRIGGER_KEYS`], [`Profile::trigger_keys`], `landuse`,
+//! `place`, `type`) are skipped without reading their tags. Blobs are decoded in
+//! parallel (rayon) in bounded batches; results are merged in file order (and
+//! coordinates stored by node index) so the outcome does not depend on the
+//! thread count.
 
 use std::collections::HashMap;
 use std::path::Path;
