@@ -325,7 +325,10 @@ impl<'a> Block<'a> {
 
     /// Every element of every group, in order.
     pub fn elements(&self) -> impl Iterator<Item = Result<Element<'a>>> + '_ {
-        self.groups.iter().flat_map(|g| Fields(g)).map(element)
+        self.groups
+            .iter()
+            .flat_map(|g| Fields(g))
+            .filter_map(|field| element(field).transpose())
     }
 
     /// What kinds of elements the block holds (a scan of field numbers only).
@@ -345,14 +348,17 @@ impl<'a> Block<'a> {
     }
 }
 
-/// Decodes one field of a `PrimitiveGroup`; unknown fields (changesets) come
-/// back as an empty dense group, which holds no nodes.
-fn element(field: Result<(u32, Value<'_>)>) -> Result<Element<'_>> {
+/// Decodes one field of a `PrimitiveGroup`; `None` for fields that hold no
+/// map data (changesets, unknown fields).
+fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
     let (number, value) = field?;
+    if !(1..=4).contains(&number) {
+        return Ok(None);
+    }
     let Value::Bytes(msg) = value else {
         return Err(Corrupt("bad group field"));
     };
-    Ok(match number {
+    Ok(Some(match number {
         1 => {
             let mut n = Node::default();
             for f in Fields(msg) {
@@ -412,8 +418,8 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Element<'_>> {
             }
             Element::Relation(r)
         }
-        _ => Element::Dense(DenseNodes::default()),
-    })
+        _ => return Ok(None),
+    }))
 }
 
 /// Writers always pack repeated numbers (the format's `.proto` says

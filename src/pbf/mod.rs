@@ -355,7 +355,7 @@ impl TagFilter {
 /// Reads the tags of a block's objects into a reused buffer, after checking
 /// that they carry a key of the [`TagFilter`].
 pub struct TagReader<'a> {
-    strings: &'a [&'a [u8]],
+    block: &'a Block<'a>,
     /// Per string-table entry: is it a trigger key?
     trigger: Vec<bool>,
     any: bool,
@@ -370,7 +370,7 @@ impl<'a> TagReader<'a> {
             .map(|s| filter.keys.contains(*s))
             .collect();
         TagReader {
-            strings: &block.strings,
+            block,
             any: trigger.contains(&true),
             trigger,
             pairs: Vec::new(),
@@ -391,11 +391,7 @@ impl<'a> TagReader<'a> {
     }
 
     fn string(&self, i: u64) -> &'a [u8] {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| self.strings.get(i))
-            .copied()
-            .unwrap_or(b"")
+        self.block.string(i).unwrap_or(b"")
     }
 
     /// The tags of a way, relation or plain node, or `None` when none of its
