@@ -109,7 +109,7 @@ pub fn analyze_with_options(
 
     on_phase("reading the extract");
     let t = Instant::now();
-    let data = read_osm(extract, profile)?;
+    let mut data = read_osm(extract, profile)?;
     clock("ingest", t, data.stats.file_bytes, "bytes");
     check_walkable(&data, extract)?;
 
@@ -118,6 +118,7 @@ pub fn analyze_with_options(
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;
+    data.release_walkable_ways();
     clock("graph", t, graph.node_count() as u64, "nodes");
 
     on_phase("finding facilities and communities");
@@ -266,11 +267,12 @@ fn check_walkable(data: &OsmData, extract: &Path) -> Result<()> {
 
 /// Reads an extract and builds its walking graph.
 pub fn load_network(extract: &Path, profile: &Profile) -> Result<(OsmData, Graph)> {
-    let data = read_osm(extract, profile)?;
+    let mut data = read_osm(extract, profile)?;
     check_walkable(&data, extract)?;
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;
+    data.release_walkable_ways();
     Ok((data, graph))
 }
 

@@ -255,6 +255,13 @@ impl OsmData {
         &self.walk_refs[way.refs_chunk as usize][way.refs_start as usize..way.refs_end as usize]
     }
 
+    /// Frees the walkable ways once the graph is built: only the places
+    /// (areas, points, coordinates) are needed after that.
+    pub fn release_walkable_ways(&mut self) {
+        self.walk_ways = Vec::new();
+        self.walk_refs = Vec::new();
+    }
+
     /// The roles of a node (0 when it has none).
     pub fn role(&self, id: i64) -> u8 {
         self.roles
