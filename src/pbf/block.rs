@@ -453,6 +453,21 @@ mod tests {
     }
 
     #[test]
+    fn changesets_and_unknown_fields_are_skipped() {
+        // A group holding a changeset (field 5) and a way (field 3) with id 7
+        // and an unknown varint field 15.
+        let changeset = [0x2a, 0x02, 0x08, 0x01];
+        let way = [0x1a, 0x04, 0x08, 0x07, 0x78, 0x01];
+        let mut block = vec![0x12, (changeset.len() + way.len()) as u8];
+        block.extend_from_slice(&changeset);
+        block.extend_from_slice(&way);
+        let parsed = Block::parse(&block).unwrap();
+        let elements: Vec<Element> = parsed.elements().collect::<Result<_>>().unwrap();
+        assert_eq!(elements.len(), 1);
+        assert!(matches!(&elements[0], Element::Way(w) if w.id == 7));
+    }
+
+    #[test]
     fn truncated_input_is_an_error_not_a_panic() {
         assert!(Packed::new(&[0x80]).is_err());
         // A string-table field that claims more bytes than there are.
