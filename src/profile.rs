@@ -357,8 +357,6 @@ impl Profile {
             .fold(0.0, f64::max)
     }
 
-    /// Which categories an object with these tags belongs to, as a bit set
-    /// (bit `i` = category `i`). Zero when it is no children's space.
     /// Keys one of which an object must carry for [`Profile::classify`] to
     /// find any category: `name` and the keys every selector requires. Ingest
     /// skips objects without any of them unread.
@@ -367,6 +365,8 @@ impl Profile {
         std::iter::once("name").chain(selectors.flat_map(Selector::required_keys))
     }
 
+    /// Which categories an object with these tags belongs to, as a bit set
+    /// (bit `i` = category `i`). Zero when it is no children's space.
     pub fn classify<T: TagLookup + ?Sized>(&self, tags: &T) -> u32 {
         let name = tags.get("name").unwrap_or("");
         // Looked up only for named objects, and once.
@@ -449,9 +449,7 @@ impl Selector {
             TagTest::NoneOf(k, vs) => !tags.get(k).is_some_and(|v| has_value(v, vs)),
         })
     }
-}
 
-impl Selector {
     /// The keys the selector needs present (every test but `key!=value`).
     pub fn required_keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.0.iter().filter_map(|t| match t {
@@ -588,5 +586,11 @@ mod tests {
         ]));
         assert!(!s.matches(&[("amenity", "school")]));
         assert!("= x".parse::<Selector>().is_err());
+        // Only negative tests would match untagged objects, which ingest skips.
+        assert!("access!=private".parse::<Selector>().is_err());
+        assert_eq!(
+            s.required_keys().collect::<Vec<_>>(),
+            ["amenity", "isced:level"]
+        );
     }
 }
