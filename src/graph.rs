@@ -365,6 +365,9 @@ impl Graph {
             }
             flush(&mut run);
         }
+        // The per-OSM-node arrays are done with: free them before the crossing
+        // model and the CSR allocate (this is the peak of the whole build).
+        drop((uses, node_of, ways, run));
         let roles = osm_id.iter().map(|&id| data.role(id)).collect();
         let mut parts = GraphParts {
             lonlat,
@@ -460,7 +463,7 @@ impl Graph {
         });
         let mut out_edges = Vec::with_capacity(kept.len());
         let mut shape_start = Vec::with_capacity(kept.len() + 1);
-        let mut shape = Vec::new();
+        let mut shape = Vec::with_capacity(kept.iter().map(|&e| shapes[e].len()).sum());
         for &e in &kept {
             let ed = edges[e];
             out_edges.push(Edge {
@@ -473,6 +476,9 @@ impl Graph {
             stats.total_length_km += f64::from(ed.length_m) / 1000.0;
         }
         shape_start.push(shape.len() as u32);
+        // The f64 shapes are the largest thing the build holds: gone before
+        // the CSR is allocated.
+        drop((shapes, kept, edges));
 
         // CSR over both directions of every edge.
         let nodes = order.len();
