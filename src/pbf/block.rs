@@ -364,11 +364,10 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
             for f in Fields(msg) {
                 match f? {
                     (1, Value::Varint(v)) => n.id = zigzag(v),
-                    (2, Value::Bytes(b)) => n.keys = Packed::new(b)?,
-                    (3, Value::Bytes(b)) => n.vals = Packed::new(b)?,
+                    (2, v) => n.keys = packed(v)?,
+                    (3, v) => n.vals = packed(v)?,
                     (8, Value::Varint(v)) => n.lat = zigzag(v),
                     (9, Value::Varint(v)) => n.lon = zigzag(v),
-                    (2 | 3, _) => return Err(Corrupt(UNPACKED)),
                     _ => {}
                 }
             }
@@ -378,11 +377,10 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
             let mut d = DenseNodes::default();
             for f in Fields(msg) {
                 match f? {
-                    (1, Value::Bytes(b)) => d.ids = Packed::new(b)?,
-                    (8, Value::Bytes(b)) => d.lats = Packed::new(b)?,
-                    (9, Value::Bytes(b)) => d.lons = Packed::new(b)?,
-                    (10, Value::Bytes(b)) => d.keys_vals = Packed::new(b)?,
-                    (1 | 8 | 9 | 10, _) => return Err(Corrupt(UNPACKED)),
+                    (1, v) => d.ids = packed(v)?,
+                    (8, v) => d.lats = packed(v)?,
+                    (9, v) => d.lons = packed(v)?,
+                    (10, v) => d.keys_vals = packed(v)?,
                     _ => {}
                 }
             }
@@ -393,10 +391,9 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
             for f in Fields(msg) {
                 match f? {
                     (1, Value::Varint(v)) => w.id = v as i64,
-                    (2, Value::Bytes(b)) => w.keys = Packed::new(b)?,
-                    (3, Value::Bytes(b)) => w.vals = Packed::new(b)?,
-                    (8, Value::Bytes(b)) => w.refs = Packed::new(b)?,
-                    (2 | 3 | 8, _) => return Err(Corrupt(UNPACKED)),
+                    (2, v) => w.keys = packed(v)?,
+                    (3, v) => w.vals = packed(v)?,
+                    (8, v) => w.refs = packed(v)?,
                     _ => {}
                 }
             }
@@ -407,12 +404,11 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
             for f in Fields(msg) {
                 match f? {
                     (1, Value::Varint(v)) => r.id = v as i64,
-                    (2, Value::Bytes(b)) => r.keys = Packed::new(b)?,
-                    (3, Value::Bytes(b)) => r.vals = Packed::new(b)?,
-                    (8, Value::Bytes(b)) => r.roles = Packed::new(b)?,
-                    (9, Value::Bytes(b)) => r.members = Packed::new(b)?,
-                    (10, Value::Bytes(b)) => r.types = Packed::new(b)?,
-                    (2 | 3 | 8 | 9 | 10, _) => return Err(Corrupt(UNPACKED)),
+                    (2, v) => r.keys = packed(v)?,
+                    (3, v) => r.vals = packed(v)?,
+                    (8, v) => r.roles = packed(v)?,
+                    (9, v) => r.members = packed(v)?,
+                    (10, v) => r.types = packed(v)?,
                     _ => {}
                 }
             }
@@ -422,9 +418,15 @@ fn element(field: Result<(u32, Value<'_>)>) -> Result<Option<Element<'_>>> {
     }))
 }
 
-/// Writers always pack repeated numbers (the format's `.proto` says
-/// `packed = true`); an unpacked one is reported rather than half-read.
-const UNPACKED: &str = "a repeated field is not packed";
+/// A packed repeated field. Writers always pack repeated numbers (the format's
+/// `.proto` says `packed = true`); an unpacked one is reported rather than
+/// half-read.
+fn packed(value: Value<'_>) -> Result<Packed<'_>> {
+    match value {
+        Value::Bytes(b) => Packed::new(b),
+        _ => Err(Corrupt("a repeated field is not packed")),
+    }
+}
 
 #[cfg(test)]
 mod tests {
