@@ -337,6 +337,18 @@ pub fn assign_parents(communities: &mut [Community]) {
     }
 }
 
+/// Geodesic area of a lon/lat polygon in m², whatever the winding of its
+/// rings as mapped: every polygon is first oriented by the right-hand rule
+/// (outer rings counter-clockwise, holes clockwise), because the unsigned
+/// geodesic area of a clockwise ring is the rest of the Earth.
+pub fn geodesic_area_m2(polygon: &MultiPolygon<f64>) -> f64 {
+    use geo::orient::{Direction, Orient};
+    polygon
+        .orient(Direction::Default)
+        .geodesic_area_signed()
+        .max(0.0)
+}
+
 /// Attaches communities to the graph.
 pub fn communities(
     inputs: Vec<CommunityInput>,
@@ -388,7 +400,7 @@ pub fn communities(
                 subdistrict: c.tags.subdistrict,
                 parent: None,
                 population: c.tags.population,
-                area_m2: c.polygon.geodesic_area_unsigned(),
+                area_m2: geodesic_area_m2(&c.polygon),
                 polygon: c.polygon,
                 access,
                 access_kind: kind,
@@ -396,4 +408,80 @@ pub fn communities(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testmap::load_extract;
+
+    /// Area of a lon/lat polygon computed independently of geo: the shoelace
+    /// formula in a local projection scaled by the WGS84 radii of curvature at
+    /// the polygon's latitude (meridian `M` and prime vertical `N`), accurate
+    /// to well under 0.1 % for anything a few kilometres across.
+    fn local_area_m2(mp: &geo::MultiPolygon<f64>) -> f64 {
+        let (a, f) = (6_378_137.0_f64, 1.0 / 298.257_223_563);
+        let e2 = f * (2.0 - f);
+        let coords: Vec<geo::Coord<f64>> =
+            mp.0.iter()
+                .flat_map(|p| p.exterior().coords().copied())
+                .collect();
+        let lat0 = coords.iter().map(|c| c.y).sum::<f64>() / coords.len() as f64;
+        let lon0 = coords.iter().map(|c| c.x).sum::<f64>() / coords.len() as f64;
+        let s = lat0.to_radians().sin();
+        let m = a * (1.0 - e2) / (1.0 - e2 * s * s).powf(1.5);
+        let n = a / (1.0 - e2 * s * s).sqrt();
+        let xy = |c: &geo::Coord<f64>| {
+            (
+                n * lat0.to_radians().cos() * (c.x - lon0).to_radians(),
+                m * (c.y - lat0).to_radians(),
+            )
+        };
+        let ring = |r: &geo::LineString<f64>| {
+            let pts: Vec<(f64, f64)> = r.coords().map(xy).collect();
+            let twice: f64 = pts
+                .windows(2)
+                .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+                .sum();
+            (twice / 2.0).abs()
+        };
+        mp.0.iter()
+            .map(|p| ring(p.exterior()) - p.interiors().iter().map(ring).sum::<f64>())
+            .sum()
+    }
+
+    /// On every real extract, each community's `area_m2` matches an
+    /// independent planar computation, and no compound is larger than a few
+    /// square kilometres (not the rest of the Earth).
+    #[test]
+    fn community_areas_match_an_independent_computation_on_real_extracts() {
+        for extract in [
+            "beijing-cau.osm.pbf",
+            "helsinki.osm.pbf",
+            "monaco.osm.pbf",
+            "shanghai-shu.osm.pbf",
+        ] {
+            let (_, _, communities, _) = load_extract(extract);
+            assert!(!communities.is_empty(), "{extract}");
+            for c in &communities {
+                let expected = local_area_m2(&c.polygon);
+                assert!(
+                    (c.area_m2 - expected).abs() <= 0.005 * expected + 1.0,
+                    "{extract}: {} ({}) area_m2 {} but {} by the local projection",
+                    c.name,
+                    c.id,
+                    c.area_m2,
+                    expected
+                );
+                if c.kind == "compound" {
+                    assert!(
+                        c.area_m2 < 5e6,
+                        "{extract}: compound {} ({}) of {} m²",
+                        c.name,
+                        c.id,
+                        c.area_m2
+                    );
+                }
+            }
+        }
+    }
 }
