@@ -15,9 +15,13 @@ use super::grid::TimeGrid;
 use crate::graph::Time;
 
 /// Polygons (projected metres) of the area reached within each threshold.
-pub fn contours(grid: &TimeGrid, thresholds: &[Time]) -> Vec<MultiPolygon<f64>> {
-    // `contour` draws where values are >= a threshold: negate the times.
-    let values: Vec<f64> = grid.values.iter().map(|&v| -f64::from(v)).collect();
+///
+/// Marching squares places a contour between two vertices by interpolating
+/// their values, so the value of a vertex far beyond a threshold would move
+/// that threshold's outline: for each threshold `t`, values are read as
+/// `min(value, t + ramp)`. One band's polygon then depends only on the times
+/// up to `t + ramp`, never on the other bands asked for or the grid's cap.
+pub fn contours(grid: &TimeGrid, thresholds: &[Time], ramp: f32) -> Vec<MultiPolygon<f64>> {
     // `contour` puts value (i, j) at the centre of pixel [i, i + 1]: shift by
     // half a cell so contours sit on the vertices' true positions.
     let builder = ContourBuilder::new(grid.nx, grid.ny, true)
@@ -25,12 +29,22 @@ pub fn contours(grid: &TimeGrid, thresholds: &[Time]) -> Vec<MultiPolygon<f64>> 
         .y_origin(grid.origin[1] - grid.cell_m / 2.0)
         .x_step(grid.cell_m)
         .y_step(grid.cell_m);
-    let levels: Vec<f64> = thresholds.iter().map(|&t| -f64::from(t)).collect();
-    let raw = builder
-        .contours(&values, &levels)
-        .expect("grid dimensions match its values");
-    raw.into_iter()
-        .map(|c| clean(c.into_inner().0, grid.cell_m))
+    thresholds
+        .iter()
+        .map(|&t| {
+            let top = t as f32 + ramp;
+            // `contour` draws where values are >= a threshold: negate the times.
+            let values: Vec<f64> = grid
+                .values
+                .iter()
+                .map(|&v| -f64::from(v.min(top)))
+                .collect();
+            let raw = builder
+                .contours(&values, &[-f64::from(t)])
+                .expect("grid dimensions match its values");
+            let polygon = raw.into_iter().next().map(|c| c.into_inner().0);
+            clean(polygon.unwrap_or(MultiPolygon(vec![])), grid.cell_m)
+        })
         .collect()
 }
 

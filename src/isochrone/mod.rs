@@ -89,6 +89,12 @@ fn margin_time(options: &IsochroneOptions, profile: &Profile) -> Time {
     (options.margin_m / profile.walking_speed_mps * 10.0).round() as Time
 }
 
+/// Time to walk one grid cell: how far past a band its contour still reads
+/// the times (see [`contours::contours`]).
+fn cell_time(spec: &GridSpec) -> Time {
+    (spec.cell_m / spec.speed_mps * 10.0).ceil() as Time
+}
+
 /// Isochrone bands around `seeds`, reusing `state` for the search. Returns the
 /// bands in projected metres (callers convert with [`to_lonlat`]).
 pub fn isochrone_with_state(
@@ -106,8 +112,14 @@ pub fn isochrone_with_state(
     let Some(&largest) = bands.iter().max() else {
         return vec![];
     };
+    // The grid (its cell grows only for absurdly long bands) and how far past
+    // the largest band the times must be exact: one cell, so that each band's
+    // contour reads the same times whatever other bands are asked for.
+    let spec = grid_spec(options, profile);
+    let ramp = cell_time(&spec);
+    let limit = largest + ramp;
     // 1. Search.
-    state.run(graph, seeds, largest);
+    state.run(graph, seeds, limit);
     let state: &SearchState = state;
     let reached = state.settled();
     if reached.is_empty() {
@@ -118,12 +130,12 @@ pub fn isochrone_with_state(
             .collect();
     }
     // 2. Time grid over the reach: every point walked from node `n` lies within
-    // its remaining budget (largest band minus its time) of `n`.
-    let cap = largest + margin_time(options, profile) + 1;
+    // its remaining budget (the limit minus its time) of `n`.
+    let cap = limit + margin_time(options, profile) + 1;
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for &n in reached {
         let p = graph.xy[n as usize];
-        let budget = f64::from(largest - state.time(n)) / 10.0 * profile.walking_speed_mps;
+        let budget = f64::from(limit - state.time(n)) / 10.0 * profile.walking_speed_mps;
         for k in 0..2 {
             lo[k] = lo[k].min(f64::from(p[k]) - budget);
             hi[k] = hi[k].max(f64::from(p[k]) + budget);
@@ -142,7 +154,7 @@ pub fn isochrone_with_state(
     let edges: Vec<u32> = edges.collect();
     grid.rasterize_edges(graph, edges.into_iter(), |n| state.time(n), &spec);
     // 3. Contours.
-    let polygons = contours::contours(&grid, &bands);
+    let polygons = contours::contours(&grid, &bands, ramp as f32);
     options.bands_min.iter().copied().zip(polygons).collect()
 }
 
@@ -242,7 +254,8 @@ pub fn coverage_areas(
         .into_par_iter()
         .map(|k| {
             let threshold = minutes_to_time(profile.categories[k].minutes);
-            let cap = threshold + margin_time(options, profile) + 1;
+            let ramp = cell_time(&spec);
+            let cap = threshold + ramp + margin_time(options, profile) + 1;
             let mut grid = TimeGrid::new((lo, hi), &spec, cap);
             grid.rasterize_edges(
                 graph,
@@ -250,7 +263,7 @@ pub fn coverage_areas(
                 |n| times[k][n as usize],
                 &spec,
             );
-            let covered = contours::contours(&grid, &[threshold]).remove(0);
+            let covered = contours::contours(&grid, &[threshold], ramp as f32).remove(0);
             // Gap field: 0 on residential vertices not reached in time, 2 elsewhere.
             let mut gap_grid = grid;
             for (v, &home) in gap_grid.values.iter_mut().zip(&residential) {
@@ -260,7 +273,7 @@ pub fn coverage_areas(
                     2.0
                 };
             }
-            let gap = contours::contours(&gap_grid, &[1]).remove(0);
+            let gap = contours::contours(&gap_grid, &[1], 1.0).remove(0);
             CoverageArea {
                 category: k,
                 covered_m2: covered.unsigned_area(),

@@ -251,3 +251,43 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
         assert!(areas[k].covered.is_valid());
     }
 }
+
+/// One band's polygon does not depend on the other bands asked for: the
+/// 15-minute band around a point of the Dezhou model is the same alone, with a
+/// 30-minute band and with a 60-minute band (within one cell's area).
+#[test]
+fn a_band_does_not_depend_on_the_other_bands() {
+    use geo::BooleanOps;
+    let extract =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dezhou/decheng.osm.pbf");
+    let profile = profile();
+    let band_15 = |bands: &[f64]| {
+        let options = IsochroneOptions {
+            bands_min: bands.to_vec(),
+            ..Default::default()
+        };
+        let out = crate::analysis::point_isochrone(&extract, [116.31, 37.45], &options, &profile)
+            .unwrap();
+        let mp = out[0].polygon.clone();
+        assert_eq!(out[0].minutes, 15.0);
+        // Compare in projected metres.
+        let p = crate::geodesy::LocalProjection::new(116.31, 37.45);
+        mp.map_coords(|c| {
+            let [x, y] = p.project([c.x, c.y]);
+            geo::Coord { x, y }
+        })
+    };
+    let alone = band_15(&[15.0]);
+    assert!(alone.unsigned_area() > 100_000.0);
+    let cell = IsochroneOptions::default().cell_m;
+    for others in [&[15.0, 30.0][..], &[15.0, 60.0]] {
+        let with = band_15(others);
+        let differ = alone.xor(&with).unsigned_area();
+        assert!(
+            differ <= cell * cell,
+            "15 min alone {:.0} m², with {others:?} {:.0} m²: {differ:.0} m² differ",
+            alone.unsigned_area(),
+            with.unsigned_area()
+        );
+    }
+}
