@@ -32,8 +32,13 @@ pub struct AnalyzeOptions {
     /// A planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     pub communities: Option<PathBuf>,
     pub community_fields: CommunityFields,
-    /// Isochrone bands, grid and margin; `None` skips the polygons.
+    /// Isochrone bands, grid and margin; `None` skips the polygons. Checked
+    /// ([`IsochroneOptions::validate`]) before anything is read.
     pub isochrones: Option<IsochroneOptions>,
+    /// Refuse, before reading the extract, a run estimated to need more
+    /// memory than this many bytes (estimated with these options:
+    /// [`crate::limits::check_memory_with`]).
+    pub max_memory: Option<u64>,
 }
 
 impl Default for AnalyzeOptions {
@@ -43,6 +48,7 @@ impl Default for AnalyzeOptions {
             communities: None,
             community_fields: CommunityFields::default(),
             isochrones: Some(IsochroneOptions::default()),
+            max_memory: None,
         }
     }
 }
@@ -95,6 +101,12 @@ pub fn analyze_with_options(
     on_phase: &mut dyn FnMut(&str),
 ) -> Result<Analysis> {
     let profile = &options.profile;
+    if let Some(iso) = &options.isochrones {
+        iso.validate()?;
+    }
+    if let Some(max) = options.max_memory {
+        crate::limits::check_memory_with(extract, max, profile, options.isochrones.as_ref())?;
+    }
     let mut timings = Vec::new();
     let mut warnings = Vec::new();
     let mut clock = |phase: &'static str, start: Instant, items: u64, unit: &'static str| {
@@ -304,6 +316,7 @@ pub fn point_isochrone(
             lonlat[0], lonlat[1]
         )));
     }
+    options.validate()?;
     let (_, graph) = load_network(extract, profile)?;
     let index = GraphIndex::new(&graph);
     let access = index

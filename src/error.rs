@@ -27,6 +27,13 @@ pub enum Error {
     GeoJson { path: PathBuf, reason: String },
     #[error("{path}: cannot write output: {reason}")]
     Output { path: PathBuf, reason: String },
+    /// An option of a run out of range: `option` names it as the command
+    /// line spells it (`--cell`), `reason` says what is accepted.
+    #[error("{option} {reason}")]
+    BadOption {
+        option: &'static str,
+        reason: String,
+    },
     #[error("synthetic extract: {0}")]
     Synth(String),
     #[error("{0}")]
@@ -34,6 +41,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the error is about how the program was called (an option out
+    /// of range, a combination that makes no sense) rather than about a file:
+    /// the command line exits with status 2 for these.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::BadOption { .. })
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -51,13 +51,24 @@ pub struct MemoryEstimate {
 /// Estimates the peak memory of analysing `extract` with the default profile
 /// and isochrone options on the current number of rayon threads.
 pub fn estimate_memory(extract: &Path) -> Result<MemoryEstimate> {
+    estimate_memory_with(extract, &Profile::default(), &IsochroneOptions::default())
+}
+
+/// Estimates the peak memory of analysing `extract` with this profile (its
+/// categories are searched in parallel) and these isochrone options (their
+/// cell sets the size of the city-wide grids).
+pub fn estimate_memory_with(
+    extract: &Path,
+    profile: &Profile,
+    grid: &IsochroneOptions,
+) -> Result<MemoryEstimate> {
     let file = PbfFile::open(extract)?;
-    let grid = IsochroneOptions::default();
+    let cap = grid.max_city_vertices as f64;
     let vertices = match file.header_bbox()? {
-        Some(bbox) => grid_vertices(bbox, grid.cell_m).min(grid.max_city_vertices as f64),
-        None => grid.max_city_vertices as f64,
+        Some(bbox) => grid_vertices(bbox, grid.cell_m).min(cap),
+        None => cap,
     };
-    let parallel_grids = rayon::current_num_threads().min(Profile::default().categories.len());
+    let parallel_grids = rayon::current_num_threads().min(profile.categories.len());
     let without = BASE_BYTES + BYTES_PER_FILE_BYTE * file.len;
     Ok(MemoryEstimate {
         bytes: without + parallel_grids as u64 * BYTES_PER_GRID_VERTEX * vertices as u64,
@@ -80,14 +91,33 @@ fn grid_vertices([min_lon, min_lat, max_lon, max_lat]: [f64; 4], cell_m: f64) ->
     }
 }
 
-/// Fails early, with a clear message, when analysing `extract` would need more
-/// than `max_bytes` of memory.
+/// Fails early, with a clear message, when analysing `extract` with the
+/// default options would need more than `max_bytes` of memory.
 pub fn check_memory(extract: &Path, max_bytes: u64) -> Result<()> {
-    let estimate = estimate_memory(extract)?;
-    if estimate.bytes <= max_bytes {
+    let iso = IsochroneOptions::default();
+    check_memory_with(extract, max_bytes, &Profile::default(), Some(&iso))
+}
+
+/// Fails early, with a clear message, when analysing `extract` with this
+/// profile and these isochrone options (`None`: no polygons) would need more
+/// than `max_bytes` of memory. The advice to skip isochrones is given only to
+/// a run that draws them.
+pub fn check_memory_with(
+    extract: &Path,
+    max_bytes: u64,
+    profile: &Profile,
+    isochrones: Option<&IsochroneOptions>,
+) -> Result<()> {
+    let default = IsochroneOptions::default();
+    let estimate = estimate_memory_with(extract, profile, isochrones.unwrap_or(&default))?;
+    let needed = match isochrones {
+        Some(_) => estimate.bytes,
+        None => estimate.bytes_without_isochrones,
+    };
+    if needed <= max_bytes {
         return Ok(());
     }
-    let hint = if estimate.bytes_without_isochrones <= max_bytes {
+    let hint = if isochrones.is_some() && estimate.bytes_without_isochrones <= max_bytes {
         format!(
             "; without isochrones (--no-isochrones) it needs about {}",
             gib(estimate.bytes_without_isochrones)
@@ -98,7 +128,7 @@ pub fn check_memory(extract: &Path, max_bytes: u64) -> Result<()> {
     Err(Error::Invalid(format!(
         "{}: the extract needs about {} of memory; --max-memory is {}{hint}. Cut a smaller area with osmium extract, e.g. osmium extract -b LON1,LAT1,LON2,LAT2 {} -o smaller.osm.pbf",
         extract.display(),
-        gib(estimate.bytes),
+        gib(needed),
         gib(max_bytes),
         extract.display(),
     )))
@@ -168,5 +198,33 @@ mod tests {
                 && e.contains("--max-memory"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_estimate_uses_the_runs_own_options() {
+        let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dezhou/decheng.osm.pbf");
+        let profile = Profile::default();
+        let iso = IsochroneOptions::default();
+        let e = estimate_memory_with(&extract, &profile, &iso).unwrap();
+        // A limit between the two: enough without isochrones, not with them.
+        let between = (e.bytes + e.bytes_without_isochrones) / 2;
+        assert!(
+            e.bytes_without_isochrones < between && between < e.bytes,
+            "{e:?}"
+        );
+        let with = check_memory_with(&extract, between, &profile, Some(&iso))
+            .unwrap_err()
+            .to_string();
+        assert!(with.contains("--no-isochrones"), "{with}");
+        // A run without isochrones fits, and is never told to skip them.
+        check_memory_with(&extract, between, &profile, None).unwrap();
+        let tiny = check_memory_with(&extract, 1 << 20, &profile, None)
+            .unwrap_err()
+            .to_string();
+        assert!(!tiny.contains("--no-isochrones"), "{tiny}");
+        // A coarser cell makes smaller grids.
+        let coarse = IsochroneOptions::new(&[5.0], 100.0, 50.0).unwrap();
+        let c = estimate_memory_with(&extract, &profile, &coarse).unwrap();
+        assert!(c.bytes < e.bytes, "{c:?} vs {e:?}");
     }
 }

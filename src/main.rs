@@ -161,29 +161,9 @@ struct IsoArgs {
 }
 
 impl IsoArgs {
-    fn options(&self) -> anyhow::Result<IsochroneOptions> {
-        let mut bands = self.bands.clone();
-        if bands.is_empty()
-            || bands
-                .iter()
-                .any(|b| !(b.is_finite() && *b > 0.0 && *b <= 240.0))
-        {
-            anyhow::bail!("--bands must be minutes between 0 and 240, e.g. 5,10,15");
-        }
-        bands.sort_by(f64::total_cmp);
-        bands.dedup();
-        if !(self.cell.is_finite() && (1.0..=1000.0).contains(&self.cell)) {
-            anyhow::bail!("--cell must be between 1 and 1000 metres");
-        }
-        if !(self.margin.is_finite() && (0.0..=1000.0).contains(&self.margin)) {
-            anyhow::bail!("--margin must be between 0 and 1000 metres");
-        }
-        Ok(IsochroneOptions {
-            bands_min: bands,
-            cell_m: self.cell,
-            margin_m: self.margin,
-            ..Default::default()
-        })
+    /// The options, checked by the library.
+    fn options(&self) -> childcircle::Result<IsochroneOptions> {
+        IsochroneOptions::new(&self.bands, self.cell, self.margin)
     }
 }
 
@@ -206,7 +186,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("childcircle: error: {e:#}");
-            ExitCode::FAILURE
+            // Bad arguments exit 2, as clap's own refusals do.
+            let usage = e
+                .downcast_ref::<childcircle::Error>()
+                .is_some_and(childcircle::Error::is_usage);
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
@@ -275,17 +259,7 @@ fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
 
 /// A profile by built-in name (`child`, `adult`) or file, with an age group.
 fn load_profile(path: Option<&Path>, age: Option<&str>) -> anyhow::Result<Profile> {
-    let profile = match path {
-        None => Profile::default(),
-        Some(p) => match p.to_str().and_then(Profile::builtin) {
-            Some(builtin) if !p.exists() => builtin,
-            _ => Profile::from_file(p)?,
-        },
-    };
-    Ok(match age {
-        Some(age) => profile.for_age(age).map_err(anyhow::Error::msg)?,
-        None => profile,
-    })
+    Ok(Profile::resolve(path, age)?)
 }
 
 fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
@@ -325,9 +299,6 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         .extract
         .clone()
         .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
-    if let Some(max) = args.max_memory {
-        childcircle::limits::check_memory(&extract, max)?;
-    }
     let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = AnalyzeOptions {
         profile,
@@ -341,21 +312,8 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         } else {
             Some(args.iso.options()?)
         },
+        max_memory: args.max_memory,
     };
-    let bar = if cli.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    let result = analyze_with_options(&extract, &options, &mut |phase| {
-        bar.set_message(phase.to_string())
-    });
-    bar.finish_and_clear();
-    let analysis = result?;
     // The shipped Dezhou model runs the whole planner workflow by default:
     // Dezhou's district outlines, the policy's 30 % target, and where five new
     // kindergartens and playgrounds would help most.
@@ -373,7 +331,22 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         },
         candidates: args.candidates.clone(),
     };
-    let extra = childcircle::report::planner_files(&analysis, &planner)?;
+    planner.check(&options.profile)?;
+    let bar = if cli.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let result = analyze_with_options(&extract, &options, &mut |phase| {
+        bar.set_message(phase.to_string())
+    });
+    bar.finish_and_clear();
+    let mut analysis = result?;
+    let extra = childcircle::report::planner_files(&mut analysis, &planner)?;
     let written = childcircle::writers::write_outputs_with(&analysis, &args.out, &extra)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
     let summary = Summary::new(&analysis);

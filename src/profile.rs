@@ -98,6 +98,10 @@ pub struct Profile {
     /// The age group applied (set by [`Profile::for_age`]).
     #[serde(skip)]
     pub age: Option<String>,
+    /// The profile as read, before any age group was applied: every age group
+    /// starts from it, so `for_age` never stacks one group on another.
+    #[serde(skip)]
+    pub(crate) base: Option<Box<Profile>>,
 }
 
 fn yes() -> bool {
@@ -188,30 +192,88 @@ impl Profile {
     }
 
     /// Parses and validates a profile; `path` only names the source in errors.
+    /// The profile's `default_age` is applied.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Profile> {
+        let profile = Profile::base_from_toml_str(text, path)?;
+        match profile.default_age.clone() {
+            Some(age) => profile.for_age(&age).map_err(|reason| Error::Profile {
+                path: path.to_path_buf(),
+                reason,
+            }),
+            None => Ok(profile),
+        }
+    }
+
+    /// Parses and validates a profile without applying any age group.
+    fn base_from_toml_str(text: &str, path: &Path) -> Result<Profile> {
         let err = |reason: String| Error::Profile {
             path: path.to_path_buf(),
             reason,
         };
         let profile: Profile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         profile.validate().map_err(err)?;
-        match profile.default_age.clone() {
-            Some(age) => profile.for_age(&age).map_err(err),
-            None => Ok(profile),
+        Ok(profile)
+    }
+
+    /// The profile a run asks for: `name_or_path` is `child` (the default),
+    /// `adult` (the child profile's adult age group) or a profile TOML file;
+    /// `age` an age group of it (default: the profile's `default_age`).
+    ///
+    /// Every age group is applied to the profile as read, never on top of
+    /// another group, so the label ([`Profile::label`]) always names what is
+    /// walked. `adult` with another age group makes no sense and is refused.
+    pub fn resolve(name_or_path: Option<&Path>, age: Option<&str>) -> Result<Profile> {
+        let builtin = name_or_path
+            .filter(|p| !p.exists())
+            .and_then(|p| p.to_str())
+            .filter(|name| matches!(*name, "child" | "adult"));
+        let (base, source, implied) = match (name_or_path, builtin) {
+            (None, _) | (Some(_), Some("child")) => (Self::builtin_base(), "child", None),
+            (Some(_), Some(_)) => (Self::builtin_base(), "adult", Some("adult")),
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                (Self::base_from_toml_str(&text, path)?, "", None)
+            }
+        };
+        if let (Some(implied), Some(asked)) = (implied, age) {
+            if asked != implied {
+                return Err(Error::BadOption {
+                    option: "--age",
+                    reason: format!(
+                        "{asked}: --profile {source} is the child profile's {implied:?} age group and cannot walk as another; use --profile child --age {asked}, or --profile {source} alone"
+                    ),
+                });
+            }
+        }
+        match age.or(implied).or(base.default_age.as_deref()) {
+            Some(id) => base.for_age(id).map_err(|reason| Error::BadOption {
+                option: "--age",
+                reason,
+            }),
+            None => Ok(base),
         }
     }
 
-    /// The profile as walked by one of its age groups.
+    /// The built-in child profile, before any age group.
+    fn builtin_base() -> Profile {
+        Profile::base_from_toml_str(DEFAULT_PROFILE_TOML, Path::new("data/profiles/child.toml"))
+            .expect("the built-in profile is valid")
+    }
+
+    /// The profile as walked by one of its age groups, applied to the profile
+    /// as read (an age group already applied is replaced, not built upon).
     pub fn for_age(&self, id: &str) -> std::result::Result<Profile, String> {
-        let Some(g) = self.ages.iter().find(|g| g.id == id) else {
-            let known: Vec<&str> = self.ages.iter().map(|g| g.id.as_str()).collect();
+        let base = self.base.as_deref().unwrap_or(self);
+        let Some(g) = base.ages.iter().find(|g| g.id == id) else {
+            let known: Vec<&str> = base.ages.iter().map(|g| g.id.as_str()).collect();
             return Err(format!(
                 "no age group {id:?} in profile {:?} (it has: {})",
-                self.name,
+                base.name,
                 known.join(", ")
             ));
         };
-        let mut p = self.clone();
+        let mut p = base.clone();
+        p.base = Some(Box::new(base.clone()));
         p.walking_speed_mps = g.walking_speed_mps.unwrap_or(p.walking_speed_mps);
         p.steps_speed_factor = g.steps_speed_factor.unwrap_or(p.steps_speed_factor);
         p.steps_allowed = g.steps_allowed.unwrap_or(p.steps_allowed);
@@ -571,6 +633,38 @@ mod tests {
         let neg = DEFAULT_PROFILE_TOML.replacen("minutes = 5", "minutes = -5", 1);
         let e = Profile::from_toml_str(&neg, Path::new("p.toml")).unwrap_err();
         assert!(e.to_string().contains("positive"), "{e}");
+    }
+
+    #[test]
+    fn age_groups_start_from_the_base_profile_and_labels_say_what_is_walked() {
+        // An age group applied to the adult profile is applied to the base,
+        // not stacked on the adult's 1.3 m/s without the crossing model.
+        let adult = Profile::builtin("adult").unwrap();
+        let all = adult.for_age("all").unwrap();
+        let child = Profile::default();
+        assert_eq!(all.label(), "child/all");
+        assert_eq!(all.walking_speed_mps, child.walking_speed_mps);
+        assert_eq!(all.steps_speed_factor, child.steps_speed_factor);
+        assert_eq!(all.crossings, child.crossings);
+        assert!(all.crossings.model);
+        // The command line's combinations: nonsense is refused, clearly.
+        let resolve = |p: Option<&str>, age: Option<&str>| Profile::resolve(p.map(Path::new), age);
+        let e = resolve(Some("adult"), Some("all")).unwrap_err().to_string();
+        assert!(
+            e.contains("--profile adult") && e.contains("--profile child --age all"),
+            "{e}"
+        );
+        let adult = resolve(Some("adult"), Some("adult")).unwrap();
+        assert_eq!(
+            (adult.label(), adult.walking_speed_mps),
+            ("child/adult".into(), 1.3)
+        );
+        assert!(!adult.crossings.model);
+        let kid = resolve(Some("child"), Some("6-12")).unwrap();
+        assert_eq!(kid.label(), "child/6-12");
+        assert_eq!(resolve(None, None).unwrap().label(), "child/all");
+        let e = resolve(None, Some("toddler")).unwrap_err().to_string();
+        assert!(e.contains("toddler") && e.contains("6-12"), "{e}");
     }
 
     #[test]

@@ -115,27 +115,30 @@ pub fn parse_request(spec: &str, profile: &Profile) -> Result<(usize, usize)> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (id, k) = spec.split_once(':').ok_or_else(|| {
-        Error::Invalid(format!(
-            "--suggest {spec}: expected CATEGORY:K, e.g. kinder:5 (categories: {})",
+    let (id, k) = spec.split_once(':').ok_or_else(|| Error::BadOption {
+        option: "--suggest",
+        reason: format!(
+            "{spec}: expected CATEGORY:K, e.g. kinder:5 (categories: {})",
             ids()
-        ))
+        ),
     })?;
-    let category = profile.category_index(id.trim()).ok_or_else(|| {
-        Error::Invalid(format!(
-            "--suggest {spec}: no category {id:?} in the profile (categories: {})",
-            ids()
-        ))
-    })?;
+    let category = profile
+        .category_index(id.trim())
+        .ok_or_else(|| Error::BadOption {
+            option: "--suggest",
+            reason: format!(
+                "{spec}: no category {id:?} in the profile (categories: {})",
+                ids()
+            ),
+        })?;
     let k: usize = k
         .trim()
         .parse()
         .ok()
         .filter(|&k| (1..=1000).contains(&k))
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "--suggest {spec}: K must be a number of sites from 1 to 1000"
-            ))
+        .ok_or_else(|| Error::BadOption {
+            option: "--suggest",
+            reason: format!("{spec}: K must be a number of sites from 1 to 1000"),
         })?;
     Ok((category, k))
 }
@@ -599,7 +602,7 @@ pub fn suggestions_geojson(a: &Analysis, suggestions: &[Suggestions]) -> Vec<u8>
                 "share".into(),
                 json!(round(covered as f64 / a.communities.len().max(1) as f64, 4)),
             );
-            p.insert("profile".into(), json!(a.profile.name));
+            p.insert("profile".into(), json!(a.profile.label()));
             features.push(feature(point_geometry(site.lonlat), p));
         }
     }

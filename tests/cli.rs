@@ -307,3 +307,126 @@ fn planner_communities_replace_osm_ones() {
         "streets inside the polygon"
     );
 }
+
+/// Runs the binary in a fresh directory; returns (exit code, stdout, stderr).
+fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = childcircle(dir, args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn options_are_checked_and_applied_by_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let monaco = data("osm/monaco.osm.pbf");
+    let monaco = monaco.to_str().unwrap();
+    // An age group on top of `adult` makes no sense: refused as a bad argument
+    // (exit 2), saying what to ask for instead; nothing is written.
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &["analyze", monaco, "--profile", "adult", "--age", "all"],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--profile child --age all"), "{stderr}");
+    assert!(!dir.path().join("out").exists());
+    // Options out of range are the library's errors, forwarded (exit 2).
+    for (args, phrase) in [
+        (&["--cell", "0"][..], "--cell"),
+        (&["--margin=-1"][..], "--margin"),
+        (&["--bands", "0"][..], "--bands"),
+        (&["--suggest", "zoo:3"][..], "kinder"),
+        (&["--target", "30"][..], "--target"),
+    ] {
+        let mut all = vec!["analyze", monaco];
+        all.extend_from_slice(args);
+        let (code, _, stderr) = run_in(dir.path(), &all);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(phrase), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // The library itself refuses a zero cell instead of growing a grid forever.
+    let options = childcircle::AnalyzeOptions {
+        isochrones: Some(childcircle::isochrone::IsochroneOptions {
+            cell_m: 0.0,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let e =
+        childcircle::analyze_with_options(Path::new(monaco), &options, &mut |_| {}).unwrap_err();
+    assert!(e.is_usage() && e.to_string().contains("--cell"), "{e}");
+    assert!(childcircle::isochrone::IsochroneOptions::new(&[5.0], 0.0, 50.0).is_err());
+
+    // --max-memory estimates with the run's own options: a limit enough
+    // without isochrones lets a --no-isochrones run through.
+    let e = childcircle::limits::estimate_memory(Path::new(monaco)).unwrap();
+    let between = (e.bytes + e.bytes_without_isochrones) / 2;
+    assert!(e.bytes_without_isochrones < between && between < e.bytes);
+    let limit = between.to_string();
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            monaco,
+            "--max-memory",
+            &limit,
+            "--no-isochrones",
+            "--out",
+            "small",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = run_in(dir.path(), &["analyze", monaco, "--max-memory", &limit]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--no-isochrones"), "{stderr}");
+
+    // District-file repairs are reported; suggestions carry the full label.
+    std::fs::write(
+        dir.path().join("districts.geojson"),
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"name":"Monaco"},"geometry":{"type":"Polygon","coordinates":[[[7.40,43.72],[7.40,43.76],[7.44,43.76],[7.44,43.72]]]}}]}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            monaco,
+            "--districts",
+            "districts.geojson",
+            "--suggest",
+            "play:2",
+            "--age",
+            "6-12",
+            "--no-isochrones",
+            "--out",
+            "planner",
+            "--verbose",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("districts.geojson") && stderr.contains("not closed"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("planner/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("districts.geojson")),
+        "{warnings:?}"
+    );
+    assert_eq!(summary["profile"], "child/6-12");
+    let suggestions = read_collection(&dir.path().join("planner/suggestions.geojson"));
+    assert!(!suggestions.features.is_empty());
+    for f in &suggestions.features {
+        assert_eq!(f.properties.as_ref().unwrap()["profile"], "child/6-12");
+    }
+}

@@ -14,6 +14,7 @@ pub mod grid;
 use geo::{Area, MapCoords, MultiPolygon};
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
 use crate::graph::{minutes_to_time, Graph, Time, UNREACHED};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
@@ -41,6 +42,63 @@ impl Default for IsochroneOptions {
             margin_m: 50.0,
             max_city_vertices: 16_000_000,
         }
+    }
+}
+
+impl IsochroneOptions {
+    /// Checked options: bands are minutes in (0, 240] (sorted, duplicates
+    /// dropped), the cell 1–1000 m, the margin 0–1000 m. Anything else is an
+    /// [`Error::BadOption`] naming the option (a zero cell would never finish).
+    pub fn new(bands_min: &[f64], cell_m: f64, margin_m: f64) -> Result<IsochroneOptions> {
+        let mut bands = bands_min.to_vec();
+        bands.sort_by(f64::total_cmp);
+        bands.dedup();
+        let options = IsochroneOptions {
+            bands_min: bands,
+            cell_m,
+            margin_m,
+            ..Default::default()
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// Checks options built field by field (see [`IsochroneOptions::new`]).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |option, reason: String| Err(Error::BadOption { option, reason });
+        if self.bands_min.is_empty()
+            || !self
+                .bands_min
+                .iter()
+                .all(|b| b.is_finite() && *b > 0.0 && *b <= 240.0)
+        {
+            return bad(
+                "--bands",
+                format!(
+                    "must be minutes between 0 and 240, e.g. 5,10,15 (not {:?})",
+                    self.bands_min
+                ),
+            );
+        }
+        if !(self.cell_m.is_finite() && (1.0..=1000.0).contains(&self.cell_m)) {
+            return bad(
+                "--cell",
+                format!("must be between 1 and 1000 metres, not {}", self.cell_m),
+            );
+        }
+        if !(self.margin_m.is_finite() && (0.0..=1000.0).contains(&self.margin_m)) {
+            return bad(
+                "--margin",
+                format!("must be between 0 and 1000 metres, not {}", self.margin_m),
+            );
+        }
+        if self.max_city_vertices < 64 {
+            return bad(
+                "max_city_vertices",
+                format!("must be at least 64, not {}", self.max_city_vertices),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -95,8 +153,21 @@ fn cell_time(spec: &GridSpec) -> Time {
     (spec.cell_m / spec.speed_mps * 10.0).ceil() as Time
 }
 
+/// Stops at once on options that were never checked (a zero cell would loop
+/// forever growing the grid); checked options come from
+/// [`IsochroneOptions::new`], and [`crate::analyze_with_options`] returns the
+/// error instead.
+fn assert_valid(options: &IsochroneOptions) {
+    if let Err(e) = options.validate() {
+        panic!("invalid IsochroneOptions: {e} (build them with IsochroneOptions::new)");
+    }
+}
+
 /// Isochrone bands around `seeds`, reusing `state` for the search. Returns the
 /// bands in projected metres (callers convert with [`to_lonlat`]).
+///
+/// # Panics
+/// On options [`IsochroneOptions::validate`] refuses.
 pub fn isochrone_with_state(
     graph: &Graph,
     seeds: &[Seed],
@@ -104,6 +175,7 @@ pub fn isochrone_with_state(
     profile: &Profile,
     state: &mut SearchState,
 ) -> Vec<(f64, MultiPolygon<f64>)> {
+    assert_valid(options);
     let bands: Vec<Time> = options
         .bands_min
         .iter()
@@ -223,6 +295,9 @@ pub struct CoverageArea {
 
 /// Coverage and gap polygons per category from the multi-source times, each on
 /// one grid over the whole graph (categories in parallel).
+///
+/// # Panics
+/// On options [`IsochroneOptions::validate`] refuses.
 pub fn coverage_areas(
     graph: &Graph,
     times: &[Vec<Time>],
@@ -230,6 +305,7 @@ pub fn coverage_areas(
     options: &IsochroneOptions,
     profile: &Profile,
 ) -> Vec<CoverageArea> {
+    assert_valid(options);
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for p in &graph.xy {
         for k in 0..2 {

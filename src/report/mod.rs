@@ -39,25 +39,46 @@ pub struct PlannerOptions {
     pub candidates: Option<std::path::PathBuf>,
 }
 
+impl PlannerOptions {
+    /// Checks the options against the profile before anything is analysed:
+    /// the target is a share, every siting request names a category of the
+    /// profile and a number of sites.
+    pub fn check(&self, profile: &crate::Profile) -> crate::Result<()> {
+        if let Some(t) = self.target {
+            if !(0.0..=1.0).contains(&t) {
+                return Err(crate::Error::BadOption {
+                    option: "--target",
+                    reason: format!("must be a share between 0 and 1, e.g. 0.3, not {t}"),
+                });
+            }
+        }
+        for spec in &self.suggest {
+            crate::siting::parse_request(spec, profile)?;
+        }
+        Ok(())
+    }
+}
+
 /// Every planner deliverable of an analysis, as `(file name, bytes)` to stage
 /// with the layers: QGIS styles and project, district table, gaps, siting
-/// suggestions, map (SVG and PNG) and the HTML report.
+/// suggestions, map (SVG and PNG) and the HTML report. What had to be repaired
+/// in the district file is added to the analysis's warnings (and so to
+/// `summary.json` and the console).
 pub fn planner_files(
-    a: &crate::Analysis,
+    a: &mut crate::Analysis,
     options: &PlannerOptions,
 ) -> crate::Result<Vec<(String, Vec<u8>)>> {
     use crate::siting;
-    if let Some(t) = options.target {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(crate::Error::Invalid(
-                "--target must be a share between 0 and 1, e.g. 0.3".into(),
-            ));
-        }
-    }
+    options.check(&a.profile)?;
     let districts = match &options.districts {
-        Some(p) => Some(read_districts(p)?.districts),
+        Some(p) => {
+            let file = read_districts(p)?;
+            a.warnings.extend(file.warnings);
+            Some(file.districts)
+        }
         None => None,
     };
+    let a: &crate::Analysis = a;
     let candidates = match &options.candidates {
         Some(p) => Some(siting::read_candidates(p)?),
         None => None,
