@@ -23,6 +23,7 @@
 //! # Ok::<(), childcircle::Error>(())
 //! ```
 
+pub mod crs;
 pub mod error;
 pub mod geodesy;
 pub mod profile;
