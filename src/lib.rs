@@ -59,5 +59,8 @@ pub mod isochrone;
 pub mod report;
 pub mod siting;
 
+#[cfg(feature = "serve")]
+pub mod serve;
+
 #[cfg(test)]
 mod testmap;

@@ -40,6 +40,32 @@ enum Command {
     /// Export the walking graph and facility nodes as CSV, with our timings of
     /// two reference tasks, for comparisons with other tools.
     ExportGraph(ExportArgs),
+    /// Serve walking isochrones over HTTP, speaking the Valhalla and
+    /// openrouteservice APIs.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "serve")]
+#[derive(Args)]
+struct ServeArgs {
+    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    extract: Option<PathBuf>,
+    /// Address to listen on; loopback only unless asked (e.g. 0.0.0.0:8002).
+    #[arg(long, default_value = "127.0.0.1:8002")]
+    bind: String,
+    /// Profile: `child` (default), `adult`, or a TOML file.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Age group of the profile: all, 0-3, 3-6, 6-12, 12-15, adult.
+    #[arg(long)]
+    age: Option<String>,
+    /// Search worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Seconds a client has to send its request head and body.
+    #[arg(long, default_value_t = 10.0)]
+    read_timeout: f64,
 }
 
 #[derive(Args)]
@@ -201,7 +227,36 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Isochrone(args) => isochrone(cli, args),
         Command::ExportGraph(args) => export_graph(cli, args),
         Command::Synth(args) => synth(cli, args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve(cli, args),
     }
+}
+
+#[cfg(feature = "serve")]
+fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    if !(args.read_timeout.is_finite() && args.read_timeout > 0.0 && args.read_timeout <= 3600.0) {
+        anyhow::bail!("--read-timeout must be between 0 and 3600 seconds");
+    }
+    let options = childcircle::serve::ServeOptions {
+        extract: args
+            .extract
+            .clone()
+            .unwrap_or_else(|| default_data(DEFAULT_EXTRACT)),
+        profile: load_profile(args.profile.as_deref(), args.age.as_deref())?,
+        bind: args.bind.clone(),
+        threads: args.threads,
+        limits: childcircle::serve::Limits {
+            read_timeout: Duration::from_secs_f64(args.read_timeout),
+            ..Default::default()
+        },
+    };
+    let quiet = cli.quiet;
+    childcircle::serve::serve(options, move |event| {
+        if !quiet {
+            say!("{event}");
+        }
+    })?;
+    Ok(())
 }
 
 fn synth(cli: &Cli, args: &SynthArgs) -> anyhow::Result<()> {

@@ -1,0 +1,353 @@
+//! The loaded model and the one question both APIs ask of it: which area, and
+//! which communities and facilities, a walk from some points reaches within
+//! some contours. Built once at start from the library's own pipeline
+//! ([`crate::analysis::analyze_with_options`]); answered on worker threads,
+//! each reusing its search state ([`crate::search::with_thread_state`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use geo::{Area, MultiPolygon, Simplify};
+
+use crate::analysis::{analyze_with_options, AnalyzeOptions};
+use crate::graph::{Graph, Time, UNREACHED};
+use crate::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
+use crate::places::{Community, Facility};
+use crate::profile::Profile;
+use crate::search::{with_thread_state, SearchState};
+use crate::snap::{AccessPoint, GraphIndex};
+
+/// Grid cell of served isochrones, metres (the `analyze` default).
+pub const CELL_M: f64 = 25.0;
+/// How far off the network a walker may step, metres (the `analyze` default).
+pub const MARGIN_M: f64 = 50.0;
+
+/// What a contour measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Minutes of walking.
+    Time,
+    /// Kilometres walked.
+    Distance,
+}
+
+/// Which weighting of the walking graph a query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// The served profile (`--profile`, `--age`).
+    Base,
+    /// One of the profile's age groups, by index into [`Engine::age_names`].
+    Age(usize),
+}
+
+/// One isochrone question.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub network: Network,
+    /// Start points, lon/lat; several make one combined isochrone.
+    pub locations: Vec<[f64; 2]>,
+    pub metric: Metric,
+    /// Contour values: minutes ([`Metric::Time`]) or km ([`Metric::Distance`]).
+    pub contours: Vec<f64>,
+    /// Walking speed asked for, m/s; `None` walks at the profile's speed.
+    pub speed_mps: Option<f64>,
+    /// Simplification tolerance, metres; `None` uses the grid cell.
+    pub generalize_m: Option<f64>,
+    /// Keep only parts at least this share of the largest part's area (0..=1).
+    pub denoise: f64,
+}
+
+/// Communities and facilities one contour reaches (the childcircle extension).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Indices into [`Engine::communities`], nearest first.
+    pub communities: Vec<usize>,
+    /// Summed population of the reached communities that have one.
+    pub population: f64,
+    /// How many reached communities have a population.
+    pub with_population: usize,
+    /// Facilities reached per profile category (index into the categories).
+    pub facilities: Vec<usize>,
+}
+
+/// One contour of an answer.
+#[derive(Debug, Clone)]
+pub struct Contour {
+    /// The value asked for (minutes or km).
+    pub value: f64,
+    /// Lon/lat polygon after denoising and generalization.
+    pub polygon: MultiPolygon<f64>,
+    /// Area of `polygon`, m².
+    pub area_m2: f64,
+    pub reach: Reach,
+}
+
+/// The answer to a [`Query`]: the snapped start points and one contour per
+/// asked value, in the order asked.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub snapped: Vec<[f64; 2]>,
+    pub contours: Vec<Contour>,
+}
+
+/// Why a query has no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryError {
+    /// Location `index` is farther than the profile's snap radius from any way.
+    NoSuitableEdges {
+        index: usize,
+        lonlat: [f64; 2],
+        radius_m: f64,
+    },
+}
+
+/// A weighting of the graph that is built on first use.
+#[derive(Debug)]
+struct Variant {
+    name: String,
+    profile: Profile,
+    graph: OnceLock<Graph>,
+}
+
+/// Everything loaded at start.
+pub struct Engine {
+    pub extract: PathBuf,
+    pub profile: Profile,
+    graph: Graph,
+    index: GraphIndex,
+    pub communities: Vec<Community>,
+    pub facilities: Vec<Facility>,
+    ages: Vec<Variant>,
+    distance: Variant,
+}
+
+impl Engine {
+    /// Loads an extract with the same pipeline as `analyze` (no polygons).
+    pub fn load(extract: &Path, profile: &Profile) -> crate::Result<Engine> {
+        let options = AnalyzeOptions {
+            profile: profile.clone(),
+            isochrones: None,
+            ..AnalyzeOptions::default()
+        };
+        let analysis = analyze_with_options(extract, &options, &mut |_| {})?;
+        let index = GraphIndex::new(&analysis.graph);
+        let variant = |name: String, profile: Profile| Variant {
+            name,
+            profile,
+            graph: OnceLock::new(),
+        };
+        let base = profile.clone();
+        let ages = base
+            .ages
+            .iter()
+            .filter_map(|g| {
+                let p = base.for_age(&g.id).ok()?;
+                Some(variant(format!("{}-{}", base.name, g.id), p))
+            })
+            .collect();
+        Ok(Engine {
+            extract: extract.to_path_buf(),
+            distance: variant("distance".into(), crate::export::distance_profile(&base)),
+            profile: base,
+            graph: analysis.graph,
+            index,
+            communities: analysis.communities,
+            facilities: analysis.facilities,
+            ages,
+        })
+    }
+
+    /// The age groups' network names, e.g. `child-6-12`.
+    pub fn age_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ages.iter().map(|v| v.name.as_str())
+    }
+
+    /// The network an API profile name walks: `None` if unknown.
+    pub fn network(&self, name: &str) -> Option<Network> {
+        match name {
+            "foot-walking" | "pedestrian" => Some(Network::Base),
+            _ => self
+                .ages
+                .iter()
+                .position(|v| v.name == name)
+                .map(Network::Age),
+        }
+    }
+
+    /// The base walking graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph and profile a query walks.
+    fn weighted(&self, network: Network, metric: Metric) -> (&Graph, &Profile) {
+        let variant = match (metric, network) {
+            (Metric::Distance, _) => &self.distance,
+            (Metric::Time, Network::Base) => return (&self.graph, &self.profile),
+            (Metric::Time, Network::Age(i)) => &self.ages[i],
+        };
+        let graph = variant.graph.get_or_init(|| {
+            let mut g = self.graph.clone();
+            g.apply_profile(&variant.profile);
+            g
+        });
+        (graph, &variant.profile)
+    }
+
+    /// Walking speed of a query's network, m/s.
+    pub fn speed_mps(&self, network: Network) -> f64 {
+        match network {
+            Network::Base => self.profile.walking_speed_mps,
+            Network::Age(i) => self.ages[i].profile.walking_speed_mps,
+        }
+    }
+
+    /// Answers one query (runs a search: call it on a worker thread).
+    pub fn answer(&self, q: &Query) -> Result<Answer, QueryError> {
+        let (graph, profile) = self.weighted(q.network, q.metric);
+        let mut seeds = Vec::with_capacity(2 * q.locations.len());
+        let mut snapped = Vec::with_capacity(q.locations.len());
+        for (index, &lonlat) in q.locations.iter().enumerate() {
+            let xy = graph.projection.project(lonlat);
+            let access = self.index.snap(graph, xy, profile.max_snap_m).ok_or(
+                QueryError::NoSuitableEdges {
+                    index,
+                    lonlat,
+                    radius_m: profile.max_snap_m,
+                },
+            )?;
+            seeds.extend(access.seeds(graph, profile.walking_speed_mps));
+            snapped.push(graph.projection.unproject(point_on_edge(graph, &access)));
+        }
+        // Contours in the network's minutes: a faster walker asked for reaches
+        // in T minutes what the profile's walker reaches in T·v/v₀.
+        let scale = match q.metric {
+            Metric::Time => q.speed_mps.map_or(1.0, |v| v / profile.walking_speed_mps),
+            Metric::Distance => 1000.0 / 60.0 / profile.walking_speed_mps,
+        };
+        let mut bands: Vec<f64> = q.contours.iter().map(|c| c * scale).collect();
+        bands.sort_by(f64::total_cmp);
+        bands.dedup();
+        let options = IsochroneOptions {
+            bands_min: bands.clone(),
+            cell_m: CELL_M,
+            margin_m: MARGIN_M,
+            max_city_vertices: 4_000_000,
+        };
+        let (polygons, reaches) = with_thread_state(graph.node_count(), |state| {
+            let polygons = isochrone_with_state(graph, &seeds, &options, profile, state);
+            let reaches = self.reaches(graph, profile, state, &bands);
+            (polygons, reaches)
+        });
+        let contours = q
+            .contours
+            .iter()
+            .map(|&value| {
+                let i = bands
+                    .iter()
+                    .position(|&b| b == value * scale)
+                    .expect("every contour has a band");
+                let projected =
+                    denoise(&polygons[i].1, q.denoise).simplify(q.generalize_m.unwrap_or(CELL_M));
+                Contour {
+                    value,
+                    area_m2: projected.unsigned_area(),
+                    polygon: to_lonlat(graph, &projected),
+                    reach: reaches[i].clone(),
+                }
+            })
+            .collect();
+        Ok(Answer { snapped, contours })
+    }
+
+    /// The communities and facilities within each band of a finished search.
+    fn reaches(
+        &self,
+        graph: &Graph,
+        profile: &Profile,
+        state: &SearchState,
+        bands_min: &[f64],
+    ) -> Vec<Reach> {
+        let time = |access: &[AccessPoint]| -> Time {
+            access
+                .iter()
+                .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n)))
+                .min()
+                .unwrap_or(UNREACHED)
+        };
+        let mut communities: Vec<(Time, usize)> = self
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (time(&c.access), i))
+            .filter(|&(t, _)| t != UNREACHED)
+            .collect();
+        communities.sort_unstable();
+        let facilities: Vec<(Time, usize)> = self
+            .facilities
+            .iter()
+            .map(|f| (time(&f.access), f.category))
+            .filter(|&(t, _)| t != UNREACHED)
+            .collect();
+        bands_min
+            .iter()
+            .map(|&m| {
+                let limit = crate::graph::minutes_to_time(m);
+                let mut reach = Reach {
+                    facilities: vec![0; self.profile.categories.len()],
+                    ..Reach::default()
+                };
+                for &(_, i) in communities.iter().take_while(|(t, _)| *t <= limit) {
+                    reach.communities.push(i);
+                    if let Some(p) = self.communities[i].population {
+                        reach.population += p;
+                        reach.with_population += 1;
+                    }
+                }
+                for &(_, c) in facilities.iter().filter(|(t, _)| *t <= limit) {
+                    reach.facilities[c] += 1;
+                }
+                reach
+            })
+            .collect()
+    }
+}
+
+/// The projected point where an access point meets its edge.
+fn point_on_edge(graph: &Graph, access: &AccessPoint) -> [f64; 2] {
+    let shape = graph.shape(access.pos.edge);
+    let xy = |p: [f32; 2]| [f64::from(p[0]), f64::from(p[1])];
+    let seg = |a: [f64; 2], b: [f64; 2]| (b[0] - a[0]).hypot(b[1] - a[1]);
+    let total: f64 = shape.windows(2).map(|w| seg(xy(w[0]), xy(w[1]))).sum();
+    let length = f64::from(graph.edges[access.pos.edge as usize].length_m);
+    let mut left = if length > 0.0 {
+        f64::from(access.pos.offset_m) / length * total
+    } else {
+        0.0
+    };
+    for w in shape.windows(2) {
+        let (a, b) = (xy(w[0]), xy(w[1]));
+        let d = seg(a, b);
+        if left <= d && d > 0.0 {
+            let f = left / d;
+            return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])];
+        }
+        left -= d;
+    }
+    shape.last().map_or([0.0, 0.0], |&p| xy(p))
+}
+
+/// Drops the parts smaller than `share` of the largest part (Valhalla's
+/// `denoise`: 1 keeps only the largest, 0 keeps all).
+fn denoise(mp: &MultiPolygon<f64>, share: f64) -> MultiPolygon<f64> {
+    let largest = mp.0.iter().map(|p| p.unsigned_area()).fold(0.0, f64::max);
+    let mut kept: Vec<_> =
+        mp.0.iter()
+            .filter(|p| p.unsigned_area() >= share * largest)
+            .cloned()
+            .collect();
+    if share >= 1.0 {
+        kept.truncate(1);
+    }
+    MultiPolygon(kept)
+}
