@@ -16,8 +16,6 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use flate2::write::ZlibEncoder;
-use flate2::Compression;
 
 /// Readers such as osmium reject blocks with far more entities than this;
 /// 8000 is the customary value used by osmium and osmosis.
@@ -166,9 +164,15 @@ impl<W: Write> PbfWriter<W> {
 
     /// Writes `BlobHeader` length, `BlobHeader` and the zlib `Blob`.
     fn write_blob(&mut self, blob_type: &str, raw: &[u8]) -> io::Result<()> {
-        let mut zlib = ZlibEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::default());
-        zlib.write_all(raw)?;
-        let compressed = zlib.finish()?;
+        // libdeflate at zlib's default level: the bytes depend only on this
+        // code, not on which backend Cargo's feature unification gives flate2
+        // (the shipped model is checked byte for byte against the generator).
+        let mut zlib = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+        let mut compressed = vec![0; zlib.zlib_compress_bound(raw.len())];
+        let n = zlib
+            .zlib_compress(raw, &mut compressed)
+            .map_err(|e| io::Error::other(format!("zlib: {e}")))?;
+        compressed.truncate(n);
 
         let mut blob = Vec::with_capacity(compressed.len() + 16);
         put_uint(&mut blob, 2, raw.len() as u64); // raw_size
