@@ -17,6 +17,7 @@ use childcircle::coverage::{category_seeds, category_times, search_limit};
 use childcircle::graph::{Graph, Time, UNREACHED};
 use childcircle::ingest::read_osm;
 use childcircle::isochrone::{isochrone_with_state, to_lonlat, Band, IsochroneOptions};
+use childcircle::origins::Origins;
 use childcircle::places::{facilities, Facility};
 use childcircle::search::{SearchState, Seed};
 use childcircle::snap::GraphIndex;
@@ -183,9 +184,9 @@ fn isochrones_written(p: &Prepared, origins: &[u32], path: &Path) -> usize {
         .map_init(
             || SearchState::new(p.graph.node_count()),
             |state, &node| {
-                let seeds = [Seed { node, time: 0 }];
+                let origins = Origins::at_node(&p.graph, node);
                 let bands: Vec<Band> =
-                    isochrone_with_state(&p.graph, &seeds, &options, &p.profile, state)
+                    isochrone_with_state(&p.graph, &origins, &options, &p.profile, state)
                         .into_iter()
                         .map(|(minutes, mp)| Band {
                             minutes,
@@ -241,6 +242,10 @@ fn benches(c: &mut Criterion) {
             .take(100)
             .collect();
         let seeds: Vec<Vec<Seed>> = sample.iter().map(|f| facility_seeds(&p, f)).collect();
+        let starts: Vec<Origins> = sample
+            .iter()
+            .map(|f| f.origins(p.profile.walking_speed_mps))
+            .collect();
         let limit = search_limit(&p.profile);
         g.throughput(Throughput::Elements(seeds.len() as u64));
         g.bench_function(
@@ -258,7 +263,7 @@ fn benches(c: &mut Criterion) {
             let mut state = SearchState::new(p.graph.node_count());
             let options = IsochroneOptions::default();
             b.iter(|| {
-                for s in &seeds {
+                for s in &starts {
                     isochrone_with_state(&p.graph, s, &options, &p.profile, &mut state);
                 }
             })

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use crate::community_file::{check_overlap, read_communities, CommunityFields};
 use crate::coverage::{
-    category_times_and_crossings, community_coverage_with_crossings, facility_reach,
-    CommunityCoverage, FacilityReach,
+    all_category_origins, category_times_and_crossings, community_coverage_with_crossings,
+    facility_reach, CommunityCoverage, FacilityReach,
 };
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
 use crate::ingest::{read_osm, IngestStats, OsmData};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
+use crate::origins::Origins;
 use crate::places::{
     assign_parents, communities, facilities, grid_communities, osm_communities, Community,
     Facility, PlaceStats,
@@ -76,6 +77,9 @@ pub struct Analysis {
     pub communities: Vec<Community>,
     /// Per category, every node's time to the nearest facility.
     pub times: Vec<Vec<Time>>,
+    /// Per category, where those searches started (for the walk straight
+    /// along a facility's own edge, see [`crate::origins`]).
+    pub origins: Vec<Origins>,
     pub coverage: Vec<CommunityCoverage>,
     pub reach: Vec<FacilityReach>,
     /// Isochrone bands of every facility (empty without isochrone options).
@@ -202,12 +206,19 @@ pub fn analyze_with_options(
     on_phase("walking times per category");
     let t = Instant::now();
     let (times, crossings) = category_times_and_crossings(&graph, &facilities, profile);
+    let origins = all_category_origins(&facilities, profile);
     clock("multi-source search", t, times.len() as u64, "searches");
 
     on_phase("coverage of communities");
     let t = Instant::now();
-    let coverage =
-        community_coverage_with_crossings(&graph, &communities, &times, Some(&crossings), profile);
+    let coverage = community_coverage_with_crossings(
+        &graph,
+        &communities,
+        &times,
+        &origins,
+        Some(&crossings),
+        profile,
+    );
     clock("coverage", t, communities.len() as u64, "communities");
 
     on_phase("reach of every facility");
@@ -229,7 +240,8 @@ pub fn analyze_with_options(
 
         on_phase("coverage and gap areas");
         let t = Instant::now();
-        coverage_areas = isochrone::coverage_areas(&graph, &times, &communities, iso, profile);
+        coverage_areas =
+            isochrone::coverage_areas(&graph, &times, &origins, &communities, iso, profile);
         clock(
             "coverage areas",
             t,
@@ -246,6 +258,7 @@ pub fn analyze_with_options(
         facilities,
         communities,
         times,
+        origins,
         coverage,
         reach,
         isochrones,
@@ -330,8 +343,8 @@ pub fn point_isochrone(
                 extract.display()
             ))
         })?;
-    let seeds = access.seeds(&graph, profile.walking_speed_mps);
-    Ok(isochrone::isochrone(&graph, &seeds, options, profile))
+    let origins = Origins::new([&access], profile.walking_speed_mps);
+    Ok(isochrone::isochrone(&graph, &origins, options, profile))
 }
 
 /// The lon/lat bounds of the graph's nodes.

@@ -16,6 +16,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
+use crate::origins::{Origins, Via};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
 use crate::search::{multi_source_times_and_crossings, SearchState, Seed};
@@ -58,15 +59,25 @@ pub fn category_seeds(
     category: usize,
     profile: &Profile,
 ) -> Vec<Seed> {
-    let mut seeds: Vec<Seed> = facilities
-        .iter()
-        .filter(|f| f.category == category)
-        .flat_map(|f| f.access.iter())
-        .flat_map(|a| a.seeds(graph, profile.walking_speed_mps))
-        .collect();
-    seeds.sort_unstable();
-    seeds.dedup();
-    seeds
+    category_origins(facilities, category, profile).seeds(graph)
+}
+
+/// Where the walks from every facility of `category` start.
+pub fn category_origins(facilities: &[Facility], category: usize, profile: &Profile) -> Origins {
+    Origins::new(
+        facilities
+            .iter()
+            .filter(|f| f.category == category)
+            .flat_map(|f| f.access.iter()),
+        profile.walking_speed_mps,
+    )
+}
+
+/// [`category_origins`] of every category of the profile.
+pub fn all_category_origins(facilities: &[Facility], profile: &Profile) -> Vec<Origins> {
+    (0..profile.categories.len())
+        .map(|k| category_origins(facilities, k, profile))
+        .collect()
 }
 
 /// Every node's time to the nearest facility of each category (categories in parallel).
@@ -93,14 +104,16 @@ pub fn category_times_and_crossings(
         .unzip()
 }
 
-/// Evaluates every community against the category times.
+/// Evaluates every community against the category times, whose searches
+/// started at `origins` (one per category, from [`all_category_origins`]).
 pub fn community_coverage(
     graph: &Graph,
     communities: &[Community],
     times: &[Vec<Time>],
+    origins: &[Origins],
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
-    community_coverage_with_crossings(graph, communities, times, None, profile)
+    community_coverage_with_crossings(graph, communities, times, origins, None, profile)
 }
 
 /// [`community_coverage`], also counting the major roads crossed on each
@@ -109,6 +122,7 @@ pub fn community_coverage_with_crossings(
     graph: &Graph,
     communities: &[Community],
     times: &[Vec<Time>],
+    origins: &[Origins],
     crossings: Option<&[Vec<u8>]>,
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
@@ -129,12 +143,20 @@ pub fn community_coverage_with_crossings(
                     .access
                     .iter()
                     .filter_map(|a| {
-                        a.best_end(graph, profile.walking_speed_mps, |n| times[k][n as usize])
+                        a.best_end(
+                            graph,
+                            profile.walking_speed_mps,
+                            |n| times[k][n as usize],
+                            &origins[k],
+                        )
                     })
-                    .min();
+                    .min_by_key(|&(t, via)| (t, via == Via::Along));
                 let t = best.map_or(UNREACHED, |b| b.0);
-                cov.crossings
-                    .push(best.and_then(|(_, n)| crossings.map(|x| x[k][n as usize])));
+                cov.crossings.push(best.and_then(|(_, via)| match via {
+                    Via::Node(n) => crossings.map(|x| x[k][n as usize]),
+                    // Straight along the facility's own edge: no road crossed.
+                    Via::Along => crossings.map(|_| 0),
+                }));
                 let covered = t <= threshold;
                 let share = (!c.inside_nodes.is_empty()).then(|| {
                     let within = c
@@ -187,7 +209,8 @@ pub fn facility_reach(
             || SearchState::new(graph.node_count()),
             |state, f| {
                 let threshold = minutes_to_time(profile.categories[f.category].minutes);
-                let seeds: Vec<Seed> = f.seeds(graph, profile.walking_speed_mps);
+                let origins = f.origins(profile.walking_speed_mps);
+                let seeds: Vec<Seed> = origins.seeds(graph);
                 let empty = FacilityReach {
                     band_population: vec![0.0; bands.len()],
                     ..Default::default()
@@ -198,7 +221,14 @@ pub fn facility_reach(
                 let limit = bands.iter().copied().fold(threshold, Time::max);
                 state.run(graph, &seeds, limit);
                 let reach = state.settled();
-                let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize])) else {
+                // The nodes reached, and the facility's own edges (reached
+                // along the edge even when neither end is in time).
+                let own = origins.iter().flat_map(|o| {
+                    let e = graph.edges[o.pos.edge as usize];
+                    [graph.xy[e.u as usize], graph.xy[e.v as usize]]
+                });
+                let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize]).chain(own))
+                else {
                     return empty;
                 };
                 let mut out = FacilityReach {
@@ -213,7 +243,14 @@ pub fn facility_reach(
                     let t = c
                         .access
                         .iter()
-                        .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n)))
+                        .map(|a| {
+                            a.time_from(
+                                graph,
+                                profile.walking_speed_mps,
+                                |n| state.time(n),
+                                &origins,
+                            )
+                        })
                         .min()
                         .unwrap_or(UNREACHED);
                     let pop = c.population.unwrap_or(0.0);
@@ -301,7 +338,8 @@ mod tests {
         use geo::{Distance, Euclidean, MapCoords};
         let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
         let times = category_times(&graph, &facilities, &profile);
-        let cov = community_coverage(&graph, &communities, &times, &profile);
+        let origins = all_category_origins(&facilities, &profile);
+        let cov = community_coverage(&graph, &communities, &times, &origins, &profile);
         let project = |g: &geo::Geometry<f64>| {
             g.map_coords(|c| {
                 let [x, y] = graph.projection.project([c.x, c.y]);

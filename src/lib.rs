@@ -10,7 +10,7 @@
 //! | OSM ingest (parallel PBF passes) | [`pbf`], [`ingest`], with the rules of [`walkable`] |
 //! | walking graph (contracted, Hilbert-ordered CSR) | [`graph`] |
 //! | places: facilities, communities, R-tree snapping | [`places`], [`snap`], [`community_file`] |
-//! | search: multi-source and bounded Dijkstra (bucket queue) | [`search`] |
+//! | search: multi-source and bounded Dijkstra (bucket queue), the trivial path along a start's own edge | [`search`], [`origins`] |
 //! | coverage per community and category | [`coverage`], [`summary`] |
 //! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
 //!
@@ -39,6 +39,7 @@ pub mod community_file;
 pub mod places;
 pub mod snap;
 
+pub mod origins;
 pub mod search;
 
 pub mod coverage;

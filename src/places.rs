@@ -47,6 +47,12 @@ impl Facility {
             .collect()
     }
 
+    /// The starts of a walk from the facility (for times at points, see
+    /// [`crate::origins`]).
+    pub fn origins(&self, walking_speed_mps: f64) -> crate::origins::Origins {
+        crate::origins::Origins::new(&self.access, walking_speed_mps)
+    }
+
     /// The shortest off-network walk among its access points, metres.
     pub fn snap_m(&self) -> Option<f64> {
         self.access

@@ -356,14 +356,14 @@ pub(crate) mod oracle {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::graph::{Edge, GraphParts, GraphStats};
     use crate::profile::Profile;
     use crate::walkable::WayClass;
 
     /// SplitMix64: a tiny seeded generator, so failures can be replayed.
-    pub(crate) struct Rng(u64);
+    pub(crate) struct Rng(pub u64);
     impl Rng {
         pub fn next(&mut self) -> u64 {
             self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

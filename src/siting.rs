@@ -31,11 +31,12 @@ use crate::analysis::Analysis;
 use crate::coverage::CommunityCoverage;
 use crate::error::{Error, Result};
 use crate::graph::{minutes_to_time, Graph};
+use crate::origins::Origins;
 use crate::output::{feature, feature_collection, point_geometry, round};
 use crate::places::Community;
 use crate::profile::Profile;
 use crate::report::csv::{num, Csv};
-use crate::search::{SearchState, Seed};
+use crate::search::SearchState;
 use crate::snap::GraphIndex;
 
 /// The communities outside `category`'s threshold, most urgent first: by
@@ -370,11 +371,11 @@ pub fn suggest_sites(
     )
 }
 
-/// A candidate location and the search seeds of a facility built there.
+/// A candidate location and where the walks from a facility built there start.
 struct Candidate {
     origin: SiteOrigin,
     lonlat: [f64; 2],
-    seeds: Vec<Seed>,
+    starts: Origins,
 }
 
 fn suggest(
@@ -400,7 +401,7 @@ fn suggest(
                     Some(Candidate {
                         origin: SiteOrigin::Point(i),
                         lonlat: p,
-                        seeds: access.seeds(graph, speed).to_vec(),
+                        starts: Origins::new([&access], speed),
                     })
                 })
                 .collect();
@@ -411,8 +412,10 @@ fn suggest(
     };
 
     // Access points of the uncovered communities by the nodes at their edge
-    // ends: a search reaches an access point only through those nodes.
+    // ends (a search reaches an access point through those nodes) and by
+    // their edge (or straight along it from a candidate on the same edge).
     let mut by_node: Vec<(u32, u32, u32)> = Vec::new();
+    let mut by_edge: Vec<(u32, u32, u32)> = Vec::new();
     for (i, c) in communities.iter().enumerate() {
         if coverage[i].covered[category] {
             continue;
@@ -421,23 +424,36 @@ fn suggest(
             let e = graph.edges[ap.pos.edge as usize];
             by_node.push((e.u, i as u32, j as u32));
             by_node.push((e.v, i as u32, j as u32));
+            by_edge.push((ap.pos.edge, i as u32, j as u32));
         }
     }
     by_node.sort_unstable();
+    by_edge.sort_unstable();
+    let on = |index: &[(u32, u32, u32)], key: u32| {
+        let from = index.partition_point(|p| p.0 < key);
+        index[from..]
+            .iter()
+            .take_while(move |p| p.0 == key)
+            .map(|&(_, i, j)| (i, j))
+            .collect::<Vec<_>>()
+    };
     let sets: Vec<Vec<usize>> = candidates
         .par_iter()
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, cand| {
-                state.run(graph, &cand.seeds, threshold);
+                state.run(graph, &cand.starts.seeds(graph), threshold);
+                let own_edges = cand.starts.iter().map(|o| o.pos.edge);
+                let near = state
+                    .settled()
+                    .iter()
+                    .flat_map(|&n| on(&by_node, n))
+                    .chain(own_edges.flat_map(|e| on(&by_edge, e)));
                 let mut reached = Vec::new();
-                for &n in state.settled() {
-                    let from = by_node.partition_point(|p| p.0 < n);
-                    for &(_, i, j) in by_node[from..].iter().take_while(|p| p.0 == n) {
-                        let ap = &communities[i as usize].access[j as usize];
-                        if ap.time_from(graph, speed, |m| state.time(m)) <= threshold {
-                            reached.push(i as usize);
-                        }
+                for (i, j) in near {
+                    let ap = &communities[i as usize].access[j as usize];
+                    if ap.time_from(graph, speed, |m| state.time(m), &cand.starts) <= threshold {
+                        reached.push(i as usize);
                     }
                 }
                 reached.sort_unstable();
@@ -507,7 +523,7 @@ fn residential_nodes(graph: &Graph, communities: &[Community]) -> Vec<Candidate>
         .map(|n| Candidate {
             origin: SiteOrigin::Node(n),
             lonlat: graph.lonlat(n),
-            seeds: vec![Seed { node: n, time: 0 }],
+            starts: Origins::at_node(graph, n),
         })
         .collect()
 }
@@ -612,7 +628,7 @@ pub fn suggestions_geojson(a: &Analysis, suggestions: &[Suggestions]) -> Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::{category_times, community_coverage};
+    use crate::coverage::{all_category_origins, category_times, community_coverage};
     use crate::places::{AccessKind, Facility, PlaceGeometry};
     use crate::snap::{AccessPoint, EdgePos};
     use crate::testmap::TestMap;
@@ -682,7 +698,8 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
         let times = category_times(g, &facilities, &profile);
-        let coverage = community_coverage(g, &communities, &times, &profile);
+        let origins = all_category_origins(&facilities, &profile);
+        let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         let covered: Vec<&str> = communities
             .iter()
             .zip(&coverage)
@@ -738,7 +755,8 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
             });
         }
         let times = category_times(g, &built, &profile);
-        let after = community_coverage(g, &communities, &times, &profile);
+        let origins = all_category_origins(&built, &profile);
+        let after = community_coverage(g, &communities, &times, &origins, &profile);
         assert!(after.iter().all(|c| c.covered[kinder]));
     }
 
@@ -748,7 +766,8 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
         let times = category_times(g, &facilities, &profile);
-        let coverage = community_coverage(g, &communities, &times, &profile);
+        let origins = all_category_origins(&facilities, &profile);
+        let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         // 5 m off the street beside E, and one 5 km away.
         let [x, y] = g.xy[map.nodes[&'E'] as usize];
         let near = g.projection.unproject([f64::from(x), f64::from(y) + 5.0]);

@@ -11,6 +11,7 @@ use rstar::{RTree, AABB};
 
 use crate::geodesy::{point_segment, segment_segment};
 use crate::graph::{Graph, Time, UNREACHED};
+use crate::origins::{Origins, Via};
 use crate::search::Seed;
 
 type SegmentItem = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
@@ -54,6 +55,17 @@ impl EdgePos {
         let to_u = (frac * f64::from(total)).round() as Time;
         (to_u, total - to_u.min(total))
     }
+
+    /// Time walked along the edge from this position to `offset_m` metres
+    /// from its `u` end.
+    pub fn time_to(&self, graph: &Graph, offset_m: f32) -> Time {
+        let e = graph.edges[self.edge as usize];
+        if e.length_m <= 0.0 {
+            return 0;
+        }
+        let frac = f64::from((self.offset_m - offset_m).abs() / e.length_m).min(1.0);
+        (frac * f64::from(graph.edge_time(self.edge))).round() as Time
+    }
 }
 
 impl AccessPoint {
@@ -74,42 +86,33 @@ impl AccessPoint {
         ]
     }
 
-    /// Time from the nearest seed of a finished search to this access point,
-    /// given the search's node times.
+    /// Time from the nearest start of a finished search to this access point,
+    /// given the search's node times and its starts (for the walk straight
+    /// along a shared edge, see [`crate::origins`]).
     pub fn time_from(
         &self,
         graph: &Graph,
         walking_speed_mps: f64,
         node_time: impl Fn(u32) -> Time,
+        origins: &Origins,
     ) -> Time {
-        self.best_end(graph, walking_speed_mps, node_time)
+        self.best_end(graph, walking_speed_mps, node_time, origins)
             .map_or(UNREACHED, |(t, _)| t)
     }
 
-    /// Like [`AccessPoint::time_from`], also naming the edge end the best walk
-    /// comes through; `None` when neither end was reached.
+    /// Like [`AccessPoint::time_from`], also saying how the best walk arrives
+    /// (through which edge end, or along the edge); `None` when unreached.
     pub fn best_end(
         &self,
         graph: &Graph,
         walking_speed_mps: f64,
         node_time: impl Fn(u32) -> Time,
-    ) -> Option<(Time, u32)> {
-        let e = graph.edges[self.pos.edge as usize];
-        let (to_u, to_v) = self.pos.times_to_ends(graph);
-        let via = |n: u32, t: Time| {
-            node_time(n)
-                .checked_add(t)
-                .filter(|&x| x < UNREACHED)
-                .map(|x| (x, n))
-        };
-        let best = match (via(e.u, to_u), via(e.v, to_v)) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-            (a, b) => a.or(b),
-        }?;
+        origins: &Origins,
+    ) -> Option<(Time, Via)> {
+        let (t, via) = origins.time_at(graph, self.pos, node_time)?;
         Some((
-            best.0
-                .saturating_add(snap_time(self.snap_m, walking_speed_mps)),
-            best.1,
+            t.saturating_add(snap_time(self.snap_m, walking_speed_mps)),
+            via,
         ))
     }
 }

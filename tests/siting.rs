@@ -6,6 +6,7 @@ use std::path::Path;
 
 use childcircle::coverage::{category_seeds, community_coverage};
 use childcircle::graph::minutes_to_time;
+use childcircle::origins::Origins;
 use childcircle::search::{multi_source_times, Seed};
 use childcircle::siting::{gaps, greedy_max_cover, suggest_sites, SiteOrigin};
 
@@ -156,16 +157,20 @@ fn suggested_sites_cover_what_they_promise() {
     assert!(gains[0] > 1, "{gains:?}");
 
     let mut seeds = category_seeds(&a.graph, &a.facilities, k, &a.profile);
+    let mut origins = a.origins.clone();
+    let mut starts: Vec<_> = a.origins[k].iter().copied().collect();
     for site in &s.sites {
         let SiteOrigin::Node(n) = site.origin else {
             panic!("default candidates are nodes")
         };
         seeds.push(Seed { node: n, time: 0 });
+        starts.extend(Origins::at_node(&a.graph, n).iter().copied());
     }
+    origins[k] = starts.into_iter().collect();
     let limit = minutes_to_time(a.profile.max_minutes());
     let mut times = a.times.clone();
     times[k] = multi_source_times(&a.graph, &seeds, limit);
-    let after = community_coverage(&a.graph, &a.communities, &times, &a.profile);
+    let after = community_coverage(&a.graph, &a.communities, &times, &origins, &a.profile);
     let mut promised: Vec<usize> = s
         .sites
         .iter()

@@ -7,6 +7,7 @@
 //! the paths, as R5 and Valhalla do. Vertices nobody reaches hold `cap`.
 
 use crate::graph::{Graph, Time, UNREACHED};
+use crate::origins::Origins;
 
 /// Times (deciseconds) at the vertices of a regular grid in projected metres.
 #[derive(Debug, Clone)]
@@ -110,12 +111,15 @@ impl TimeGrid {
         }
     }
 
-    /// Rasterises edges whose end times are given by `node_time`, up to the cap.
+    /// Rasterises edges whose end times are given by `node_time`, up to the
+    /// cap; on an edge where the search started (`origins`), also the walk
+    /// straight along it from the start (the trivial path).
     pub fn rasterize_edges(
         &mut self,
         graph: &Graph,
         edges: impl Iterator<Item = u32>,
         node_time: impl Fn(u32) -> Time,
+        origins: &Origins,
         spec: &GridSpec,
     ) {
         let cap = f64::from(self.cap);
@@ -123,7 +127,8 @@ impl TimeGrid {
         for e in edges {
             let edge = graph.edges[e as usize];
             let (tu, tv) = (node_time(edge.u), node_time(edge.v));
-            if tu == UNREACHED && tv == UNREACHED {
+            let starts = origins.on_edge(e);
+            if tu == UNREACHED && tv == UNREACHED && starts.is_empty() {
                 continue;
             }
             let total = f64::from(graph.edge_time(e));
@@ -137,7 +142,21 @@ impl TimeGrid {
             };
             let planar: f64 = (0..shape.len() - 1).map(seg_len).sum();
             let k = if planar > 0.0 { total / planar } else { 0.0 };
+            // Starts on this edge, at their planar distance from `u`.
+            let to_planar = if edge.length_m > 0.0 {
+                planar / f64::from(edge.length_m)
+            } else {
+                0.0
+            };
+            let starts: Vec<(f64, f64)> = starts
+                .iter()
+                .map(|o| (f64::from(o.pos.offset_m) * to_planar, f64::from(o.time)))
+                .collect();
             let time_at = |s: f64| {
+                let along = starts
+                    .iter()
+                    .map(|&(s0, t0)| t0 + (s - s0).abs() * k)
+                    .fold(f64::MAX, f64::min);
                 let from_u = if tu == UNREACHED {
                     f64::MAX
                 } else {
@@ -148,7 +167,7 @@ impl TimeGrid {
                 } else {
                     f64::from(tv) + (planar - s) * k
                 };
-                from_u.min(from_v)
+                from_u.min(from_v).min(along)
             };
             let mut walked = 0.0;
             for i in 0..shape.len() - 1 {

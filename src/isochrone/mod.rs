@@ -16,9 +16,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::graph::{minutes_to_time, Graph, Time, UNREACHED};
+use crate::origins::{Origin, Origins};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
-use crate::search::{SearchState, Seed};
+use crate::search::SearchState;
 use grid::{GridSpec, TimeGrid};
 
 /// How isochrones are drawn.
@@ -163,14 +164,15 @@ fn assert_valid(options: &IsochroneOptions) {
     }
 }
 
-/// Isochrone bands around `seeds`, reusing `state` for the search. Returns the
-/// bands in projected metres (callers convert with [`to_lonlat`]).
+/// Isochrone bands around the starts of a walk, reusing `state` for the
+/// search. Returns the bands in projected metres (callers convert with
+/// [`to_lonlat`]).
 ///
 /// # Panics
 /// On options [`IsochroneOptions::validate`] refuses.
 pub fn isochrone_with_state(
     graph: &Graph,
-    seeds: &[Seed],
+    origins: &Origins,
     options: &IsochroneOptions,
     profile: &Profile,
     state: &mut SearchState,
@@ -191,10 +193,12 @@ pub fn isochrone_with_state(
     let ramp = cell_time(&spec);
     let limit = largest + ramp;
     // 1. Search.
-    state.run(graph, seeds, limit);
+    state.run(graph, &origins.seeds(graph), limit);
     let state: &SearchState = state;
     let reached = state.settled();
-    if reached.is_empty() {
+    // A start may reach along its own edge what neither end reaches in time.
+    let starts: Vec<&Origin> = origins.iter().filter(|o| o.time <= limit).collect();
+    if reached.is_empty() && starts.is_empty() {
         return options
             .bands_min
             .iter()
@@ -213,6 +217,15 @@ pub fn isochrone_with_state(
             hi[k] = hi[k].max(f64::from(p[k]) + budget);
         }
     }
+    for o in &starts {
+        let budget = f64::from(limit - o.time) / 10.0 * profile.walking_speed_mps;
+        for p in graph.shape(o.pos.edge) {
+            for k in 0..2 {
+                lo[k] = lo[k].min(f64::from(p[k]) - budget);
+                hi[k] = hi[k].max(f64::from(p[k]) + budget);
+            }
+        }
+    }
     // Very long bands (or a very fast walker) must not make a huge grid.
     let spec = fitted_spec(options, profile, lo, hi);
     let mut grid = TimeGrid::new((lo, hi), &spec, cap);
@@ -223,22 +236,25 @@ pub fn isochrone_with_state(
             (edge.u == n || state.time(edge.u) == UNREACHED).then_some(e)
         })
     });
-    let edges: Vec<u32> = edges.collect();
-    grid.rasterize_edges(graph, edges.into_iter(), |n| state.time(n), &spec);
+    let mut edges: Vec<u32> = edges.chain(starts.iter().map(|o| o.pos.edge)).collect();
+    edges.sort_unstable();
+    edges.dedup();
+    grid.rasterize_edges(graph, edges.into_iter(), |n| state.time(n), origins, &spec);
     // 3. Contours.
     let polygons = contours::contours(&grid, &bands, ramp as f32);
     options.bands_min.iter().copied().zip(polygons).collect()
 }
 
-/// Isochrone bands around seeds, as lon/lat polygons with their areas.
+/// Isochrone bands around the starts of a walk, as lon/lat polygons with
+/// their areas.
 pub fn isochrone(
     graph: &Graph,
-    seeds: &[Seed],
+    origins: &Origins,
     options: &IsochroneOptions,
     profile: &Profile,
 ) -> Vec<Band> {
     let mut state = SearchState::new(graph.node_count());
-    let projected = isochrone_with_state(graph, seeds, options, profile, &mut state);
+    let projected = isochrone_with_state(graph, origins, options, profile, &mut state);
     to_bands(graph, projected)
 }
 
@@ -267,13 +283,13 @@ pub fn facility_isochrones(
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, f| {
-                let seeds: Vec<Seed> = f.seeds(graph, profile.walking_speed_mps);
-                if seeds.is_empty() {
+                let origins = f.origins(profile.walking_speed_mps);
+                if origins.is_empty() {
                     return vec![];
                 }
                 to_bands(
                     graph,
-                    isochrone_with_state(graph, &seeds, options, profile, state),
+                    isochrone_with_state(graph, &origins, options, profile, state),
                 )
             },
         )
@@ -293,14 +309,16 @@ pub struct CoverageArea {
     pub cell_m: f64,
 }
 
-/// Coverage and gap polygons per category from the multi-source times, each on
-/// one grid over the whole graph (categories in parallel).
+/// Coverage and gap polygons per category from the multi-source times (whose
+/// searches started at `origins`, one per category), each on one grid over
+/// the whole graph (categories in parallel).
 ///
 /// # Panics
 /// On options [`IsochroneOptions::validate`] refuses.
 pub fn coverage_areas(
     graph: &Graph,
     times: &[Vec<Time>],
+    origins: &[Origins],
     communities: &[Community],
     options: &IsochroneOptions,
     profile: &Profile,
@@ -337,6 +355,7 @@ pub fn coverage_areas(
                 graph,
                 0..graph.edges.len() as u32,
                 |n| times[k][n as usize],
+                &origins[k],
                 &spec,
             );
             let covered = contours::contours(&grid, &[threshold], ramp as f32).remove(0);

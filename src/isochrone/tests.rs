@@ -13,12 +13,9 @@ fn bands_from(map: &TestMap, from: char, bands: &[f64]) -> Vec<(f64, MultiPolygo
         cell_m: 10.0,
         ..Default::default()
     };
-    let seeds = [Seed {
-        node: map.nodes[&from],
-        time: 0,
-    }];
+    let origins = Origins::at_node(&map.graph, map.nodes[&from]);
     let mut state = SearchState::new(map.graph.node_count());
-    let out = isochrone_with_state(&map.graph, &seeds, &options, &profile(), &mut state);
+    let out = isochrone_with_state(&map.graph, &origins, &options, &profile(), &mut state);
     for (_, mp) in &out {
         assert!(
             mp.is_valid(),
@@ -164,8 +161,9 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
         .filter(|f| !f.access.is_empty())
         .step_by(7)
     {
-        let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
-        let bands = isochrone_with_state(&graph, &seeds, &options, &profile, &mut state);
+        let origins = f.origins(profile.walking_speed_mps);
+        let seeds = origins.seeds(&graph);
+        let bands = isochrone_with_state(&graph, &origins, &options, &profile, &mut state);
         // Times without a limit, to know which nodes are beyond band + margin.
         let all = crate::search::oracle::dijkstra(&graph, &seeds, UNREACHED - 1);
         for (minutes, mp) in &bands {
@@ -224,7 +222,8 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
     let (graph, facilities, communities, profile) = crate::testmap::load_extract("monaco.osm.pbf");
     let options = IsochroneOptions::default();
     let times = crate::coverage::category_times(&graph, &facilities, &profile);
-    let areas = coverage_areas(&graph, &times, &communities, &options, &profile);
+    let origins = crate::coverage::all_category_origins(&facilities, &profile);
+    let areas = coverage_areas(&graph, &times, &origins, &communities, &options, &profile);
     for cat in ["park", "play"] {
         let k = profile.category_index(cat).unwrap();
         let band = IsochroneOptions {
@@ -236,8 +235,8 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
             .iter()
             .filter(|f| f.category == k && !f.access.is_empty())
             .map(|f| {
-                let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
-                isochrone_with_state(&graph, &seeds, &band, &profile, &mut state)
+                let origins = f.origins(profile.walking_speed_mps);
+                isochrone_with_state(&graph, &origins, &band, &profile, &mut state)
                     .remove(0)
                     .1
             })
