@@ -491,3 +491,84 @@ fn results_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+/// The visible files of an output directory.
+fn names(dir: &Path) -> Vec<String> {
+    snapshot(dir)
+        .into_keys()
+        .filter(|k| !k.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let monaco = data("osm/monaco.osm.pbf");
+    let monaco = monaco.to_str().unwrap();
+    let manifest = childcircle::writers::OUTPUT_FILES;
+    std::fs::create_dir(d.join("out")).unwrap();
+    std::fs::write(d.join("out/notes.txt"), "the planner's own file").unwrap();
+    assert_success(d, &["analyze", monaco, "--suggest", "play:2", "--quiet"]);
+    let full = names(&d.join("out"));
+    for name in [
+        "suggestions.geojson",
+        "suggestions.qml",
+        "isochrones.qml",
+        "report.html",
+    ] {
+        assert!(full.iter().any(|n| n == name), "{name} written: {full:?}");
+    }
+    // Every file a run writes is in the manifest (else it could go stale).
+    for name in &full {
+        assert!(
+            name == "notes.txt" || manifest.contains(&name.as_str()),
+            "{name} is missing from writers::OUTPUT_FILES"
+        );
+    }
+    // Without --suggest and without isochrones: their layers and styles go.
+    assert_success(d, &["analyze", monaco, "--no-isochrones", "--quiet"]);
+    let fewer = names(&d.join("out"));
+    for gone in [
+        "suggestions.geojson",
+        "suggestions.qml",
+        "isochrones.geojson",
+        "isochrones.qml",
+        "coverage.geojson",
+        "coverage.qml",
+    ] {
+        assert!(!fewer.iter().any(|n| n == gone), "{gone} left: {fewer:?}");
+    }
+    assert!(fewer.iter().any(|n| n == "notes.txt"), "not the set's file");
+    let summary = std::fs::read_to_string(d.join("out/summary.json")).unwrap();
+    let project = std::fs::read_to_string(d.join("out/childcircle.qgs")).unwrap();
+    assert!(
+        !project.contains("suggestions.geojson"),
+        "the project lists no stale layer"
+    );
+    assert!(summary.contains("monaco"));
+
+    // A library call of the writers (layers only) leaves no report, map or
+    // style of the earlier run.
+    let analysis = childcircle::analyze_with_options(
+        Path::new(monaco),
+        &childcircle::AnalyzeOptions {
+            isochrones: None,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    childcircle::writers::write_outputs(&analysis, &d.join("out")).unwrap();
+    let layers = names(&d.join("out"));
+    assert_eq!(
+        layers,
+        [
+            "communities.geojson",
+            "facilities.geojson",
+            "notes.txt",
+            "summary.json"
+        ],
+        "only what this call wrote, and the planner's own file"
+    );
+}
