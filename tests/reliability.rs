@@ -572,3 +572,78 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
         "only what this call wrote, and the planner's own file"
     );
 }
+
+/// The binary copied out of the build tree and run from a directory that is
+/// not the repository, as after `cargo install`: it still runs the default
+/// analysis on the data built into it, and every output says that data is a
+/// synthetic model, each level of community on its own denominator.
+#[test]
+fn an_installed_binary_runs_the_default_analysis_and_says_it_is_synthetic() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("childcircle");
+    std::fs::copy(env!("CARGO_BIN_EXE_childcircle"), &bin).unwrap();
+    let run = Command::new(&bin)
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .args(["analyze", "--out", "out"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{stdout}\n{stderr}");
+    let out = work.path().join("out");
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let (zh, en) = ("模拟数据", "Synthetic model");
+    for (what, text) in [
+        ("console", stdout.clone()),
+        ("summary.json", read("summary.json")),
+        ("districts.csv", read("districts.csv")),
+        ("report.html", read("report.html")),
+        ("map.svg", read("map.svg")),
+    ] {
+        assert!(
+            text.contains(zh) && text.contains(en),
+            "{what} says the data is synthetic"
+        );
+    }
+    // Nested levels: 社区 and the 小区 inside them, never one denominator.
+    assert!(stdout.contains("each level on its own"), "{stdout}");
+    assert!(stdout.contains("小区 compounds: ") && stdout.contains("社区 neighbourhoods: "));
+    let summary: serde_json::Value = serde_json::from_str(&read("summary.json")).unwrap();
+    let kinds: Vec<&str> = summary["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["compound", "neighbourhood"]);
+    let compounds = &summary["by_kind"][0];
+    assert!(
+        compounds["population"].is_null(),
+        "compounds carry no population: {compounds}"
+    );
+    for name in ["summary.json", "communities.geojson", "districts.csv"] {
+        let text = read(name);
+        assert!(
+            !text.contains("-0.0") && !text.contains(":-0,"),
+            "{name} has a negative zero"
+        );
+    }
+    let csv = read("districts.csv");
+    assert!(
+        csv.contains("小区 compound") && csv.contains("社区 neighbourhood"),
+        "{csv}"
+    );
+    let report = read("report.html");
+    assert!(
+        report.contains("小区 compound 生活圈达标"),
+        "report figures per level"
+    );
+    // The suggestions are printed too.
+    assert!(
+        stdout.contains("kinder 幼儿园#1") && stdout.contains("play 儿童游乐场#1"),
+        "{stdout}"
+    );
+}
