@@ -91,6 +91,9 @@ pub struct Analysis {
     pub timings: Vec<PhaseTiming>,
     pub threads: usize,
     pub warnings: Vec<String>,
+    /// Whether the extract is the shipped synthetic Dezhou model: every
+    /// output then says so ([`crate::defaults::SYNTHETIC_EN`]).
+    pub synthetic: bool,
 }
 
 /// Analyses an extract with the default child profile and OSM communities.
@@ -268,6 +271,7 @@ pub fn analyze_with_options(
         timings,
         threads: rayon::current_num_threads(),
         warnings,
+        synthetic: crate::defaults::is_dezhou_model(extract),
     })
 }
 

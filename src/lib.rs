@@ -50,6 +50,7 @@ pub mod output;
 pub mod writers;
 
 pub mod analysis;
+pub mod defaults;
 pub mod export;
 pub mod synth;
 

@@ -286,10 +286,7 @@ fn synth(cli: &Cli, args: &SynthArgs) -> anyhow::Result<()> {
 }
 
 fn export_graph(cli: &Cli, args: &ExportArgs) -> anyhow::Result<()> {
-    let extract = args
-        .extract
-        .clone()
-        .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let extract = extract_or_default(args.extract.as_deref())?;
     let profile = childcircle::export::distance_profile(&load_profile(
         args.profile.as_deref(),
         args.age.as_deref(),
@@ -318,10 +315,7 @@ fn load_profile(path: Option<&Path>, age: Option<&str>) -> anyhow::Result<Profil
 }
 
 fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
-    let extract = args
-        .extract
-        .clone()
-        .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let extract = extract_or_default(args.extract.as_deref())?;
     let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = args.iso.options()?;
     let lonlat = [args.lon, args.lat];
@@ -337,23 +331,17 @@ fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The shipped default extract: `data/...` under the working directory, else
-/// under the source tree the binary was built from.
-fn default_data(relative: &str) -> PathBuf {
-    let here = Path::new(relative);
-    if here.exists() {
-        return here.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+/// The extract a command reads: the one given, else the synthetic Dezhou
+/// model built into the binary.
+fn extract_or_default(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    Ok(match given {
+        Some(p) => p.to_path_buf(),
+        None => childcircle::defaults::dezhou_model()?,
+    })
 }
 
-const DEFAULT_EXTRACT: &str = "data/dezhou/decheng.osm.pbf";
-
 fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
-    let extract = args
-        .extract
-        .clone()
-        .unwrap_or_else(|| default_data(DEFAULT_EXTRACT));
+    let extract = extract_or_default(args.extract.as_deref())?;
     let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = AnalyzeOptions {
         profile,
@@ -374,10 +362,11 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     // kindergartens and playgrounds would help most.
     let dezhou = args.extract.is_none();
     let planner = childcircle::report::PlannerOptions {
-        districts: args
-            .districts
-            .clone()
-            .or_else(|| dezhou.then(|| default_data("data/dezhou/districts.geojson"))),
+        districts: match &args.districts {
+            Some(p) => Some(p.clone()),
+            None if dezhou => Some(childcircle::defaults::dezhou_districts()?),
+            None => None,
+        },
         target: args.target.or(dezhou.then_some(0.3)),
         suggest: if args.suggest.is_empty() && dezhou {
             vec!["kinder:5".into(), "play:5".into()]
@@ -401,12 +390,14 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let mut analysis = result?;
-    let extra = childcircle::report::planner_files(&mut analysis, &planner)?;
-    let written = childcircle::writers::write_outputs_with(&analysis, &args.out, &extra)
+    let deliverables = childcircle::report::planner_deliverables(&mut analysis, &planner)?;
+    let extra = &deliverables.files;
+    let written = childcircle::writers::write_outputs_with(&analysis, &args.out, extra)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
     let summary = Summary::new(&analysis);
     if !cli.quiet {
         print_summary(&summary);
+        print_suggestions(&deliverables.suggestions);
         if args.timings || cli.verbose {
             print_timings(&summary);
         }
@@ -439,6 +430,10 @@ fn print_summary(s: &Summary) {
         s.profile,
         s.walking_speed_mps
     );
+    if s.data_note.is_some() {
+        say!("!! {}", childcircle::defaults::SYNTHETIC_ZH);
+        say!("!! {}", childcircle::defaults::SYNTHETIC_EN);
+    }
     say!(
         "walking graph: {} nodes, {} edges, {:.0} km of ways; {} facilities, {} communities",
         s.graph.nodes,
@@ -448,46 +443,64 @@ fn print_summary(s: &Summary) {
         s.places.communities
     );
     say!();
-    say!(
-        "{:<36} {:>7} {:>10} {:>12}",
-        "category",
-        "limit",
-        "facilities",
-        "communities"
-    );
+    // One share column per level of community when they are nested.
+    let columns: Vec<(&str, &std::collections::BTreeMap<String, f64>)> = if s.by_kind.is_empty() {
+        vec![("communities", &s.overall.share_covered)]
+    } else {
+        s.by_kind
+            .iter()
+            .map(|g| (kind_label(&g.name), &g.share_covered))
+            .collect()
+    };
+    let mut head = format!("{:<36} {:>7} {:>10}", "category", "limit", "facilities");
+    for (name, _) in &columns {
+        head.push_str(&format!(" {:>14}", name.rsplit(' ').next().unwrap_or(name)));
+    }
+    say!("{head}");
     for c in &s.categories {
+        let mut line = format!(
+            "{:<36} {:>3} min {:>10}",
+            c.label_en, c.minutes, c.facilities
+        );
+        for (_, shares) in &columns {
+            line.push_str(&format!(
+                " {:>14}",
+                pct(shares.get(&c.id).copied().unwrap_or(0.0))
+            ));
+        }
         say!(
-            "{:<36} {:>3} min {:>10} {:>12}  {}{}",
-            c.label_en,
-            c.minutes,
-            c.facilities,
-            pct(c.share_covered),
+            "{line}  {}{}",
             c.label_zh,
             if c.required { " (required)" } else { "" }
         );
     }
     say!();
-    say!(
-        "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({})",
-        s.overall.life_circle,
-        s.overall.communities,
-        pct(s.overall.share_life_circle).trim()
-    );
-    if let Some(p) = s.overall.share_population_life_circle {
-        say!("  population in the life circle: {}", pct(p).trim());
-    }
-    for g in &s.by_kind {
-        let kind = match g.name.as_str() {
-            "neighbourhood" => "社区 neighbourhoods",
-            "compound" => "小区 compounds",
-            other => other,
-        };
+    if s.by_kind.is_empty() {
         say!(
-            "  {kind}: {} of {} ({})",
-            g.life_circle,
-            g.communities,
-            pct(g.share_life_circle).trim()
+            "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({})",
+            s.overall.life_circle,
+            s.overall.communities,
+            pct(s.overall.share_life_circle).trim()
         );
+        if let Some(p) = s.overall.share_population_life_circle {
+            say!("  population in the life circle: {}", pct(p).trim());
+        }
+    } else {
+        // Nested levels (社区 and the 小区 inside them): each on its own
+        // denominator, never added together.
+        say!("15-minute children's life circle (15分钟儿童生活圈), each level on its own:");
+        for g in &s.by_kind {
+            let population = g
+                .share_population_life_circle
+                .map_or(String::new(), |p| format!("; population {}", pct(p).trim()));
+            say!(
+                "  {}: {} of {} ({}{population})",
+                kind_label(&g.name),
+                g.life_circle,
+                g.communities,
+                pct(g.share_life_circle).trim()
+            );
+        }
     }
     if !s.subdistricts.is_empty() {
         say!();
@@ -503,6 +516,46 @@ fn print_summary(s: &Summary) {
                 g.name,
                 g.communities,
                 pct(g.share_life_circle)
+            );
+        }
+    }
+}
+
+/// `社区 neighbourhoods`, `小区 compounds`, or the kind as it is.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "neighbourhood" => "社区 neighbourhoods",
+        "compound" => "小区 compounds",
+        other => other,
+    }
+}
+
+/// The suggested sites, one line each.
+fn print_suggestions(suggestions: &[childcircle::siting::SuggestionSummary]) {
+    for s in suggestions {
+        say!();
+        say!(
+            "suggested new sites (建议新址), {} {}: communities covered {} → {}",
+            s.label_zh,
+            s.label_en,
+            s.before.covered,
+            s.after.covered
+        );
+        for site in &s.sites {
+            say!(
+                "  {} {}#{} at {:.5}, {:.5}: {} communities newly within {} min{}",
+                s.category,
+                s.label_zh,
+                site.rank,
+                site.lon,
+                site.lat,
+                site.newly_covered,
+                s.minutes,
+                if site.population > 0.0 {
+                    format!(", population {:.0}", site.population)
+                } else {
+                    String::new()
+                }
             );
         }
     }

@@ -7,8 +7,14 @@
 //! 1. renames the staging directory to `.childcircle-commit-<pid>`: from this
 //!    atomic step on the new set is complete, and it is the one that wins;
 //! 2. renames each file into place (each rename is atomic: a reader sees the
-//!    old file or the new one, never a mix of bytes);
+//!    old file or the new one, never a mix of bytes), and removes every file
+//!    of the set's manifest ([`OutputSet::manifest`]) that this run did not
+//!    write, so no layer of an earlier run is left beside the new ones;
 //! 3. removes the emptied commit directory.
+//!
+//! The names to remove are staged with the files (in `.childcircle-remove`),
+//! so a commit rolled forward after a kill removes them too: the new set
+//! replaces the old one whole.
 //!
 //! A run that fails before step 1 leaves the previous outputs untouched and
 //! removes its staging directory on drop. A run that is killed (SIGKILL, power
@@ -36,6 +42,8 @@ use crate::error::{Error, Result};
 const STAGING: &str = ".childcircle-staging-";
 const COMMIT: &str = ".childcircle-commit-";
 const TEMPORARY: &str = ".childcircle-tmp-";
+/// The staged list of stale files a commit removes, one name a line.
+const REMOVE_LIST: &str = ".childcircle-remove";
 
 /// Files of one run, staged until committed.
 #[derive(Debug)]
@@ -43,9 +51,9 @@ pub struct OutputSet {
     dir: PathBuf,
     staging: PathBuf,
     files: Vec<String>,
-    /// Files of earlier runs that this run does not write and that would be
-    /// stale beside its outputs; removed at commit.
-    retired: Vec<String>,
+    /// Every file an output set of this kind may contain; those this run does
+    /// not write are removed at commit.
+    manifest: Vec<String>,
     committed: bool,
 }
 
@@ -53,6 +61,14 @@ impl OutputSet {
     /// Prepares to write into `dir` (created if needed), after tidying up what
     /// killed runs left there.
     pub fn new(dir: &Path) -> Result<OutputSet> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Output {
+                path: dir.to_path_buf(),
+                reason:
+                    "it is a file, not a directory; --out names the directory the outputs go into"
+                        .into(),
+            });
+        }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         tidy(dir);
         let staging = dir.join(format!("{STAGING}{}", std::process::id()));
@@ -61,16 +77,17 @@ impl OutputSet {
             dir: dir.to_path_buf(),
             staging,
             files: Vec::new(),
-            retired: Vec::new(),
+            manifest: Vec::new(),
             committed: false,
         })
     }
 
-    /// Removes `name` from the destination when the set is committed: an
-    /// output an earlier run wrote but this one does not (so the directory
-    /// never mixes two runs).
-    pub fn retire(&mut self, name: &str) {
-        self.retired.push(name.to_string());
+    /// Declares every file a set of this kind may contain. At commit, the
+    /// manifest's files this run did not write are removed from the
+    /// destination: an earlier run's layer must not sit beside this run's as
+    /// if it belonged to it. Files outside the manifest are never touched.
+    pub fn manifest(&mut self, names: &[&str]) {
+        self.manifest = names.iter().map(|n| n.to_string()).collect();
     }
 
     /// Stages one file.
@@ -83,8 +100,24 @@ impl OutputSet {
         Ok(())
     }
 
-    /// Moves every staged file into place. Returns the final paths.
+    /// Moves every staged file into place and removes the manifest's files it
+    /// did not write. Returns the final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let stale: Vec<&String> = self
+            .manifest
+            .iter()
+            .filter(|m| !self.files.contains(m) && self.dir.join(m).exists())
+            .collect();
+        if !stale.is_empty() {
+            let list: String = stale.iter().map(|n| format!("{n}\n")).collect();
+            let path = self.staging.join(REMOVE_LIST);
+            let write = || -> std::io::Result<()> {
+                let mut f = fs::File::create(&path)?;
+                f.write_all(list.as_bytes())?;
+                f.sync_all()
+            };
+            write().map_err(|e| Error::io(&path, e))?;
+        }
         let commit = self.dir.join(format!("{COMMIT}{}", std::process::id()));
         fs::rename(&self.staging, &commit).map_err(|e| Error::Output {
             path: self.dir.clone(),
@@ -101,9 +134,7 @@ impl OutputSet {
             })?;
             out.push(to);
         }
-        for name in &self.retired {
-            let _ = fs::remove_file(self.dir.join(name));
-        }
+        remove_stale(&self.dir, &commit);
         sync_dir(&self.dir);
         let _ = fs::remove_dir(&commit);
         Ok(out)
@@ -116,6 +147,22 @@ impl Drop for OutputSet {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Removes from `dir` the stale files listed in a commit directory, then the
+/// list itself.
+fn remove_stale(dir: &Path, commit: &Path) {
+    let list = commit.join(REMOVE_LIST);
+    let Ok(names) = fs::read_to_string(&list) else {
+        return;
+    };
+    for name in names.lines().filter(|n| !n.is_empty()) {
+        // Only plain names are ever written into the list.
+        if !name.contains(['/', '\\']) {
+            let _ = fs::remove_file(dir.join(name));
+        }
+    }
+    let _ = fs::remove_file(&list);
 }
 
 /// Writes one file atomically (temporary name, then rename).
@@ -174,10 +221,11 @@ fn tidy(dir: &Path) {
             }
             _ => {
                 if let Ok(files) = fs::read_dir(&path) {
-                    for file in files.flatten() {
+                    for file in files.flatten().filter(|f| f.file_name() != REMOVE_LIST) {
                         let _ = fs::rename(file.path(), dir.join(file.file_name()));
                     }
                 }
+                remove_stale(dir, &path);
                 sync_dir(dir);
                 let _ = fs::remove_dir(&path);
             }
@@ -326,6 +374,49 @@ mod tests {
         assert_eq!(names, [&format!("{STAGING}1"), "a.json", "b.json"]);
         assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "old a");
         assert_eq!(fs::read_to_string(d.join("b.json")).unwrap(), "new b");
+    }
+
+    #[test]
+    fn a_commit_removes_the_manifests_files_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in ["a.json", "b.json", "mine.txt"] {
+            fs::write(d.join(name), "old").unwrap();
+        }
+        let mut set = OutputSet::new(d).unwrap();
+        set.manifest(&["a.json", "b.json", "c.json"]);
+        set.write("a.json", b"new").unwrap();
+        set.commit().unwrap();
+        let mut names: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // b.json was stale; mine.txt is not the set's to remove.
+        assert_eq!(names, ["a.json", "mine.txt"]);
+
+        // A run killed mid-commit: rolled forward, stale files removed too.
+        fs::write(d.join("b.json"), "old").unwrap();
+        let commit = d.join(format!("{COMMIT}{GONE}"));
+        fs::create_dir(&commit).unwrap();
+        fs::write(commit.join("c.json"), "new c").unwrap();
+        fs::write(commit.join(REMOVE_LIST), "b.json\n").unwrap();
+        drop(OutputSet::new(d).unwrap());
+        let mut names: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.json", "c.json", "mine.txt"]);
+    }
+
+    #[test]
+    fn a_file_as_the_output_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("out");
+        fs::write(&file, "x").unwrap();
+        let e = OutputSet::new(&file).unwrap_err().to_string();
+        assert!(e.contains("is a file, not a directory"), "{e}");
     }
 
     #[test]

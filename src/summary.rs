@@ -47,12 +47,16 @@ pub struct Summary {
     pub tool: String,
     pub extract: String,
     pub attribution: &'static str,
+    /// Set when the extract is the shipped synthetic model: what the data is
+    /// (模拟数据, invented streets and facilities), in Chinese and English.
+    pub data_note: Option<String>,
     pub profile: String,
     pub walking_speed_mps: f64,
     pub categories: Vec<CategorySummary>,
     pub overall: GroupSummary,
     /// The same per kind of community (社区 neighbourhoods, 小区 compounds, ...)
-    /// when more than one kind is present.
+    /// when more than one kind is present: each level with its own
+    /// denominator (a 小区 lies inside a 社区, so `overall` counts both).
     pub by_kind: Vec<GroupSummary>,
     pub subdistricts: Vec<GroupSummary>,
     pub ingest: IngestStats,
@@ -132,10 +136,19 @@ impl Summary {
             tool: format!("childcircle {}", env!("CARGO_PKG_VERSION")),
             extract: a.extract.display().to_string(),
             attribution: ATTRIBUTION,
+            data_note: data_note(a),
             profile: a.profile.label(),
             walking_speed_mps: a.profile.walking_speed_mps,
             categories,
-            overall: group(a, "all communities", &all),
+            overall: group(
+                a,
+                if by_kind.is_empty() {
+                    "all communities"
+                } else {
+                    "all communities of every level together (nested levels: see by_kind)"
+                },
+                &all,
+            ),
             by_kind: by_kind
                 .iter()
                 .map(|(kind, ids)| group(a, kind, ids))
@@ -154,13 +167,26 @@ impl Summary {
     }
 }
 
+/// "模拟数据 … / Synthetic model …" for a run on the shipped model.
+pub fn data_note(a: &Analysis) -> Option<String> {
+    a.synthetic.then(|| {
+        format!(
+            "{} / {}",
+            crate::defaults::SYNTHETIC_ZH,
+            crate::defaults::SYNTHETIC_EN
+        )
+    })
+}
+
 /// Total population of some communities, when every one of them has one.
 fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
     let has_any = a.communities.iter().any(|c| c.population.is_some());
     has_any.then(|| {
+        // `+ 0.0`: an empty float sum is -0.0.
         ids.iter()
             .filter_map(|&i| a.communities[i].population)
-            .sum()
+            .sum::<f64>()
+            + 0.0
     })
 }
 
@@ -170,7 +196,10 @@ fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
         .copied()
         .filter(|&i| a.coverage[i].life_circle)
         .collect();
-    let total = population(a, ids);
+    // A group none of whose communities has a population (小区 compounds
+    // inside 社区 that carry it) has none, not zero.
+    let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    let total = population(a, ids).filter(|_| known);
     GroupSummary {
         name: name.to_string(),
         communities: ids.len(),

@@ -20,9 +20,33 @@ use crate::output::{
 use crate::places::PlaceGeometry;
 use crate::summary::Summary;
 
+/// Every file an analysis's output set may contain: the layers, their QGIS
+/// styles and project, the summary and the planner deliverables. A committed
+/// run removes those of them it did not write (see [`OutputSet::manifest`]).
+pub const OUTPUT_FILES: &[&str] = &[
+    "communities.geojson",
+    "facilities.geojson",
+    "isochrones.geojson",
+    "coverage.geojson",
+    "suggestions.geojson",
+    "communities.qml",
+    "facilities.qml",
+    "isochrones.qml",
+    "coverage.qml",
+    "suggestions.qml",
+    "childcircle.qgs",
+    "summary.json",
+    "districts.csv",
+    "gaps.csv",
+    "map.svg",
+    "map.png",
+    "report.html",
+];
+
 /// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
-/// `coverage.geojson` and `summary.json` into `dir`, all or nothing. Returns
-/// the paths written.
+/// `coverage.geojson` and `summary.json` into `dir`, all or nothing, and
+/// removes the other [`OUTPUT_FILES`] an earlier run left there. Returns the
+/// paths written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
     write_outputs_with(a, dir, &[])
 }
@@ -35,6 +59,7 @@ pub fn write_outputs_with(
     extra: &[(String, Vec<u8>)],
 ) -> Result<Vec<PathBuf>> {
     let mut set = OutputSet::new(dir)?;
+    set.manifest(OUTPUT_FILES);
     for (name, bytes) in extra {
         set.write(name, bytes)?;
     }
@@ -43,15 +68,6 @@ pub fn write_outputs_with(
     if a.isochrone_options.is_some() {
         set.write("isochrones.geojson", &isochrones_geojson(a))?;
         set.write("coverage.geojson", &coverage_geojson(a))?;
-    } else {
-        for name in [
-            "isochrones.geojson",
-            "coverage.geojson",
-            "isochrones.qml",
-            "coverage.qml",
-        ] {
-            set.retire(name);
-        }
     }
     let summary = serde_json::to_vec_pretty(&Summary::new(a)).expect("summary serializes");
     set.write("summary.json", &summary)?;

@@ -491,3 +491,159 @@ fn results_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+/// The visible files of an output directory.
+fn names(dir: &Path) -> Vec<String> {
+    snapshot(dir)
+        .into_keys()
+        .filter(|k| !k.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let monaco = data("osm/monaco.osm.pbf");
+    let monaco = monaco.to_str().unwrap();
+    let manifest = childcircle::writers::OUTPUT_FILES;
+    std::fs::create_dir(d.join("out")).unwrap();
+    std::fs::write(d.join("out/notes.txt"), "the planner's own file").unwrap();
+    assert_success(d, &["analyze", monaco, "--suggest", "play:2", "--quiet"]);
+    let full = names(&d.join("out"));
+    for name in [
+        "suggestions.geojson",
+        "suggestions.qml",
+        "isochrones.qml",
+        "report.html",
+    ] {
+        assert!(full.iter().any(|n| n == name), "{name} written: {full:?}");
+    }
+    // Every file a run writes is in the manifest (else it could go stale).
+    for name in &full {
+        assert!(
+            name == "notes.txt" || manifest.contains(&name.as_str()),
+            "{name} is missing from writers::OUTPUT_FILES"
+        );
+    }
+    // Without --suggest and without isochrones: their layers and styles go.
+    assert_success(d, &["analyze", monaco, "--no-isochrones", "--quiet"]);
+    let fewer = names(&d.join("out"));
+    for gone in [
+        "suggestions.geojson",
+        "suggestions.qml",
+        "isochrones.geojson",
+        "isochrones.qml",
+        "coverage.geojson",
+        "coverage.qml",
+    ] {
+        assert!(!fewer.iter().any(|n| n == gone), "{gone} left: {fewer:?}");
+    }
+    assert!(fewer.iter().any(|n| n == "notes.txt"), "not the set's file");
+    let summary = std::fs::read_to_string(d.join("out/summary.json")).unwrap();
+    let project = std::fs::read_to_string(d.join("out/childcircle.qgs")).unwrap();
+    assert!(
+        !project.contains("suggestions.geojson"),
+        "the project lists no stale layer"
+    );
+    assert!(summary.contains("monaco"));
+
+    // A library call of the writers (layers only) leaves no report, map or
+    // style of the earlier run.
+    let analysis = childcircle::analyze_with_options(
+        Path::new(monaco),
+        &childcircle::AnalyzeOptions {
+            isochrones: None,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    childcircle::writers::write_outputs(&analysis, &d.join("out")).unwrap();
+    let layers = names(&d.join("out"));
+    assert_eq!(
+        layers,
+        [
+            "communities.geojson",
+            "facilities.geojson",
+            "notes.txt",
+            "summary.json"
+        ],
+        "only what this call wrote, and the planner's own file"
+    );
+}
+
+/// The binary copied out of the build tree and run from a directory that is
+/// not the repository, as after `cargo install`: it still runs the default
+/// analysis on the data built into it, and every output says that data is a
+/// synthetic model, each level of community on its own denominator.
+#[test]
+fn an_installed_binary_runs_the_default_analysis_and_says_it_is_synthetic() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("childcircle");
+    std::fs::copy(env!("CARGO_BIN_EXE_childcircle"), &bin).unwrap();
+    let run = Command::new(&bin)
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .args(["analyze", "--out", "out"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{stdout}\n{stderr}");
+    let out = work.path().join("out");
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let (zh, en) = ("模拟数据", "Synthetic model");
+    for (what, text) in [
+        ("console", stdout.clone()),
+        ("summary.json", read("summary.json")),
+        ("districts.csv", read("districts.csv")),
+        ("report.html", read("report.html")),
+        ("map.svg", read("map.svg")),
+    ] {
+        assert!(
+            text.contains(zh) && text.contains(en),
+            "{what} says the data is synthetic"
+        );
+    }
+    // Nested levels: 社区 and the 小区 inside them, never one denominator.
+    assert!(stdout.contains("each level on its own"), "{stdout}");
+    assert!(stdout.contains("小区 compounds: ") && stdout.contains("社区 neighbourhoods: "));
+    let summary: serde_json::Value = serde_json::from_str(&read("summary.json")).unwrap();
+    let kinds: Vec<&str> = summary["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["compound", "neighbourhood"]);
+    let compounds = &summary["by_kind"][0];
+    assert!(
+        compounds["population"].is_null(),
+        "compounds carry no population: {compounds}"
+    );
+    for name in ["summary.json", "communities.geojson", "districts.csv"] {
+        let text = read(name);
+        assert!(
+            !text.contains("-0.0") && !text.contains(":-0,"),
+            "{name} has a negative zero"
+        );
+    }
+    let csv = read("districts.csv");
+    assert!(
+        csv.contains("小区 compound") && csv.contains("社区 neighbourhood"),
+        "{csv}"
+    );
+    let report = read("report.html");
+    assert!(
+        report.contains("小区 compound 生活圈达标"),
+        "report figures per level"
+    );
+    // The suggestions are printed too.
+    assert!(
+        stdout.contains("kinder 幼儿园#1") && stdout.contains("play 儿童游乐场#1"),
+        "{stdout}"
+    );
+}

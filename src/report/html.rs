@@ -240,6 +240,18 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
     })
 }
 
+/// On a report of the shipped model: that its data is a synthetic model.
+fn synthetic_banner(a: &Analysis) -> String {
+    if !a.synthetic {
+        return String::new();
+    }
+    format!(
+        "<div class=\"synthetic\" role=\"alert\"><strong>{}</strong><br>{}</div>",
+        escape(crate::defaults::SYNTHETIC_ZH),
+        escape(crate::defaults::SYNTHETIC_EN)
+    )
+}
+
 fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
     let n = a.communities.len();
     let circle = a.coverage.iter().filter(|c| c.life_circle).count();
@@ -254,12 +266,13 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         concat!(
             "<header><h1>儿童15分钟生活圈评估报告<small>Children's 15-minute life circle</small></h1>",
             "<p class=\"meta\">数据 data: {} · 配置 profile: {} · 步行速度 walking speed {} m/s · ",
-            "标准 GB 50180-2018 · childcircle {}</p></header><div class=\"figures\">"
+            "标准 GB 50180-2018 · childcircle {}</p></header>{}<div class=\"figures\">"
         ),
         escape(&a.extract.display().to_string()),
-        escape(&a.profile.name),
+        escape(&a.profile.label()),
         a.profile.walking_speed_mps,
         env!("CARGO_PKG_VERSION"),
+        synthetic_banner(a),
     );
     let mut figure = |value: String, label: &str| {
         let _ = write!(
@@ -269,17 +282,38 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
             escape(label)
         );
     };
-    figure(n.to_string(), "社区/小区 communities");
+    // Nested levels (社区 and the 小区 inside them) each on their own.
+    let by_kind = crate::summary::Summary::new(a).by_kind;
+    if by_kind.is_empty() {
+        figure(n.to_string(), "社区/小区 communities");
+    }
     figure(
         a.facilities.len().to_string(),
         "儿童设施 children's facilities",
     );
-    figure(
-        format!("{circle} · {}", percent(share)),
-        "生活圈达标 in the 15-minute life circle",
-    );
-    if let Some(p) = total.and_then(|r| r.share_population_life_circle) {
-        figure(percent(p), "人口达标率 population in the life circle");
+    if by_kind.is_empty() {
+        figure(
+            format!("{circle} · {}", percent(share)),
+            "生活圈达标 in the 15-minute life circle",
+        );
+        if let Some(p) = total.and_then(|r| r.share_population_life_circle) {
+            figure(percent(p), "人口达标率 population in the life circle");
+        }
+    }
+    for g in &by_kind {
+        let kind = crate::report::tables::kind_label(&g.name);
+        figure(
+            format!(
+                "{} / {} · {}",
+                g.life_circle,
+                g.communities,
+                percent(g.share_life_circle)
+            ),
+            &format!("{kind} 生活圈达标 in the life circle"),
+        );
+        if let Some(p) = g.share_population_life_circle {
+            figure(percent(p), &format!("{kind} 人口达标率 population"));
+        }
     }
     if let Some(target) = tables.target {
         let met = tables

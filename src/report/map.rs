@@ -340,6 +340,7 @@ impl<'a> Sheet<'a> {
         self.scale_bar(&view);
         self.north_arrow(frame);
         self.attribution(frame);
+        self.synthetic_note(frame);
         let panel = [frame[0] + frame[2] + 18.0, frame[1], PANEL, frame[3]];
         let y = self.legend(panel);
         self.small_multiples([panel[0], y, panel[2], panel[1] + panel[3] - y]);
@@ -669,6 +670,40 @@ impl<'a> Sheet<'a> {
         );
         let north = self.t("北", "N");
         self.text([x, y - 2.0], 13.0, "bold", "#222222", "middle", north);
+    }
+
+    /// On a map of the shipped model, a boxed warning at the top of the map
+    /// frame that the data is a synthetic model (a screenshot travels without
+    /// the README).
+    fn synthetic_note(&mut self, frame: [f64; 4]) {
+        if !self.a.synthetic {
+            return;
+        }
+        use crate::defaults::{SYNTHETIC_EN, SYNTHETIC_ZH};
+        let lines: Vec<(&str, f64, &str)> = match self.lang {
+            Lang::Chinese => vec![(SYNTHETIC_ZH, 15.0, "bold"), (SYNTHETIC_EN, 12.0, "normal")],
+            Lang::English => vec![(SYNTHETIC_EN, 13.0, "bold")],
+        };
+        let width = lines
+            .iter()
+            .map(|(t, size, _)| text_width(t, *size))
+            .fold(0.0, f64::max)
+            + 24.0;
+        let height = 12.0 + lines.len() as f64 * 20.0;
+        let (x, y) = (frame[0] + 8.0, frame[1] + 8.0);
+        let red = "#b3261e";
+        let _ = writeln!(
+            self.svg,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff4f2\" fill-opacity=\"0.95\" stroke=\"{red}\" stroke-width=\"2\"/>",
+            fmt(x),
+            fmt(y),
+            fmt(width.min(frame[2] - 16.0)),
+            fmt(height)
+        );
+        for (i, (text, size, weight)) in lines.into_iter().enumerate() {
+            let at = [x + 12.0, y + 22.0 + i as f64 * 20.0];
+            self.text(at, size, weight, red, "start", text);
+        }
     }
 
     fn attribution(&mut self, frame: [f64; 4]) {

@@ -68,6 +68,23 @@ pub fn planner_files(
     a: &mut crate::Analysis,
     options: &PlannerOptions,
 ) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    Ok(planner_deliverables(a, options)?.files)
+}
+
+/// The planner deliverables and what they suggest.
+#[derive(Debug, Clone)]
+pub struct Deliverables {
+    /// `(file name, bytes)` to stage with the layers.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The suggested sites per siting request, for the console.
+    pub suggestions: Vec<crate::siting::SuggestionSummary>,
+}
+
+/// [`planner_files`], with the suggestions.
+pub fn planner_deliverables(
+    a: &mut crate::Analysis,
+    options: &PlannerOptions,
+) -> crate::Result<Deliverables> {
     use crate::siting;
     options.check(&a.profile)?;
     let districts = match &options.districts {
@@ -108,7 +125,8 @@ pub fn planner_files(
         "report.html".into(),
         report_html(a, &tables, districts, &suggestions).into_bytes(),
     ));
-    Ok(files)
+    let suggestions = suggestions.iter().map(|s| s.summary(a)).collect();
+    Ok(Deliverables { files, suggestions })
 }
 
 /// Escapes text for XML and HTML (element content and quoted attributes).

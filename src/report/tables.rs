@@ -81,6 +81,10 @@ pub struct DistrictRow {
     pub name: String,
     /// The district a subdistrict row belongs to (when districts are given).
     pub parent: Option<String>,
+    /// The level of community the row counts when the analysis has nested
+    /// ones (社区 neighbourhoods and the 小区 compounds inside them): each is
+    /// its own row with its own denominator, never summed together.
+    pub kind: Option<String>,
     pub communities: usize,
     /// Known population, when any community of the row has one.
     pub population: Option<f64>,
@@ -113,6 +117,8 @@ pub struct DistrictTables {
     /// Whether district rows come from a polygon file.
     pub districts_from_file: bool,
     pub rows: Vec<DistrictRow>,
+    /// What the data is, for a run on the shipped synthetic model.
+    pub data_note: Option<String>,
 }
 
 /// Name of the row for communities outside every district polygon.
@@ -150,6 +156,10 @@ pub fn district_tables(
             .unwrap_or_else(|| UNASSIGNED.to_string())
     };
 
+    let kinds = community_kinds(a);
+    let rows_for = |level, name: String, parent: Option<String>, ids: &[usize], target| {
+        split_by_kind(a, &kinds, level, name, parent, ids, target)
+    };
     let mut rows = Vec::new();
     let push_subdistricts = |rows: &mut Vec<DistrictRow>, ids: &[usize], parent: Option<&str>| {
         if !any_subdistrict {
@@ -160,8 +170,7 @@ pub fn district_tables(
             groups.entry(subdistrict_of(i)).or_default().push(i);
         }
         for (name, ids) in groups {
-            rows.push(row(
-                a,
+            rows.extend(rows_for(
                 Level::Subdistrict,
                 name,
                 parent.map(str::to_string),
@@ -190,8 +199,7 @@ pub fn district_tables(
                 if ids.is_empty() {
                     continue;
                 }
-                rows.push(row(
-                    a,
+                rows.extend(rows_for(
                     Level::District,
                     name.to_string(),
                     None,
@@ -207,8 +215,7 @@ pub fn district_tables(
         }
     }
     let all: Vec<usize> = (0..a.communities.len()).collect();
-    rows.push(row(
-        a,
+    rows.extend(rows_for(
         Level::Total,
         "合计 all communities".into(),
         None,
@@ -231,7 +238,59 @@ pub fn district_tables(
         target,
         districts_from_file: districts.is_some(),
         rows,
+        data_note: crate::summary::data_note(a),
     }
+}
+
+/// The kinds of community of an analysis when there are several (社区 and
+/// 小区), else none: rows are then split by kind.
+fn community_kinds(a: &Analysis) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = a.communities.iter().map(|c| c.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.len() < 2 {
+        kinds.clear();
+    }
+    kinds
+}
+
+/// The label of a kind of community, in Chinese and English.
+pub fn kind_label(kind: &str) -> String {
+    match kind {
+        "neighbourhood" => "社区 neighbourhood".into(),
+        "compound" => "小区 compound".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One row, or one per kind of community when there are several.
+fn split_by_kind(
+    a: &Analysis,
+    kinds: &[&'static str],
+    level: Level,
+    name: String,
+    parent: Option<String>,
+    ids: &[usize],
+    target: Option<f64>,
+) -> Vec<DistrictRow> {
+    if kinds.is_empty() {
+        return vec![row(a, level, name, parent, ids, target)];
+    }
+    kinds
+        .iter()
+        .filter_map(|&kind| {
+            let of_kind: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|&i| a.communities[i].kind == kind)
+                .collect();
+            (!of_kind.is_empty()).then(|| {
+                let mut r = row(a, level, name.clone(), parent.clone(), &of_kind, target);
+                r.kind = Some(kind_label(kind));
+                r
+            })
+        })
+        .collect()
 }
 
 fn row(
@@ -264,6 +323,7 @@ fn row(
         level,
         name,
         parent,
+        kind: None,
         communities: n,
         population,
         share_covered: (0..a.profile.categories.len())
@@ -291,6 +351,7 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
         "层级 level".to_string(),
         "名称 name".to_string(),
         "所属区县 district".to_string(),
+        "类型 kind".to_string(),
         "社区数 communities".to_string(),
         "人口 population".to_string(),
     ];
@@ -317,6 +378,7 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
             r.level.label().to_string(),
             r.name.clone(),
             r.parent.clone().unwrap_or_default(),
+            r.kind.clone().unwrap_or_default(),
             r.communities.to_string(),
             crate::report::csv::num(r.population, 0),
         ];
@@ -332,6 +394,9 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
             fields.push((if meets { "是 yes" } else { "否 no" }).to_string());
         }
         csv.row(&fields);
+    }
+    if let Some(note) = &t.data_note {
+        csv.row(&["注 note", note.as_str()]);
     }
     csv.into_bytes()
 }
