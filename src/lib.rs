@@ -23,6 +23,7 @@
 //! # Ok::<(), childcircle::Error>(())
 //! ```
 
+pub mod classify;
 pub mod error;
 pub mod geodesy;
 pub mod profile;
