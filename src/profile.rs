@@ -352,7 +352,9 @@ impl Profile {
             if c.minutes > 240.0 {
                 return Err(format!("category {:?}: minutes must be at most 240", c.id));
             }
-            if c.tags.is_empty() && c.names.is_empty() && !self.is_school_target(&c.id) {
+            // With [schools], a category may be given by the school rules alone
+            // (or be left unused when a planner maps its level elsewhere).
+            if c.tags.is_empty() && c.names.is_empty() && self.schools.is_none() {
                 return Err(format!("category {:?} has neither tags nor names", c.id));
             }
             for u in c.unless.iter().chain(&c.smaller) {
@@ -384,16 +386,6 @@ impl Profile {
             return Err("min_facility_area_m2 must be 0 or more".into());
         }
         Ok(())
-    }
-
-    /// Whether the school rules give objects this category.
-    fn is_school_target(&self, id: &str) -> bool {
-        self.schools.as_ref().is_some_and(|s| {
-            s.other == id
-                || Level::ALL
-                    .iter()
-                    .any(|&l| s.categories.get(l).is_some_and(|c| c == id))
-        })
     }
 
     /// Index of the category with this id.

@@ -29,8 +29,11 @@ fn school(name: &str) -> [(&str, &str); 2] {
     [("amenity", "school"), ("name", name)]
 }
 
+/// Tags and the category ids they must get.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[track_caller]
-fn check(p: &Profile, cases: &[(&[(&str, &str)], &[&str])]) {
+fn check(p: &Profile, cases: &[Case]) {
     for (tags, want) in cases {
         assert_eq!(cats(p, tags), *want, "{tags:?}");
     }
@@ -511,12 +514,11 @@ fn write_town(path: &Path) {
         let (lat, lon) = at(2.5 + dr, 2.5 + dc);
         w.add_node(300 + k as i64, lat, lon, &[]).unwrap();
     }
-    for k in 0..10 {
-        let row: Vec<i64> = (0..10).map(|c| id(k, c)).collect();
-        w.add_way(1 + k, &row, &[("highway", "residential")])
-            .unwrap();
-        let column: Vec<i64> = (0..10).map(|r| id(r, k)).collect();
-        w.add_way(11 + k, &column, &[("highway", "residential")])
+    for k in 0..20 {
+        let line: Vec<i64> = (0..10)
+            .map(|i| if k < 10 { id(k, i) } else { id(i, k - 10) })
+            .collect();
+        w.add_way(1 + k, &line, &[("highway", "residential")])
             .unwrap();
     }
     let compound = [id(1, 1), id(1, 3), id(3, 3), id(3, 1), id(1, 1)];

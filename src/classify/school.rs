@@ -216,7 +216,7 @@ impl SchoolRules {
         }
         let tagged = self.tags.iter().any(|s| s.matches(tags));
         let name = tags.get("name").unwrap_or("").trim();
-        if name.is_empty() && !tagged || !tagged && !name_allowed {
+        if !tagged && (name.is_empty() || !name_allowed) {
             return None;
         }
         let lower = name.to_lowercase();
