@@ -88,6 +88,8 @@ pub struct Analysis {
     /// Coverage and gap polygons per category.
     pub coverage_areas: Vec<CoverageArea>,
     pub places: PlaceStats,
+    /// School levels, non-schools, overrides and facility sizes.
+    pub classification: crate::classify::Report,
     pub timings: Vec<PhaseTiming>,
     pub threads: usize,
     pub warnings: Vec<String>,
@@ -131,6 +133,8 @@ pub fn analyze_with_options(
     let mut data = read_osm(extract, profile)?;
     clock("ingest", t, data.stats.file_bytes, "bytes");
     check_walkable(&data, extract)?;
+    let classification = classify_report(&mut data, profile);
+    warnings.extend(classification.warnings(profile));
 
     on_phase("building the walking graph");
     let t = Instant::now();
@@ -268,6 +272,7 @@ pub fn analyze_with_options(
         isochrone_options: options.isochrones.clone(),
         coverage_areas,
         places,
+        classification,
         timings,
         threads: rayon::current_num_threads(),
         warnings,
@@ -294,10 +299,18 @@ fn check_walkable(data: &OsmData, extract: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Applies the profile's facility sizes to the extract's areas and reports
+/// what classification did ([`crate::classify`]).
+fn classify_report(data: &mut OsmData, profile: &Profile) -> crate::classify::Report {
+    let sizes = crate::classify::size::apply(data, profile);
+    crate::classify::Report::new(profile, &data.notes, sizes)
+}
+
 /// Reads an extract and builds its walking graph.
 pub fn load_network(extract: &Path, profile: &Profile) -> Result<(OsmData, Graph)> {
     let mut data = read_osm(extract, profile)?;
     check_walkable(&data, extract)?;
+    classify_report(&mut data, profile);
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;

@@ -25,6 +25,8 @@ pub enum Error {
     Profile { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     GeoJson { path: PathBuf, reason: String },
+    #[error("{path}: facility overrides: {reason}")]
+    Overrides { path: PathBuf, reason: String },
     #[error("{path}: cannot write output: {reason}")]
     Output { path: PathBuf, reason: String },
     /// An option of a run out of range: `option` names it as the command

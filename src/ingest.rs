@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::classify::Note;
 use crate::error::{Error, Result};
 use crate::pbf::block::{Corrupt, MEMBER_WAY};
 use crate::pbf::{self, Block, BlockTags, Element, PbfFile, TagFilter, TagReader};
@@ -62,6 +63,8 @@ pub struct PlaceTags {
     /// `addr:subdistrict` or `is_in:subdistrict` (街道).
     pub subdistrict: Option<String>,
     pub entrance_required: bool,
+    /// `capacity`: places (pupils, children) where mapped.
+    pub capacity: Option<f64>,
 }
 
 impl PlaceTags {
@@ -81,6 +84,10 @@ impl PlaceTags {
                 .get_lossy("addr:subdistrict")
                 .or_else(|| tags.get_lossy("is_in:subdistrict")),
             entrance_required: false,
+            capacity: tags
+                .get("capacity")
+                .and_then(|p| p.trim().parse::<f64>().ok())
+                .filter(|p| p.is_finite() && *p >= 0.0),
         }
     }
 }
@@ -247,6 +254,8 @@ pub struct OsmData {
     pub roles: Vec<(i64, u8)>,
     pub coords: NodeCoords,
     pub stats: IngestStats,
+    /// What classification noted (schools, non-schools, overrides), in file order.
+    pub notes: Vec<Note>,
 }
 
 impl OsmData {
@@ -351,6 +360,7 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
             }));
         data.areas.extend(part.areas);
         data.points.extend(part.points);
+        data.notes.extend(part.notes);
         data.roles.extend(part.roles);
         relations.extend(part.relations_kept);
     }
@@ -440,6 +450,19 @@ struct FirstPass {
     points: Vec<OsmPoint>,
     roles: Vec<(i64, u8)>,
     relations_kept: Vec<RelationRec>,
+    notes: Vec<Note>,
+}
+
+impl FirstPass {
+    /// The object's categories, keeping what classification noted.
+    fn classify(&mut self, profile: &Profile, osm: OsmRef, tags: &BlockTags) -> u32 {
+        let c = profile.classify_object(osm, tags);
+        if let Some(kind) = c.note {
+            let name = tags.get_lossy("name").map(|s| s.trim().to_string());
+            self.notes.push(Note { osm, name, kind });
+        }
+        c.categories
+    }
 }
 
 /// Keys [`residential_kind`] reads.
@@ -511,7 +534,7 @@ fn first_pass(
                         refs_end: out.walk_refs.len() as u32,
                     });
                 }
-                let categories = profile.classify(&tags);
+                let categories = out.classify(profile, OsmRef::Way(w.id), &tags);
                 let kind = residential_kind(&tags);
                 if categories != 0 || kind != 0 {
                     let refs: Vec<i64> = w.refs.delta().collect();
@@ -539,7 +562,7 @@ fn first_pass(
                 if tags.get("type") != Some("multipolygon") {
                     continue;
                 }
-                let categories = profile.classify(&tags);
+                let categories = out.classify(profile, OsmRef::Relation(r.id), &tags);
                 let kind = residential_kind(&tags);
                 if categories == 0 && kind == 0 {
                     continue;
@@ -573,7 +596,7 @@ fn tagged_node(out: &mut FirstPass, profile: &Profile, id: i64, tags: &BlockTags
     if roles != 0 {
         out.roles.push((id, roles));
     }
-    let categories = profile.classify(tags);
+    let categories = out.classify(profile, OsmRef::Node(id), tags);
     if categories != 0 {
         out.points.push(OsmPoint {
             osm: OsmRef::Node(id),

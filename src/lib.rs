@@ -23,6 +23,7 @@
 //! # Ok::<(), childcircle::Error>(())
 //! ```
 
+pub mod classify;
 pub mod crs;
 pub mod error;
 pub mod geodesy;

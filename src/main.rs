@@ -154,6 +154,10 @@ struct AnalyzeArgs {
     /// Skip isochrone and coverage polygons (faster).
     #[arg(long)]
     no_isochrones: bool,
+    /// Corrections of facility categories: CSV (`id` or `name`, `category`) or
+    /// GeoJSON; category ids (`primary;middle`) or `exclude`.
+    #[arg(long)]
+    facility_overrides: Option<PathBuf>,
     /// Refuse early (instead of being killed by the OS) when the analysis
     /// would need more memory than this, e.g. 4G or 512M.
     #[arg(long, value_parser = childcircle::limits::parse_size)]
@@ -342,7 +346,11 @@ fn extract_or_default(given: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     let extract = extract_or_default(args.extract.as_deref())?;
-    let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
+    let mut profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
+    if let Some(path) = &args.facility_overrides {
+        let o = childcircle::classify::overrides::FacilityOverrides::from_file(path, &profile)?;
+        profile.overrides = Some(std::sync::Arc::new(o));
+    }
     let options = AnalyzeOptions {
         profile,
         communities: args.communities.clone(),

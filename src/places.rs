@@ -36,6 +36,8 @@ pub struct Facility {
     pub lonlat: [f64; 2],
     pub geometry: PlaceGeometry,
     pub access: Vec<AccessPoint>,
+    /// `capacity` (places) where mapped.
+    pub capacity: Option<f64>,
 }
 
 impl Facility {
@@ -166,6 +168,7 @@ pub fn facilities(
                 lonlat: p.lonlat,
                 geometry: PlaceGeometry::Point(p.lonlat),
                 access: access.clone(),
+                capacity: p.tags.capacity,
             });
         }
     }
@@ -205,6 +208,7 @@ pub fn facilities(
                 lonlat: [lonlat.x(), lonlat.y()],
                 geometry: geometry.clone(),
                 access: access.clone(),
+                capacity: a.tags.capacity,
             });
         }
     }

@@ -9,7 +9,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::classify::overrides::FacilityOverrides;
+use crate::classify::school::{Level, SchoolRules, Verdict};
+use crate::classify::{Classified, NoteKind};
 use crate::error::{Error, Result};
+use crate::ingest::OsmRef;
 
 /// The default profile, shipped in `data/profiles/child.toml`.
 pub const DEFAULT_PROFILE_TOML: &str = include_str!("../data/profiles/child.toml");
@@ -58,6 +62,16 @@ pub struct Category {
     /// neither primary nor middle.
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Smallest area a mapped area must have to count, m² (GB 50180-2018
+    /// Table 4.0.4 for parks); see [`crate::classify::size`].
+    #[serde(default)]
+    pub min_area_m2: Option<f64>,
+    /// Smallest width a mapped area must have to count, m.
+    #[serde(default)]
+    pub min_width_m: Option<f64>,
+    /// The category an area below this one's size counts for instead.
+    #[serde(default)]
+    pub smaller: Option<String>,
 }
 
 /// Walking rules and facility categories.
@@ -88,6 +102,15 @@ pub struct Profile {
     pub crossings: CrossingRules,
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
+    /// Mapped facility areas smaller than this are reported, not counted, m².
+    #[serde(default)]
+    pub min_facility_area_m2: f64,
+    /// School levels and non-schools ([`crate::classify::school`]).
+    #[serde(default)]
+    pub schools: Option<SchoolRules>,
+    /// The planner's `--facility-overrides` (not part of the TOML).
+    #[serde(skip)]
+    pub overrides: Option<std::sync::Arc<FacilityOverrides>>,
     /// Age groups: each adjusts speed, steps, crossings, thresholds and the
     /// required categories. The profile as a whole is one of them at a time.
     #[serde(default, rename = "age")]
@@ -391,10 +414,12 @@ impl Profile {
             if c.minutes > 240.0 {
                 return Err(format!("category {:?}: minutes must be at most 240", c.id));
             }
-            if c.tags.is_empty() && c.names.is_empty() {
+            // With [schools], a category may be given by the school rules alone
+            // (or be left unused when a planner maps its level elsewhere).
+            if c.tags.is_empty() && c.names.is_empty() && self.schools.is_none() {
                 return Err(format!("category {:?} has neither tags nor names", c.id));
             }
-            for u in &c.unless {
+            for u in c.unless.iter().chain(&c.smaller) {
                 if !self.categories.iter().any(|o| &o.id == u) {
                     return Err(format!(
                         "category {:?}: unless names unknown category {u:?}",
@@ -402,6 +427,25 @@ impl Profile {
                     ));
                 }
             }
+        }
+        self.validate_schools()
+    }
+
+    fn validate_schools(&self) -> std::result::Result<(), String> {
+        let Some(s) = &self.schools else {
+            return Ok(());
+        };
+        let targets = Level::ALL.iter().filter_map(|&l| s.categories.get(l));
+        for id in targets.chain([&s.other]) {
+            if self.category_index(id).is_none() {
+                return Err(format!("[schools] names unknown category {id:?}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&s.warn_other_share) {
+            return Err("schools.warn_other_share must be between 0 and 1".into());
+        }
+        if !(self.min_facility_area_m2.is_finite() && self.min_facility_area_m2 >= 0.0) {
+            return Err("min_facility_area_m2 must be 0 or more".into());
         }
         Ok(())
     }
@@ -423,13 +467,36 @@ impl Profile {
     /// find any category: `name` and the keys every selector requires. Ingest
     /// skips objects without any of them unread.
     pub fn trigger_keys(&self) -> impl Iterator<Item = &str> + '_ {
-        let selectors = self.categories.iter().flat_map(|c| &c.tags);
+        let schools = self
+            .schools
+            .iter()
+            .flat_map(|s| s.tags.iter().chain(&s.non_school_tags));
+        let selectors = self.categories.iter().flat_map(|c| &c.tags).chain(schools);
         std::iter::once("name").chain(selectors.flat_map(Selector::required_keys))
     }
 
     /// Which categories an object with these tags belongs to, as a bit set
     /// (bit `i` = category `i`). Zero when it is no children's space.
     pub fn classify<T: TagLookup + ?Sized>(&self, tags: &T) -> u32 {
+        self.classify_full(tags).categories
+    }
+
+    /// [`Profile::classify`] for one OSM object, with the planner's overrides
+    /// (by id, else by name) applied first.
+    pub fn classify_object<T: TagLookup + ?Sized>(&self, osm: OsmRef, tags: &T) -> Classified {
+        if let Some(o) = &self.overrides {
+            if let Some((i, e)) = o.get(&osm.to_string(), tags.get("name")) {
+                return Classified {
+                    categories: e.categories,
+                    note: Some(NoteKind::Overridden(i)),
+                };
+            }
+        }
+        self.classify_full(tags)
+    }
+
+    /// [`Profile::classify`] with what the school rules noted.
+    pub fn classify_full<T: TagLookup + ?Sized>(&self, tags: &T) -> Classified {
         let name = tags.get("name").unwrap_or("");
         // Looked up only for named objects, and once.
         let mut blocked = None;
@@ -446,6 +513,18 @@ impl Profile {
                 set |= 1 << i;
             }
         }
+        let mut note = None;
+        if let Some(s) = &self.schools {
+            let name_allowed = !name.is_empty()
+                && (!*blocked.get_or_insert_with(|| {
+                    self.name_blockers.iter().any(|k| tags.get(k).is_some())
+                }) || s.name_scope.iter().any(|sel| sel.matches(tags)));
+            if let Some(v) = s.judge(tags, name_allowed) {
+                let (bits, kind) = self.school_categories(s, v);
+                set = set & !self.school_mask(s) | bits;
+                note = Some(kind);
+            }
+        }
         // `unless` is applied after all categories are known.
         for (i, c) in self.categories.iter().enumerate() {
             if set & (1 << i) != 0
@@ -456,7 +535,50 @@ impl Profile {
                 set &= !(1 << i);
             }
         }
-        set
+        if let Some(NoteKind::School { categories, .. }) = &mut note {
+            *categories &= set;
+        }
+        Classified {
+            categories: set,
+            note,
+        }
+    }
+
+    /// The categories a school verdict gives, and its note.
+    fn school_categories(&self, s: &SchoolRules, v: Verdict) -> (u32, NoteKind) {
+        let bit = |id: &str| self.category_index(id).map_or(0, |i| 1u32 << i);
+        match v {
+            Verdict::School { levels, signal } => {
+                let mut bits = 0;
+                for l in Level::ALL.into_iter().filter(|l| levels & l.bit() != 0) {
+                    bits |= s.categories.get(l).map_or(0, |id| bit(id));
+                }
+                if bits == 0 {
+                    bits = bit(&s.other);
+                }
+                let signal = if levels == 0 { "none" } else { signal };
+                (
+                    bits,
+                    NoteKind::School {
+                        categories: bits,
+                        signal,
+                    },
+                )
+            }
+            Verdict::NotForChildren(why) => {
+                let kept = s.keep_non_schools;
+                let bits = if kept { bit(&s.other) } else { 0 };
+                (bits, NoteKind::NotForChildren { why, kept })
+            }
+        }
+    }
+
+    /// Every category the school rules give.
+    fn school_mask(&self, s: &SchoolRules) -> u32 {
+        let ids = Level::ALL.iter().filter_map(|&l| s.categories.get(l));
+        ids.chain([&s.other])
+            .filter_map(|id| self.category_index(id))
+            .fold(0, |m, i| m | 1 << i)
     }
 }
 
@@ -599,7 +721,8 @@ mod tests {
                 &p,
                 p.classify(&[("amenity", "school"), ("name", "德州市第九中学")])
             ),
-            ["middle"]
+            // A plain 中学 teaches 初中 and 高中.
+            ["middle", "high"]
         );
         assert_eq!(cats(&p, p.classify(&[("amenity", "school")])), ["school"]);
         assert_eq!(
@@ -616,7 +739,8 @@ mod tests {
         );
         assert_eq!(
             cats(&p, p.classify(&[("leisure", "park"), ("name", "长河公园")])),
-            ["park"]
+            // Every tier until its size is checked (crate::classify::size).
+            ["park", "park10", "garden"]
         );
         assert_eq!(
             p.classify(&[("amenity", "restaurant"), ("name", "儿童之家饭店")]),

@@ -62,6 +62,8 @@ pub struct Summary {
     pub ingest: IngestStats,
     pub graph: GraphStats,
     pub places: PlaceStats,
+    /// School levels, non-schools, overrides, facility sizes.
+    pub classification: crate::classify::Report,
     pub threads: usize,
     pub timings: Vec<PhaseTiming>,
     pub warnings: Vec<String>,
@@ -160,6 +162,7 @@ impl Summary {
             ingest: a.ingest.clone(),
             graph: a.graph.stats.clone(),
             places: a.places.clone(),
+            classification: a.classification.clone(),
             threads: a.threads,
             timings: a.timings.clone(),
             warnings: a.warnings.clone(),

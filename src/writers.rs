@@ -158,6 +158,7 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("reach_nodes".into(), json!(r.nodes));
             p.insert("served".into(), json!(r.communities));
             p.insert("served_pop".into(), json!(round(r.population, 0)));
+            p.insert("capacity".into(), opt_num(f.capacity, 0));
             feature(point_geometry(at), p)
         })
         .collect();
