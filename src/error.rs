@@ -25,6 +25,10 @@ pub enum Error {
     Profile { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     GeoJson { path: PathBuf, reason: String },
+    /// A planner's facility or community list (CSV, spreadsheet, GeoJSON)
+    /// that cannot be used; the reason names the row and column.
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
     #[error("{path}: cannot write output: {reason}")]
     Output { path: PathBuf, reason: String },
     #[error("synthetic extract: {0}")]

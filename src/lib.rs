@@ -36,6 +36,7 @@ pub mod crossings;
 pub mod graph;
 
 pub mod community_file;
+pub mod input;
 pub mod places;
 pub mod snap;
 

@@ -669,6 +669,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
             lonlat: g.lonlat(k),
             geometry: PlaceGeometry::Point(g.lonlat(k)),
             access: vec![at('K')],
+            file: None,
         }];
         (map, communities, facilities, profile)
     }
