@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::community_file::{check_overlap, read_communities, CommunityFields};
+use crate::community_file::CommunityFields;
 use crate::coverage::{
     all_category_origins, category_times_and_crossings, community_coverage_with_crossings,
     facility_reach, CommunityCoverage, FacilityReach,
@@ -13,6 +13,8 @@ use crate::coverage::{
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
 use crate::ingest::{read_osm, IngestStats, OsmData};
+use crate::input::community_points::communities_from_file;
+use crate::input::facility_file::{combine, read_facility_file};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
 use crate::origins::Origins;
 use crate::places::{
@@ -33,6 +35,10 @@ pub struct AnalyzeOptions {
     /// A planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     pub communities: Option<PathBuf>,
     pub community_fields: CommunityFields,
+    /// How to read `communities` when it is a point list, and its CRS.
+    pub community_input: crate::input::InputOptions,
+    /// A planner's facility list (`--facilities`), added to or replacing OSM's.
+    pub facility_file: Option<crate::input::FacilityFileOptions>,
     /// Isochrone bands, grid and margin; `None` skips the polygons. Checked
     /// ([`IsochroneOptions::validate`]) before anything is read.
     pub isochrones: Option<IsochroneOptions>,
@@ -48,6 +54,8 @@ impl Default for AnalyzeOptions {
             profile: Profile::default(),
             communities: None,
             community_fields: CommunityFields::default(),
+            community_input: Default::default(),
+            facility_file: None,
             isochrones: Some(IsochroneOptions::default()),
             max_memory: None,
         }
@@ -147,7 +155,13 @@ pub fn analyze_with_options(
     on_phase("finding facilities and communities");
     let t = Instant::now();
     let index = GraphIndex::new(&graph);
-    let facilities = facilities(&data, &graph, &index, profile);
+    let mut facilities = facilities(&data, &graph, &index, profile);
+    if let Some(file) = &options.facility_file {
+        let read = read_facility_file(file, profile, graph_bounds(&graph))?;
+        let combined = combine(facilities, &read, file.mode, &graph, &index, profile);
+        warnings.extend(combined.warnings);
+        facilities = combined.facilities;
+    }
     if facilities.is_empty() {
         return Err(Error::NoFacilities {
             path: extract.to_path_buf(),
@@ -155,14 +169,15 @@ pub fn analyze_with_options(
     }
     let inputs = match &options.communities {
         Some(path) => {
-            let file = read_communities(path, &options.community_fields)?;
-            warnings.extend(
-                file.warnings
-                    .iter()
-                    .map(|w| format!("{}: {w}", path.display())),
-            );
-            check_overlap(path, &file.communities, graph_bounds(&graph))?;
-            file.communities
+            let (inputs, notes) = communities_from_file(
+                path,
+                &options.community_input,
+                &options.community_fields,
+                &data,
+                graph_bounds(&graph),
+            )?;
+            warnings.extend(notes.iter().map(|w| format!("{}: {w}", path.display())));
+            inputs
         }
         None => {
             let mapped = osm_communities(&data);

@@ -123,7 +123,8 @@ impl std::fmt::Display for Crs {
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid the transform uses, metres.
 const A: f64 = 6_378_245.0;
-/// Its eccentricity squared.
+/// Its eccentricity squared, as the published transform writes it.
+#[allow(clippy::excessive_precision)]
 const EE: f64 = 0.006_693_421_622_965_943_23;
 /// Baidu's rotation constant, π·3000/180.
 const X_PI: f64 = std::f64::consts::PI * 3000.0 / 180.0;

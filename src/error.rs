@@ -27,6 +27,10 @@ pub enum Error {
     GeoJson { path: PathBuf, reason: String },
     #[error("{path}: facility overrides: {reason}")]
     Overrides { path: PathBuf, reason: String },
+    /// A planner's facility or community list (CSV, spreadsheet, GeoJSON)
+    /// that cannot be used; the reason names the row and column.
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
     #[error("{path}: cannot write output: {reason}")]
     Output { path: PathBuf, reason: String },
     /// An option of a run out of range: `option` names it as the command

@@ -37,6 +37,7 @@ pub mod crossings;
 pub mod graph;
 
 pub mod community_file;
+pub mod input;
 pub mod places;
 pub mod snap;
 

@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Analyse an extract: coverage of every community, facilities, summary.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Walking isochrones around one point.
     Isochrone(IsochroneArgs),
     /// Generate the synthetic Dezhou model (an .osm.pbf), for the default data
@@ -137,9 +137,13 @@ struct AnalyzeArgs {
     /// Age group of the profile: all, 0-3, 3-6, 6-12, 12-15, adult.
     #[arg(long)]
     age: Option<String>,
-    /// The planner's community polygons (GeoJSON, WGS84) instead of OSM's.
+    /// The planner's communities instead of OSM's: polygons (GeoJSON), or
+    /// centre points (CSV, .xlsx, GeoJSON points) given the residential land
+    /// nearest to them.
     #[arg(long)]
     communities: Option<PathBuf>,
+    #[command(flatten)]
+    lists: ListArgs,
     /// Property holding a community's name in --communities.
     #[arg(long)]
     name_field: Option<String>,
@@ -175,6 +179,72 @@ struct AnalyzeArgs {
     /// The planner's candidate sites (GeoJSON points) for --suggest.
     #[arg(long)]
     candidates: Option<PathBuf>,
+}
+
+/// The planner's own lists (see README, "Bringing your own data").
+#[derive(Args)]
+struct ListArgs {
+    /// The planner's facilities: CSV (lon/lat or WKT column), .xlsx, or
+    /// GeoJSON points and polygons, with name, category, id, capacity.
+    #[arg(long)]
+    facilities: Option<PathBuf>,
+    /// `add` to OSM's facilities (duplicates merged) or `replace` them.
+    #[arg(long, default_value = "add")]
+    facilities_mode: childcircle::input::Mode,
+    /// Columns of --facilities, e.g. name=学校名称,category=类别,lon=X,lat=Y
+    /// (roles: name id category capacity lon lat wkt).
+    #[arg(long)]
+    facility_columns: Option<String>,
+    /// Columns of a --communities point list, e.g. name=社区,code=代码
+    /// (roles: name id code population subdistrict lon lat wkt).
+    #[arg(long)]
+    community_columns: Option<String>,
+    /// Table of category values → category ids (two columns) for --facilities.
+    #[arg(long)]
+    category_map: Option<PathBuf>,
+    /// Coordinate system of both lists: wgs84, gcj02 (Amap, Tencent) or
+    /// bd09 (Baidu). Default: what the file declares, else wgs84.
+    #[arg(long)]
+    crs: Option<childcircle::crs::Crs>,
+    /// Coordinate system of --facilities only.
+    #[arg(long)]
+    facilities_crs: Option<childcircle::crs::Crs>,
+    /// Coordinate system of --communities only.
+    #[arg(long)]
+    communities_crs: Option<childcircle::crs::Crs>,
+    /// The sheet to read from a workbook with several.
+    #[arg(long)]
+    sheet: Option<String>,
+}
+
+impl ListArgs {
+    fn input(
+        &self,
+        columns: &Option<String>,
+        crs: Option<childcircle::crs::Crs>,
+    ) -> anyhow::Result<childcircle::input::InputOptions> {
+        let columns = match columns {
+            Some(spec) => childcircle::input::Columns::parse(spec).map_err(anyhow::Error::msg)?,
+            None => Default::default(),
+        };
+        Ok(childcircle::input::InputOptions {
+            columns,
+            crs: crs.or(self.crs),
+            sheet: self.sheet.clone(),
+        })
+    }
+
+    fn facility_file(&self) -> anyhow::Result<Option<childcircle::input::FacilityFileOptions>> {
+        let Some(path) = &self.facilities else {
+            return Ok(None);
+        };
+        Ok(Some(childcircle::input::FacilityFileOptions {
+            path: path.clone(),
+            mode: self.facilities_mode,
+            input: self.input(&self.facility_columns, self.facilities_crs)?,
+            category_map: self.category_map.clone(),
+        }))
+    }
 }
 
 #[derive(Args)]
@@ -358,6 +428,10 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             name: args.name_field.clone(),
             population: args.population_field.clone(),
         },
+        community_input: args
+            .lists
+            .input(&args.lists.community_columns, args.lists.communities_crs)?,
+        facility_file: args.lists.facility_file()?,
         isochrones: if args.no_isochrones {
             None
         } else {

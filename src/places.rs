@@ -38,9 +38,29 @@ pub struct Facility {
     pub access: Vec<AccessPoint>,
     /// `capacity` (places) where mapped.
     pub capacity: Option<f64>,
+    /// The planner's file row it came from or was merged with (`--facilities`);
+    /// a facility only in the file has `osm` = `Node(0)`.
+    pub file: Option<crate::input::FileRef>,
 }
 
 impl Facility {
+    /// `osm`, `file` (only in the planner's file) or `osm+file` (merged).
+    pub fn source(&self) -> &'static str {
+        match (&self.file, self.osm) {
+            (None, _) => "osm",
+            (Some(_), OsmRef::Node(0)) => "file",
+            (Some(_), _) => "osm+file",
+        }
+    }
+
+    /// A stable id per facility and category: `n123:kinder`, `file:K17:kinder`.
+    pub fn fid(&self, category_id: &str) -> String {
+        match (self.source(), &self.file) {
+            ("file", Some(f)) => format!("file:{}:{category_id}", f.id),
+            _ => format!("{}:{category_id}", self.osm),
+        }
+    }
+
     /// Search seeds for a walk from every access point of the facility.
     pub fn seeds(&self, graph: &Graph, walking_speed_mps: f64) -> Vec<crate::search::Seed> {
         self.access
@@ -155,11 +175,7 @@ pub fn facilities(
     let mut out = Vec::new();
     let categories = |set: u32| (0..profile.categories.len()).filter(move |i| set & (1 << i) != 0);
     for p in &data.points {
-        let xy = graph.projection.project(p.lonlat);
-        let access: Vec<AccessPoint> = index
-            .snap(graph, xy, profile.max_snap_m)
-            .into_iter()
-            .collect();
+        let access = facility_access(&PlaceGeometry::Point(p.lonlat), graph, index, profile);
         for c in categories(p.categories) {
             out.push(Facility {
                 osm: p.osm,
@@ -169,6 +185,7 @@ pub fn facilities(
                 geometry: PlaceGeometry::Point(p.lonlat),
                 access: access.clone(),
                 capacity: p.tags.capacity,
+                file: None,
             });
         }
     }
@@ -176,14 +193,9 @@ pub fn facilities(
         let Some(geometry) = data.area_geometry(a) else {
             continue;
         };
-        let (lines, geometry) = match geometry {
-            AreaGeometry::Polygon(p) => {
-                (project_lines(graph, outline(&p)), PlaceGeometry::Polygon(p))
-            }
-            AreaGeometry::Line(l) => (
-                project_lines(graph, std::iter::once(l.clone())),
-                PlaceGeometry::Line(l),
-            ),
+        let geometry = match geometry {
+            AreaGeometry::Polygon(p) => PlaceGeometry::Polygon(p),
+            AreaGeometry::Line(l) => PlaceGeometry::Line(l),
         };
         let lonlat = match &geometry {
             PlaceGeometry::Polygon(p) => p.centroid(),
@@ -191,15 +203,7 @@ pub fn facilities(
             PlaceGeometry::Point(_) => None,
         };
         let Some(lonlat) = lonlat else { continue };
-        let mut access = index.entrances_on(graph, &lines, profile.access_buffer_m);
-        if access.is_empty() {
-            access = index.crossings_of(graph, &lines, profile.access_buffer_m);
-        }
-        if access.is_empty() {
-            access = nearest_to_outline(graph, index, &lines, profile.max_snap_m)
-                .into_iter()
-                .collect();
-        }
+        let access = facility_access(&geometry, graph, index, profile);
         for c in categories(a.categories) {
             out.push(Facility {
                 osm: a.osm,
@@ -209,11 +213,45 @@ pub fn facilities(
                 geometry: geometry.clone(),
                 access: access.clone(),
                 capacity: a.tags.capacity,
+                file: None,
             });
         }
     }
     out.sort_by_key(|f| (f.category, f.osm));
     out
+}
+
+/// The access points of a facility of this shape, by the rules of this
+/// module: a point snaps to the nearest edge; an area or line is entered at
+/// its entrances, else where ways cross its outline, else at the network's
+/// nearest point to the outline (each within the profile's limits).
+pub fn facility_access(
+    geometry: &PlaceGeometry,
+    graph: &Graph,
+    index: &GraphIndex,
+    profile: &Profile,
+) -> Vec<AccessPoint> {
+    let lines = match geometry {
+        PlaceGeometry::Point(p) => {
+            let xy = graph.projection.project(*p);
+            return index
+                .snap(graph, xy, profile.max_snap_m)
+                .into_iter()
+                .collect();
+        }
+        PlaceGeometry::Polygon(p) => project_lines(graph, outline(p)),
+        PlaceGeometry::Line(l) => project_lines(graph, std::iter::once(l.clone())),
+    };
+    let mut access = index.entrances_on(graph, &lines, profile.access_buffer_m);
+    if access.is_empty() {
+        access = index.crossings_of(graph, &lines, profile.access_buffer_m);
+    }
+    if access.is_empty() {
+        access = nearest_to_outline(graph, index, &lines, profile.max_snap_m)
+            .into_iter()
+            .collect();
+    }
+    access
 }
 
 fn nearest_to_outline(

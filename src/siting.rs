@@ -689,6 +689,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
             geometry: PlaceGeometry::Point(g.lonlat(k)),
             access: vec![at('K')],
             capacity: None,
+            file: None,
         }];
         (map, communities, facilities, profile)
     }

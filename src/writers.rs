@@ -123,10 +123,11 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
         .zip(&a.reach)
         .map(|(f, r)| {
             let cat = &a.profile.categories[f.category];
-            let (osm_type, osm_id) = match f.osm {
-                OsmRef::Node(id) => ("node", id),
-                OsmRef::Way(id) => ("way", id),
-                OsmRef::Relation(id) => ("relation", id),
+            let (osm_type, osm_id) = match (f.source(), f.osm) {
+                ("file", _) => (None, None),
+                (_, OsmRef::Node(id)) => (Some("node"), Some(id)),
+                (_, OsmRef::Way(id)) => (Some("way"), Some(id)),
+                (_, OsmRef::Relation(id)) => (Some("relation"), Some(id)),
             };
             let at = match &f.geometry {
                 PlaceGeometry::Polygon(p) => p.interior_point().map(|p| [p.x(), p.y()]),
@@ -135,9 +136,15 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
             }
             .unwrap_or(f.lonlat);
             let mut p = JsonObject::new();
-            p.insert("id".into(), json!(format!("{}:{}", f.osm, cat.id)));
+            p.insert("id".into(), json!(f.fid(&cat.id)));
+            p.insert("source".into(), json!(f.source()));
             p.insert("osm_type".into(), json!(osm_type));
             p.insert("osm_id".into(), json!(osm_id));
+            p.insert("file_id".into(), json!(f.file.as_ref().map(|r| &r.id)));
+            p.insert(
+                "capacity".into(),
+                json!(f.file.as_ref().and_then(|r| r.capacity)),
+            );
             p.insert("category".into(), json!(cat.id));
             p.insert("label_zh".into(), json!(cat.label_zh));
             p.insert("label_en".into(), json!(cat.label_en));
@@ -173,7 +180,7 @@ pub fn isochrones_geojson(a: &Analysis) -> Vec<u8> {
         let cat = &a.profile.categories[f.category];
         for (b, band) in bands.iter().enumerate().rev() {
             let mut p = JsonObject::new();
-            p.insert("fid".into(), json!(format!("{}:{}", f.osm, cat.id)));
+            p.insert("fid".into(), json!(f.fid(&cat.id)));
             p.insert("category".into(), json!(cat.id));
             p.insert("label_zh".into(), json!(cat.label_zh));
             p.insert("name".into(), json!(f.name));

@@ -2,17 +2,20 @@
 //! Excel reads UTF-8 as the local code page and Chinese names turn to
 //! mojibake), CRLF line ends and RFC 4180 quoting.
 
-/// A CSV file being built row by row.
+/// A CSV file being built row by row, written by the `csv` crate.
 pub(crate) struct Csv {
-    bytes: Vec<u8>,
+    writer: csv::Writer<Vec<u8>>,
 }
 
 impl Csv {
     /// A file that starts with the BOM and the header row.
     pub(crate) fn new<S: AsRef<str>>(header: &[S]) -> Csv {
-        let mut csv = Csv {
-            bytes: "\u{feff}".as_bytes().to_vec(),
-        };
+        let writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::Necessary)
+            .flexible(true)
+            .from_writer("\u{feff}".as_bytes().to_vec());
+        let mut csv = Csv { writer };
         csv.row(header);
         csv
     }
@@ -20,25 +23,15 @@ impl Csv {
     /// Appends one row; fields are quoted when they hold a comma, a quote or a
     /// line break.
     pub(crate) fn row<S: AsRef<str>>(&mut self, fields: &[S]) {
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                self.bytes.push(b',');
-            }
-            let f = f.as_ref();
-            if f.contains([',', '"', '\n', '\r']) {
-                self.bytes.push(b'"');
-                self.bytes
-                    .extend_from_slice(f.replace('"', "\"\"").as_bytes());
-                self.bytes.push(b'"');
-            } else {
-                self.bytes.extend_from_slice(f.as_bytes());
-            }
-        }
-        self.bytes.extend_from_slice(b"\r\n");
+        self.writer
+            .write_record(fields.iter().map(|f| f.as_ref().as_bytes()))
+            .expect("writing CSV to memory cannot fail");
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        self.writer
+            .into_inner()
+            .expect("flushing CSV to memory cannot fail")
     }
 }
 
@@ -55,7 +48,11 @@ mod tests {
     fn quotes_only_what_needs_quoting() {
         let mut csv = Csv::new(&["a", "b"]);
         csv.row(&["德城区", "x, \"y\""]);
+        csv.row(&["line\nbreak", ""]);
         let text = String::from_utf8(csv.into_bytes()).unwrap();
-        assert_eq!(text, "\u{feff}a,b\r\n德城区,\"x, \"\"y\"\"\"\r\n");
+        assert_eq!(
+            text,
+            "\u{feff}a,b\r\n德城区,\"x, \"\"y\"\"\"\r\n\"line\nbreak\",\r\n"
+        );
     }
 }
