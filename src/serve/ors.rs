@@ -15,7 +15,9 @@ use super::limits::Limits;
 use super::reach::extension;
 
 /// Parameters ORS v2 knows for isochrones; anything else is 3011.
-const KNOWN: [&str; 12] = [
+/// (`profile` in the body is what openrouteservice-py sends; the path wins.)
+const KNOWN: [&str; 13] = [
+    "profile",
     "locations",
     "range",
     "range_type",
