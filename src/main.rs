@@ -312,10 +312,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("--read-timeout must be between 0 and 3600 seconds");
     }
     let options = childcircle::serve::ServeOptions {
-        extract: args
-            .extract
-            .clone()
-            .unwrap_or_else(|| default_data(DEFAULT_EXTRACT)),
+        extract: extract_or_default(args.extract.as_deref())?,
         profile: load_profile(args.profile.as_deref(), args.age.as_deref())?,
         bind: args.bind.clone(),
         threads: args.threads,

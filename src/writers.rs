@@ -141,10 +141,6 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("osm_type".into(), json!(osm_type));
             p.insert("osm_id".into(), json!(osm_id));
             p.insert("file_id".into(), json!(f.file.as_ref().map(|r| &r.id)));
-            p.insert(
-                "capacity".into(),
-                json!(f.file.as_ref().and_then(|r| r.capacity)),
-            );
             p.insert("category".into(), json!(cat.id));
             p.insert("label_zh".into(), json!(cat.label_zh));
             p.insert("label_en".into(), json!(cat.label_en));

@@ -116,6 +116,7 @@ pub fn read_community_points(
                 population: pop,
                 subdistrict: value(&loaded, l.index, subdistrict).map(str::to_string),
                 entrance_required: false,
+                capacity: None,
             },
             lonlat: l.lonlat,
         });

@@ -413,6 +413,8 @@ pub fn combine(
                 if o.name.is_none() {
                     o.name = f.name.clone();
                 }
+                // The planner's list knows the places better than OSM does.
+                o.capacity = f.file.capacity.or(o.capacity);
                 o.file = Some(f.file.clone());
                 continue;
             }
@@ -424,6 +426,7 @@ pub fn combine(
             lonlat: f.lonlat,
             access: facility_access(&f.geometry, graph, index, profile),
             geometry: f.geometry.clone(),
+            capacity: f.file.capacity,
             file: Some(f.file.clone()),
         });
     }

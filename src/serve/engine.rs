@@ -15,6 +15,7 @@ use crate::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
 use crate::search::{with_thread_state, SearchState};
+use crate::origins::Origins;
 use crate::snap::{AccessPoint, GraphIndex};
 
 /// Grid cell of served isochrones, metres (the `analyze` default).
@@ -205,7 +206,7 @@ impl Engine {
     /// Answers one query (runs a search: call it on a worker thread).
     pub fn answer(&self, q: &Query) -> Result<Answer, QueryError> {
         let (graph, profile) = self.weighted(q.network, q.metric);
-        let mut seeds = Vec::with_capacity(2 * q.locations.len());
+        let mut starts = Vec::with_capacity(q.locations.len());
         let mut snapped = Vec::with_capacity(q.locations.len());
         for (index, &lonlat) in q.locations.iter().enumerate() {
             let xy = graph.projection.project(lonlat);
@@ -216,9 +217,10 @@ impl Engine {
                     radius_m: profile.max_snap_m,
                 },
             )?;
-            seeds.extend(access.seeds(graph, profile.walking_speed_mps));
             snapped.push(graph.projection.unproject(point_on_edge(graph, &access)));
+            starts.push(access);
         }
+        let origins = Origins::new(&starts, profile.walking_speed_mps);
         // Contours in the network's minutes: a faster walker asked for reaches
         // in T minutes what the profile's walker reaches in T·v/v₀.
         let scale = match q.metric {
@@ -235,8 +237,8 @@ impl Engine {
             max_city_vertices: 4_000_000,
         };
         let (polygons, reaches) = with_thread_state(graph.node_count(), |state| {
-            let polygons = isochrone_with_state(graph, &seeds, &options, profile, state);
-            let reaches = self.reaches(graph, profile, state, &bands);
+            let polygons = isochrone_with_state(graph, &origins, &options, profile, state);
+            let reaches = self.reaches(graph, profile, state, &origins, &bands);
             (polygons, reaches)
         });
         let contours = q
@@ -266,12 +268,13 @@ impl Engine {
         graph: &Graph,
         profile: &Profile,
         state: &SearchState,
+        origins: &Origins,
         bands_min: &[f64],
     ) -> Vec<Reach> {
         let time = |access: &[AccessPoint]| -> Time {
             access
                 .iter()
-                .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n)))
+                .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n), origins))
                 .min()
                 .unwrap_or(UNREACHED)
         };
