@@ -91,7 +91,7 @@ impl Report {
         let overrides = profile.overrides.as_deref();
         let mask = profile.school_category_mask();
         let mut matched = vec![0; overrides.map_or(0, |o| o.entries.len())];
-        let mut school = |r: &mut Report, categories: u32, signal: &str| {
+        let school = |r: &mut Report, categories: u32, signal: &str| {
             r.schools += 1;
             *r.by_signal.entry(signal.to_string()).or_default() += 1;
             for (i, c) in profile.categories.iter().enumerate() {
