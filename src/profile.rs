@@ -573,6 +573,11 @@ impl Profile {
         }
     }
 
+    /// Every category the school rules give (0 without `[schools]`).
+    pub fn school_category_mask(&self) -> u32 {
+        self.schools.as_ref().map_or(0, |s| self.school_mask(s))
+    }
+
     /// Every category the school rules give.
     fn school_mask(&self, s: &SchoolRules) -> u32 {
         let ids = Level::ALL.iter().filter_map(|&l| s.categories.get(l));

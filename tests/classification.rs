@@ -420,6 +420,9 @@ fn overrides_fix_what_the_data_gets_wrong() {
     let a = run(&common::data("osm/monaco.osm.pbf"), profile);
     assert_eq!(facility_cats(&a, "Lycée Albert-1er"), ["high", "middle"]);
     assert!(facility_cats(&a, "École des Carmes").is_empty());
+    // The overridden lycée is still a school; the excluded école is none.
+    assert_eq!(a.classification.schools, 7, "{:?}", a.classification);
+    assert_eq!(a.classification.by_signal.get("override"), Some(&1));
     let used: Vec<(&str, usize)> = a
         .classification
         .overrides

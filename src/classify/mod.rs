@@ -88,21 +88,24 @@ impl Report {
             .schools
             .as_ref()
             .and_then(|s| profile.category_index(&s.other));
-        let mut matched = vec![0; profile.overrides.as_ref().map_or(0, |o| o.entries.len())];
+        let overrides = profile.overrides.as_deref();
+        let mask = profile.school_category_mask();
+        let mut matched = vec![0; overrides.map_or(0, |o| o.entries.len())];
+        let school = |r: &mut Report, categories: u32, signal: &str| {
+            r.schools += 1;
+            *r.by_signal.entry(signal.to_string()).or_default() += 1;
+            for (i, c) in profile.categories.iter().enumerate() {
+                if categories & (1 << i) != 0 {
+                    *r.by_category.entry(c.id.clone()).or_default() += 1;
+                }
+            }
+            if other.is_some_and(|o| categories & (1 << o) != 0) {
+                r.other += 1;
+            }
+        };
         for n in notes {
             match &n.kind {
-                NoteKind::School { categories, signal } => {
-                    r.schools += 1;
-                    *r.by_signal.entry(signal.to_string()).or_default() += 1;
-                    for (i, c) in profile.categories.iter().enumerate() {
-                        if categories & (1 << i) != 0 {
-                            *r.by_category.entry(c.id.clone()).or_default() += 1;
-                        }
-                    }
-                    if other.is_some_and(|o| categories & (1 << o) != 0) {
-                        r.other += 1;
-                    }
-                }
+                NoteKind::School { categories, signal } => school(&mut r, *categories, signal),
                 NoteKind::NotForChildren { why, .. } => {
                     r.not_for_children += 1;
                     if r.not_for_children_examples.len() < EXAMPLES {
@@ -111,7 +114,14 @@ impl Report {
                             .push(format!("{name} ({}: {why})", n.osm));
                     }
                 }
-                NoteKind::Overridden(i) => matched[*i] += 1,
+                NoteKind::Overridden(i) => {
+                    matched[*i] += 1;
+                    // An override to a school category makes a school.
+                    let set = overrides.map_or(0, |o| o.entries[*i].categories) & mask;
+                    if set != 0 {
+                        school(&mut r, set, "override");
+                    }
+                }
             }
         }
         r.other_share = if r.schools == 0 {
