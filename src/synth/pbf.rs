@@ -16,9 +16,6 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use flate2::write::ZlibEncoder;
-use flate2::Compression;
-
 /// Readers such as osmium reject blocks with far more entities than this;
 /// 8000 is the customary value used by osmium and osmosis.
 pub const MAX_ENTITIES_PER_BLOCK: usize = 8000;
@@ -166,9 +163,11 @@ impl<W: Write> PbfWriter<W> {
 
     /// Writes `BlobHeader` length, `BlobHeader` and the zlib `Blob`.
     fn write_blob(&mut self, blob_type: &str, raw: &[u8]) -> io::Result<()> {
-        let mut zlib = ZlibEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::default());
-        zlib.write_all(raw)?;
-        let compressed = zlib.finish()?;
+        // miniz_oxide directly, at flate2's default level 6: flate2's output
+        // depends on which backend feature the dependency graph enables
+        // (calamine's zip turns on zlib-rs), and the shipped model must stay
+        // byte-identical.
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(raw, 6);
 
         let mut blob = Vec::with_capacity(compressed.len() + 16);
         put_uint(&mut blob, 2, raw.len() as u64); // raw_size
