@@ -256,7 +256,7 @@ fn decheng_community_list_runs_in_gcj02_in_utf8_and_gbk() {
     assert!(stdout.contains("39 communities"), "{stdout}");
     assert!(stderr.contains("62 rows have no coordinates"), "{stderr}");
     assert!(
-        stderr.contains("1 rows lie more than ~5 km outside the extract and were left out: row 69"),
+        stderr.contains("1 rows lie more than ~5 km outside the extract and were left out: row 70"),
         "{stderr}"
     );
     assert!(
