@@ -256,7 +256,7 @@ fn decheng_community_list_runs_in_gcj02_in_utf8_and_gbk() {
     assert!(stdout.contains("39 communities"), "{stdout}");
     assert!(stderr.contains("62 rows have no coordinates"), "{stderr}");
     assert!(
-        stderr.contains("1 rows lie more than ~5 km outside the extract and were left out: row 69"),
+        stderr.contains("1 rows lie more than ~5 km outside the extract and were left out: row 70"),
         "{stderr}"
     );
     assert!(
@@ -619,4 +619,51 @@ fn bad_facility_file_on_the_command_line_writes_nothing() {
     assert!(stderr.contains("bad.csv: no category column"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn the_crs_comes_from_the_flag_the_file_or_its_headers() {
+    // A kindergarten in Decheng as Amap shows it; the extract's bounds around it.
+    let wgs = [116.3, 37.45];
+    let gcj = wgs84_to_gcj02(wgs);
+    let bounds = geo::Rect::new(
+        geo::coord! { x: 116.2, y: 37.35 },
+        geo::coord! { x: 116.4, y: 37.55 },
+    );
+    let read = |name: &str, text: String, crs: Option<Crs>| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let options = FacilityFileOptions {
+            path,
+            input: InputOptions {
+                crs,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        read_facility_file(&options, &Profile::default(), bounds).unwrap()
+    };
+    let moved = |f: &FacilityFile| childcircle::geodesy::haversine_m(f.facilities[0].lonlat, wgs);
+    let plain = format!("name,category,lon,lat\na,幼儿园,{},{}\n", gcj[0], gcj[1]);
+    assert!(moved(&read("a.csv", plain.clone(), None)) > 300.0);
+    let f = read("a.csv", plain, Some(Crs::Gcj02));
+    assert!(moved(&f) < 0.01, "{}", moved(&f));
+    let named = format!(
+        "name,category,lon_gcj02,lat_gcj02\na,幼儿园,{},{}\n",
+        gcj[0], gcj[1]
+    );
+    let f = read("b.csv", named, None);
+    assert!(
+        moved(&f) < 0.01 && f.notes[0].contains("gcj02 from its column name \"lon_gcj02\""),
+        "{:?}",
+        f.notes
+    );
+    let bd = childcircle::crs::gcj02_to_bd09(gcj);
+    let json = format!(
+        r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"BD-09"}}}},"features":[{{"type":"Feature","properties":{{"name":"a","category":"kinder"}},"geometry":{{"type":"Point","coordinates":[{},{}]}}}}]}}"#,
+        bd[0], bd[1]
+    );
+    let f = read("c.geojson", json, None);
+    assert!(moved(&f) < 0.01, "{}", moved(&f));
 }

@@ -8,8 +8,9 @@
 //! within [`MAX_LAND_M`] of it (0 when the point lies inside it); a point's
 //! area is all the land it was given. A point that gets no land — or every
 //! point, when the extract maps no residential land — gets a **catchment**: a
-//! disc of radius [`CATCHMENT_M`], shrunk to half the distance to the nearest
-//! other point so that neighbouring catchments never overlap.
+//! disc of radius [`CATCHMENT_M`], shrunk to just under half (49 %) the
+//! distance to the nearest other point so that neighbouring catchments never
+//! overlap.
 
 use std::path::Path;
 
@@ -186,7 +187,8 @@ pub fn areas_for_points(
         .collect()
 }
 
-/// A 32-gon of radius [`CATCHMENT_M`], or half the distance to the nearest other point.
+/// A 32-gon of radius [`CATCHMENT_M`], or 49 % of the distance to the nearest
+/// other point.
 fn catchment(
     i: usize,
     xy: &[[f64; 2]],
@@ -198,7 +200,7 @@ fn catchment(
         .nearest_neighbor_iter(&[x, y])
         .find(|p| p.data != i && *p.geom() != [x, y])
         .map_or(f64::INFINITY, |p| (p.geom()[0] - x).hypot(p.geom()[1] - y));
-    let r = CATCHMENT_M.min(nearest / 2.0).max(10.0);
+    let r = CATCHMENT_M.min(0.49 * nearest).max(10.0);
     let ring: LineString = (0..=32)
         .map(|k| {
             let a = std::f64::consts::TAU * f64::from(k % 32) / 32.0;

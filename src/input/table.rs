@@ -133,7 +133,7 @@ pub fn read_csv_bytes(path: &Path, bytes: &[u8]) -> Result<Table> {
             let line = e.position().map_or(0, |p| p.line());
             fail(path, format!("line {line}: not valid CSV ({e})"))
         })?;
-        let line = record.position().map_or(0, |p| p.line()) as usize;
+        let line = line_of(&text, record.position().map_or(0, |p| p.byte() as usize));
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if cells.iter().all(String::is_empty) {
             continue;
@@ -150,6 +150,22 @@ pub fn read_csv_bytes(path: &Path, bytes: &[u8]) -> Result<Table> {
         lines: lines.into_iter().skip(1).collect(),
         source: format!("CSV, {encoding}"),
     })
+}
+
+/// The 1-based line of the record that starts at or after byte `at`
+/// (past any blank lines the reader skipped).
+fn line_of(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    let before = text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let blank = text.as_bytes()[at..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&&b| b == b'\n')
+        .count();
+    1 + before + blank
 }
 
 /// Reads one sheet of a spreadsheet.

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-
 /// Readers such as osmium reject blocks with far more entities than this;
 /// 8000 is the customary value used by osmium and osmosis.
 pub const MAX_ENTITIES_PER_BLOCK: usize = 8000;
@@ -164,15 +163,11 @@ impl<W: Write> PbfWriter<W> {
 
     /// Writes `BlobHeader` length, `BlobHeader` and the zlib `Blob`.
     fn write_blob(&mut self, blob_type: &str, raw: &[u8]) -> io::Result<()> {
-        // libdeflate at zlib's default level: the bytes depend only on this
-        // code, not on which backend Cargo's feature unification gives flate2
-        // (the shipped model is checked byte for byte against the generator).
-        let mut zlib = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
-        let mut compressed = vec![0; zlib.zlib_compress_bound(raw.len())];
-        let n = zlib
-            .zlib_compress(raw, &mut compressed)
-            .map_err(|e| io::Error::other(format!("zlib: {e}")))?;
-        compressed.truncate(n);
+        // miniz_oxide directly, at flate2's default level 6: flate2's output
+        // depends on which backend feature the dependency graph enables
+        // (calamine's zip turns on zlib-rs), and the shipped model must stay
+        // byte-identical.
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(raw, 6);
 
         let mut blob = Vec::with_capacity(compressed.len() + 16);
         put_uint(&mut blob, 2, raw.len() as u64); // raw_size
