@@ -53,12 +53,38 @@ pub struct Band {
     pub area_m2: f64,
 }
 
-/// Projected metres back to lon/lat.
+/// Projected metres back to lon/lat, at the precision the writers use (1e-7°,
+/// about a centimetre), and valid at that precision: marching squares can
+/// pinch a ring at a saddle vertex (two vertices a hair apart that round to
+/// one point, or meet exactly), which OGC forbids. Such a polygon is repaired
+/// by geo's `MakeValid` (the ring becomes two rings, or a ring and a hole).
 pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    mp.map_coords(|c| {
-        let [x, y] = graph.projection.unproject([c.x, c.y]);
-        geo::Coord { x, y }
-    })
+    use geo::orient::{Direction, Orient};
+    use geo::{MakeValid, RemoveRepeatedPoints, Validation};
+    let round7 = |v: f64| (v * 1e7).round() / 1e7;
+    let lonlat = mp
+        .map_coords(|c| {
+            let [x, y] = graph.projection.unproject([c.x, c.y]);
+            geo::Coord {
+                x: round7(x),
+                y: round7(y),
+            }
+        })
+        .remove_repeated_points();
+    if lonlat.is_valid() {
+        return lonlat;
+    }
+    match lonlat.make_valid() {
+        Ok(valid) => MultiPolygon(
+            valid
+                .0
+                .into_iter()
+                .filter(|p| p.unsigned_area() > 0.0)
+                .collect(),
+        )
+        .orient(Direction::Default),
+        Err(_) => lonlat,
+    }
 }
 
 fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {
