@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::community_file::CommunityFields;
+use crate::community_file::{repair_osm_communities, CommunityFields};
 use crate::coverage::{
     all_category_origins, category_times_and_crossings, community_coverage_with_crossings,
     facility_reach, CommunityCoverage, FacilityReach,
@@ -180,7 +180,12 @@ pub fn analyze_with_options(
             inputs
         }
         None => {
-            let mapped = osm_communities(&data);
+            let mut mapped = osm_communities(&data);
+            warnings.extend(
+                repair_osm_communities(&mut mapped)
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", extract.display())),
+            );
             if mapped.is_empty() {
                 warnings.push(format!(
                     "the extract maps no residential areas; communities are {GRID_CELL_M} m grid cells (pass --communities FILE.geojson for real ones)"

@@ -166,6 +166,45 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
     Ok(out)
 }
 
+/// Repairs communities mapped in OSM exactly as a planner's file is repaired
+/// (closed, deduplicated, `MakeValid` at self-intersections, wound by the
+/// right-hand rule of RFC 7946); a polygon beyond repair is dropped. Returns one
+/// warning per kind of repair, naming the OSM ids.
+pub fn repair_osm_communities(communities: &mut Vec<CommunityInput>) -> Vec<String> {
+    let mut repairs = Repairs::default();
+    let mut warnings = Vec::new();
+    communities.retain_mut(|c| {
+        let what = format!("OSM {} ({})", c.id, short(&c.name));
+        let parts = c
+            .polygon
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| r.0.clone())
+                    .collect()
+            })
+            .collect();
+        let mut notes = Vec::new();
+        match repair(parts, &mut |r| notes.push(r)) {
+            Ok(polygon) => {
+                for r in notes {
+                    repairs.note(r, &what);
+                }
+                c.polygon = polygon;
+                true
+            }
+            Err(rejection) => {
+                warnings.push(format!("{what}: {rejection}, skipped"));
+                false
+            }
+        }
+    });
+    warnings.extend(repairs.warnings());
+    warnings
+}
+
 /// The file as text: UTF-8, with a leading byte-order mark (as Windows tools
 /// write) ignored.
 fn utf8_text(bytes: &[u8]) -> std::result::Result<&str, String> {
@@ -649,5 +688,64 @@ mod tests {
             "[[[116.30,37.45],[116.31,37.45],[116.31,37.46],[116.30,37.45]]]",
         )]));
         assert_eq!(read(&bom).unwrap().communities.len(), 1);
+    }
+
+    /// OSM polygons are repaired as planner files are: a bowtie is split at
+    /// its crossing, a clockwise ring reoriented, each warning naming the OSM id.
+    #[test]
+    fn osm_communities_are_repaired_like_files() {
+        use geo::{Validation, Winding};
+        let input = |id: &str, ring: Vec<(f64, f64)>| CommunityInput {
+            id: id.into(),
+            name: id.into(),
+            source: "osm",
+            kind: "compound",
+            tags: PlaceTags::default(),
+            polygon: MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])]),
+        };
+        let bowtie = vec![
+            (116.0, 37.0),
+            (116.01, 37.01),
+            (116.01, 37.0),
+            (116.0, 37.01),
+            (116.0, 37.0),
+        ];
+        let clockwise = vec![
+            (116.0, 37.0),
+            (116.0, 37.01),
+            (116.01, 37.01),
+            (116.01, 37.0),
+            (116.0, 37.0),
+        ];
+        let mut communities = vec![input("w1", bowtie), input("w2", clockwise)];
+        assert!(!communities[0].polygon.is_valid());
+        let warnings = repair_osm_communities(&mut communities).join("\n");
+        assert_eq!(communities.len(), 2);
+        for c in &communities {
+            assert!(
+                c.polygon.is_valid(),
+                "{}: {:?}",
+                c.id,
+                c.polygon.check_validation()
+            );
+            assert!(
+                c.polygon.0.iter().all(|p| p.exterior().is_ccw()),
+                "{}",
+                c.id
+            );
+        }
+        assert_eq!(
+            communities[0].polygon.0.len(),
+            2,
+            "the bowtie's two triangles"
+        );
+        assert!(
+            warnings.contains("self-intersecting") && warnings.contains("OSM w1"),
+            "{warnings}"
+        );
+        assert!(
+            warnings.contains("reoriented") && warnings.contains("OSM w2"),
+            "{warnings}"
+        );
     }
 }

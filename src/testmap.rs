@@ -162,7 +162,8 @@ pub fn load_extract(
     let graph = Graph::build(&data, &profile).unwrap();
     let index = crate::snap::GraphIndex::new(&graph);
     let facilities = crate::places::facilities(&data, &graph, &index, &profile);
-    let inputs = crate::places::osm_communities(&data);
+    let mut inputs = crate::places::osm_communities(&data);
+    crate::community_file::repair_osm_communities(&mut inputs);
     let communities = crate::places::communities(inputs, &graph, &index, &profile);
     (graph, facilities, communities, profile)
 }

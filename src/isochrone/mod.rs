@@ -111,12 +111,75 @@ pub struct Band {
     pub area_m2: f64,
 }
 
-/// Projected metres back to lon/lat.
+/// Projected metres back to lon/lat, at the precision the writers use (1e-7°,
+/// about a centimetre), and valid at that precision: marching squares can
+/// pinch a ring at a saddle vertex (two vertices a hair apart that round to
+/// one point, or meet exactly), which OGC forbids. Such a polygon is repaired
+/// by geo's `MakeValid` (the ring becomes two rings, or a ring and a hole).
 pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    mp.map_coords(|c| {
-        let [x, y] = graph.projection.unproject([c.x, c.y]);
-        geo::Coord { x, y }
-    })
+    use geo::orient::{Direction, Orient};
+    use geo::{MakeValid, RemoveRepeatedPoints, Validation};
+    let round7 = |v: f64| (v * 1e7).round() / 1e7;
+    let lonlat = mp
+        .map_coords(|c| {
+            let [x, y] = graph.projection.unproject([c.x, c.y]);
+            geo::Coord {
+                x: round7(x),
+                y: round7(y),
+            }
+        })
+        .remove_repeated_points();
+    if lonlat.is_valid() {
+        return lonlat;
+    }
+    match lonlat.make_valid() {
+        Ok(valid) => canonical(
+            MultiPolygon(
+                valid
+                    .0
+                    .into_iter()
+                    .filter(|p| p.unsigned_area() > 0.0)
+                    .collect(),
+            )
+            .orient(Direction::Default),
+        ),
+        Err(_) => lonlat,
+    }
+}
+
+/// Rings starting at their smallest vertex, holes and polygons sorted: the
+/// same polygon whatever order a repair produced it in, so outputs stay
+/// identical from run to run.
+fn canonical(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let key = |c: &geo::Coord<f64>| (c.x, c.y);
+    let ring = |r: geo::LineString<f64>| {
+        let mut c = r.0;
+        c.pop();
+        let start = (0..c.len())
+            .min_by(|&a, &b| key(&c[a]).partial_cmp(&key(&c[b])).expect("finite"))
+            .unwrap_or(0);
+        c.rotate_left(start);
+        if let Some(&first) = c.first() {
+            c.push(first);
+        }
+        geo::LineString(c)
+    };
+    let first = |r: &geo::LineString<f64>| r.0.first().map(key).unwrap_or_default();
+    let mut polygons: Vec<geo::Polygon<f64>> =
+        mp.0.into_iter()
+            .map(|p| {
+                let (ext, holes) = p.into_inner();
+                let mut holes: Vec<_> = holes.into_iter().map(ring).collect();
+                holes.sort_by(|a, b| first(a).partial_cmp(&first(b)).expect("finite"));
+                geo::Polygon::new(ring(ext), holes)
+            })
+            .collect();
+    polygons.sort_by(|a, b| {
+        first(a.exterior())
+            .partial_cmp(&first(b.exterior()))
+            .expect("finite")
+    });
+    MultiPolygon(polygons)
 }
 
 fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {
