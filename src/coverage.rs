@@ -112,6 +112,7 @@ pub fn community_coverage_with_crossings(
     crossings: Option<&[Vec<u8>]>,
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
+    let limit = search_limit(profile);
     communities
         .par_iter()
         .map(|c| {
@@ -132,6 +133,10 @@ pub fn community_coverage_with_crossings(
                         a.best_end(graph, profile.walking_speed_mps, |n| times[k][n as usize])
                     })
                     .min();
+                // Past the search limit counts as not found (null), as
+                // documented: the walk from the community to the network
+                // can take a time found within the limit beyond it.
+                let best = best.filter(|b| b.0 <= limit);
                 let t = best.map_or(UNREACHED, |b| b.0);
                 cov.crossings
                     .push(best.and_then(|(_, n)| crossings.map(|x| x[k][n as usize])));

@@ -581,7 +581,13 @@ fn district_tables_count_every_community_once_per_level() {
         // 社区 carry the model's populations; the 小区 inside them do not,
         // and each level has its own row.
         let compounds = r.kind.as_deref() == Some("小区 compound");
-        assert_eq!(r.population.is_some(), !compounds, "{} {:?}", r.name, r.kind);
+        assert_eq!(
+            r.population.is_some(),
+            !compounds,
+            "{} {:?}",
+            r.name,
+            r.kind
+        );
     }
     // Without outlines: subdistrict rows and the total only.
     let t = district_tables(&a, None, None);
