@@ -377,7 +377,8 @@ fn streets_json(a: &Analysis) -> Value {
     use crate::walkable::WayClass;
     use geo::Simplify;
     let g = &a.graph;
-    let (mut minor, mut major): (Vec<Vec<[f64; 2]>>, Vec<Vec<[f64; 2]>>) = Default::default();
+    let mut minor: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut major: Vec<Vec<[f64; 2]>> = Vec::new();
     for e in 0..g.edges.len() as u32 {
         let line: geo::LineString<f64> = g
             .shape(e)
