@@ -87,6 +87,7 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
         }
     };
 
+    check_fields(features, fields).map_err(fail)?;
     let mut out = CommunityFile::default();
     let mut repairs = Repairs::default();
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -105,12 +106,12 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             None | Some(Value::Null) => format!("f{i}"),
             Some(v) => label(v),
         };
-        let name = prop(&fields.name, &["name", "名称", "NAME", "Name"])
+        let name = prop(&fields.name, NAME_FIELDS)
             .map(label)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| id.clone());
         let what = format!("feature {i} ({})", short(&name));
-        let population = prop(&fields.population, &["population", "人口", "pop", "POP"])
+        let population = prop(&fields.population, POPULATION_FIELDS)
             .and_then(|v| match v {
                 Value::Number(n) => n.as_f64(),
                 Value::String(s) => s.trim().parse().ok(),
@@ -203,6 +204,55 @@ pub fn repair_osm_communities(communities: &mut Vec<CommunityInput>) -> Vec<Stri
     });
     warnings.extend(repairs.warnings());
     warnings
+}
+
+/// Properties tried for a name when no field is given.
+const NAME_FIELDS: &[&str] = &["name", "名称", "NAME", "Name"];
+/// Properties tried for a population when no field is given.
+const POPULATION_FIELDS: &[&str] = &["population", "人口", "pop", "POP"];
+
+/// The fields asked for exist in the file, and some name field does: else
+/// names would silently become feature numbers and populations null. The
+/// error lists the properties the file has.
+fn check_fields(features: &[Value], fields: &CommunityFields) -> std::result::Result<(), String> {
+    let keys: std::collections::BTreeSet<&str> = features
+        .iter()
+        .filter_map(|f| f.get("properties").and_then(Value::as_object))
+        .flat_map(|p| p.keys().map(String::as_str))
+        .collect();
+    if features.is_empty() {
+        return Ok(());
+    }
+    let has = |k: &str| keys.contains(k);
+    let listed = || {
+        if keys.is_empty() {
+            "the features have no properties at all".to_string()
+        } else {
+            let all: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+            format!("the file's properties are: {}", all.join(", "))
+        }
+    };
+    for (option, asked) in [
+        ("--name-field", &fields.name),
+        ("--population-field", &fields.population),
+    ] {
+        if let Some(field) = asked {
+            if !has(field) {
+                return Err(format!(
+                    "{option} {field:?}: no feature has that property; {}",
+                    listed()
+                ));
+            }
+        }
+    }
+    if fields.name.is_none() && !NAME_FIELDS.iter().any(|k| has(k)) {
+        return Err(format!(
+            "no feature has a name property ({}); pass --name-field NAME, where {}",
+            NAME_FIELDS.join(", "),
+            listed()
+        ));
+    }
+    Ok(())
 }
 
 /// The file as text: UTF-8, with a leading byte-order mark (as Windows tools
@@ -320,7 +370,7 @@ fn lon_lat(p: &[f64]) -> std::result::Result<Coord, Rejection> {
         )))
     } else {
         Err(Rejection::NotLonLat(format!(
-            "coordinate ({x}, {y}) is not WGS84 longitude/latitude; the file looks projected (reproject with ogr2ogr -t_srs EPSG:4326)"
+            "coordinate ({x}, {y}) is not WGS84 longitude/latitude; the file looks projected and declares no CRS: reproject it naming its projection, e.g. ogr2ogr -s_srs EPSG:4547 -t_srs EPSG:4326 out.geojson in.geojson (EPSG:4547 is CGCS2000 3-degree zone 39; use the file's own)"
         )))
     }
 }

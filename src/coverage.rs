@@ -126,6 +126,7 @@ pub fn community_coverage_with_crossings(
     crossings: Option<&[Vec<u8>]>,
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
+    let limit = search_limit(profile);
     communities
         .par_iter()
         .map(|c| {
@@ -151,6 +152,10 @@ pub fn community_coverage_with_crossings(
                         )
                     })
                     .min_by_key(|&(t, via)| (t, via == Via::Along));
+                // Past the search limit counts as not found (null), as
+                // documented: the walk from the community to the network
+                // can take a time found within the limit beyond it.
+                let best = best.filter(|b| b.0 <= limit);
                 let t = best.map_or(UNREACHED, |b| b.0);
                 cov.crossings.push(best.and_then(|(_, via)| match via {
                     Via::Node(n) => crossings.map(|x| x[k][n as usize]),

@@ -84,7 +84,7 @@ struct SynthArgs {
 
 #[derive(Args)]
 struct ExportArgs {
-    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model built into the binary.
     extract: Option<PathBuf>,
     /// Output directory.
     #[arg(long, short, default_value = "graph")]
@@ -102,13 +102,17 @@ struct ExportArgs {
 
 #[derive(Args)]
 struct IsochroneArgs {
+    /// OpenStreetMap extract (.osm.pbf), as for `analyze`; or `--extract`.
+    /// Default: the Dezhou model built into the binary.
+    #[arg(value_name = "EXTRACT", conflicts_with = "extract")]
+    extract_arg: Option<PathBuf>,
     /// Longitude of the point (WGS84).
     #[arg(long, allow_hyphen_values = true)]
     lon: f64,
     /// Latitude of the point (WGS84).
     #[arg(long, allow_hyphen_values = true)]
     lat: f64,
-    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    /// OpenStreetMap extract (.osm.pbf), the same as the positional EXTRACT.
     #[arg(long)]
     extract: Option<PathBuf>,
     /// Output GeoJSON file.
@@ -126,7 +130,7 @@ struct IsochroneArgs {
 
 #[derive(Args)]
 struct AnalyzeArgs {
-    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model shipped in data/.
+    /// OpenStreetMap extract (.osm.pbf). Default: the Dezhou model built into the binary.
     extract: Option<PathBuf>,
     /// Output directory.
     #[arg(long, short, default_value = "out")]
@@ -174,7 +178,9 @@ struct AnalyzeArgs {
     #[arg(long)]
     target: Option<f64>,
     /// Suggest K new sites of a category, e.g. kinder:5 (repeatable).
-    #[arg(long)]
+    /// Categories of the default profile: kinder, childcare, play, primary,
+    /// middle, school, culture, park, sports.
+    #[arg(long, value_name = "CATEGORY:K")]
     suggest: Vec<String>,
     /// The planner's candidate sites (GeoJSON points) for --suggest.
     #[arg(long)]
@@ -386,7 +392,7 @@ fn load_profile(path: Option<&Path>, age: Option<&str>) -> anyhow::Result<Profil
 }
 
 fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
-    let extract = extract_or_default(args.extract.as_deref())?;
+    let extract = extract_or_default(args.extract.as_deref().or(args.extract_arg.as_deref()))?;
     let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     let options = args.iso.options()?;
     let lonlat = [args.lon, args.lat];

@@ -430,3 +430,145 @@ fn options_are_checked_and_applied_by_the_library() {
         assert_eq!(f.properties.as_ref().unwrap()["profile"], "child/6-12");
     }
 }
+
+/// The fields of one CSV line (RFC 4180 quotes).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
+fn outputs_are_honest_and_mistakes_forgiven() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, bytes) in fixtures() {
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let monaco = data("osm/monaco.osm.pbf");
+    let monaco = monaco.to_str().unwrap();
+    let (code, _, stderr) = run_in(d, &["analyze", monaco, "--suggest", "play:1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Times within the documented search limit (15 min) or null, and
+    // gaps.csv gives the very times the layer gives.
+    let fc = read_collection(&d.join("out/communities.geojson"));
+    let mut times = std::collections::HashMap::new();
+    for f in &fc.features {
+        let p = f.properties.as_ref().unwrap();
+        for (k, v) in p.iter().filter(|(k, _)| k.starts_with("t_")) {
+            if let Some(t) = v.as_f64() {
+                assert!(t <= 15.0, "{k} = {t} past the search limit");
+                times.insert(
+                    (p["id"].as_str().unwrap().to_string(), k[2..].to_string()),
+                    t,
+                );
+            }
+        }
+    }
+    let gaps = std::fs::read_to_string(d.join("out/gaps.csv")).unwrap();
+    let mut compared = 0;
+    for line in gaps.lines().skip(1) {
+        let cols = csv_fields(line);
+        let (cat, id, minutes) = (&cols[0], &cols[6], &cols[13]);
+        if let Ok(m) = minutes.parse::<f64>() {
+            assert_eq!(
+                times.get(&(id.to_string(), cat.to_string())),
+                Some(&m),
+                "{line}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "gaps.csv has times to compare");
+
+    // Mistakes a new user makes, each answered clearly.
+    std::fs::create_dir(d.join("extracts")).unwrap();
+    let (code, _, stderr) = run_in(d, &["analyze", "extracts"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("extracts") && stderr.contains("is a directory"),
+        "{stderr}"
+    );
+    std::fs::write(d.join("result.txt"), "x").unwrap();
+    let (code, _, stderr) = run_in(
+        d,
+        &["analyze", monaco, "--no-isochrones", "--out", "result.txt"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("is a file, not a directory"), "{stderr}");
+    let (_, _, stderr) = run_in(
+        d,
+        &["analyze", monaco, "--communities", "projected.geojson"],
+    );
+    assert!(
+        stderr.contains("-s_srs") && stderr.contains("-t_srs EPSG:4326"),
+        "{stderr}"
+    );
+    let named = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"社区名称":"一区","常住人口":100},"geometry":{"type":"Polygon","coordinates":[[[7.415,43.730],[7.425,43.730],[7.425,43.738],[7.415,43.738],[7.415,43.730]]]}}]}"#;
+    std::fs::write(d.join("named.geojson"), named).unwrap();
+    for (args, expect) in [
+        (&["--name-field", "名字"][..], "--name-field \"名字\""),
+        (
+            &["--name-field", "社区名称", "--population-field", "人口"][..],
+            "--population-field",
+        ),
+        (&[][..], "--name-field"),
+    ] {
+        let mut all = vec!["analyze", monaco, "--communities", "named.geojson"];
+        all.extend_from_slice(args);
+        let (code, _, stderr) = run_in(d, &all);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expect) && stderr.contains("\"常住人口\", \"社区名称\""),
+            "{args:?}: {stderr}"
+        );
+    }
+    let (code, _, stderr) = run_in(
+        d,
+        &[
+            "analyze",
+            monaco,
+            "--communities",
+            "named.geojson",
+            "--name-field",
+            "社区名称",
+            "--population-field",
+            "常住人口",
+            "--no-isochrones",
+            "--out",
+            "named",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let fc = read_collection(&d.join("named/communities.geojson"));
+    let p = fc.features[0].properties.as_ref().unwrap();
+    assert_eq!(
+        (p["name"].as_str(), p["pop"].as_f64()),
+        (Some("一区"), Some(100.0))
+    );
+
+    // `isochrone` takes the extract where `analyze` does; --help lists the
+    // category ids --suggest accepts.
+    let (code, stdout, stderr) = run_in(
+        d,
+        &["isochrone", monaco, "--lon", "7.4246", "--lat", "43.7384"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("wrote isochrone.geojson"), "{stdout}");
+    let (_, help, _) = run_in(d, &["analyze", "--help"]);
+    for c in &childcircle::Profile::default().categories {
+        assert!(help.contains(&c.id), "--help lists {}: {help}", c.id);
+    }
+}

@@ -581,7 +581,13 @@ fn district_tables_count_every_community_once_per_level() {
         // 社区 carry the model's populations; the 小区 inside them do not,
         // and each level has its own row.
         let compounds = r.kind.as_deref() == Some("小区 compound");
-        assert_eq!(r.population.is_some(), !compounds, "{} {:?}", r.name, r.kind);
+        assert_eq!(
+            r.population.is_some(),
+            !compounds,
+            "{} {:?}",
+            r.name,
+            r.kind
+        );
     }
     // Without outlines: subdistrict rows and the total only.
     let t = district_tables(&a, None, None);
@@ -597,4 +603,51 @@ fn district_tables_count_every_community_once_per_level() {
             .sum::<usize>(),
         n
     );
+}
+
+/// The report's map draws the walking network under the layers, and
+/// suggested sites keep their category's colour with a legend entry per
+/// category, in the report and on the static map alike.
+#[test]
+fn report_map_draws_streets_and_sites_by_category() {
+    let out = monaco_outputs();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let start = html.find("var DATA = ").unwrap() + "var DATA = ".len();
+    let end = start + html[start..].find(";\n</script>").unwrap();
+    let data: serde_json::Value =
+        serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap();
+    let streets = data["streets"]["features"]
+        .as_array()
+        .expect("streets in the report");
+    let lines: usize = streets
+        .iter()
+        .map(|f| f["geometry"]["coordinates"].as_array().unwrap().len())
+        .sum();
+    assert!(lines > 100, "the walking network is drawn: {lines} lines");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        summary["data_note"].is_null(),
+        "a real extract is not called synthetic"
+    );
+    let categories = data["categories"].as_array().unwrap();
+    let sites = data["sites"].as_array().unwrap();
+    assert!(!sites.is_empty());
+    for s in sites {
+        let k = s["k"].as_u64().unwrap() as usize;
+        assert_eq!(s["colour"], categories[k]["colour"], "{s}");
+    }
+    let svg = std::fs::read_to_string(out.join("map.svg")).unwrap();
+    for id in ["kinder", "play"] {
+        let c = categories.iter().find(|c| c["id"] == id).unwrap();
+        let zh = c["zh"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("建议新址 {zh} 1–")),
+            "report legend for {id}"
+        );
+        assert!(
+            svg.contains(&format!("建议新址 · {zh}")),
+            "map legend for {id}"
+        );
+    }
 }

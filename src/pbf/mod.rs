@@ -68,11 +68,15 @@ impl PbfFile {
     /// Opens the file and checks that it starts like an OpenStreetMap PBF.
     pub fn open(path: &Path) -> Result<PbfFile> {
         let f = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+        let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+        let len = meta.len();
         let pbf = PbfFile {
             path: path.to_path_buf(),
             len,
         };
+        if meta.is_dir() {
+            return Err(pbf.error("it is a directory; pass the .osm.pbf file itself".into()));
+        }
         if len == 0 {
             return Err(pbf.error("the file is empty".into()));
         }

@@ -37,7 +37,11 @@ impl Csv {
 
 /// A number with `digits` decimals, or an empty field.
 pub(crate) fn num(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(String::new, |x| format!("{:.digits$}", x + 0.0))
+    // Rounded as the GeoJSON layers round (half away from zero), so a
+    // table and a layer never differ in the last digit.
+    v.map_or_else(String::new, |x| {
+        format!("{:.digits$}", crate::output::round(x, digits as i32) + 0.0)
+    })
 }
 
 #[cfg(test)]

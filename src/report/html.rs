@@ -46,7 +46,7 @@ pub fn report_html(
         " · Click a community for its walking time to every category; the control at the top right ",
         "turns coverage, gaps and isochrones on.</p>"
     ));
-    legend(&mut body, a);
+    legend(&mut body, a, suggestions);
     categories_section(&mut body, a);
     districts_section(&mut body, tables);
     siting_section(&mut body, a, suggestions);
@@ -170,6 +170,7 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                 let names: Vec<&str> =
                     site.newly_covered.iter().map(|&i| a.communities[i].name.as_str()).collect();
                 json!({"lon": round5(site.lonlat[0]), "lat": round5(site.lonlat[1]), "k": s.category,
+                       "colour": style::category_colour(s.category, &a.profile.categories[s.category]).hex(),
                        "rank": site.rank, "n": site.newly_covered.len(), "pop": site.population,
                        "names": names.join("、")})
             })
@@ -225,11 +226,13 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
         "communities": collection(communities),
         "facilities": facilities,
         "sites": sites,
+        "streets": streets_json(a),
         "districts": collection(district_features),
         "coverage": coverage,
         "isochrones": collection(isochrones),
         "text": {
             "communities": "社区 Communities", "facilities": "儿童设施 Facilities",
+            "streets": "步行网络 Walking network",
             "sites": "建议新址 Suggested sites", "districts": "区县界 Districts",
             "isochrones": "步行等时圈 Isochrones", "population": "人口 population",
             "met": "类达标 categories met", "inCircle": "生活圈达标 in the life circle",
@@ -337,7 +340,7 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
     out.push_str("</div>");
 }
 
-fn legend(out: &mut String, a: &Analysis) {
+fn legend(out: &mut String, a: &Analysis, suggestions: &[Suggestions]) {
     let n = a.profile.categories.len();
     out.push_str("<div class=\"legend\"><span>满足类别数 categories met:</span>");
     for m in 0..=n {
@@ -349,9 +352,61 @@ fn legend(out: &mut String, a: &Analysis) {
     }
     let _ = write!(
         out,
-        "<span><i style=\"border:2px solid {};background:none\"></i>生活圈达标 in the life circle</span></div>",
+        "<span><i style=\"border:2px solid {};background:none\"></i>生活圈达标 in the life circle</span>",
         style::CIRCLE_OUTLINE.hex()
     );
+    // Suggested sites in their category's colour, numbered per category.
+    for s in suggestions.iter().filter(|s| !s.sites.is_empty()) {
+        let c = &a.profile.categories[s.category];
+        let _ = write!(
+            out,
+            "<span class=\"site-key\"><i style=\"background:{}\"></i>建议新址 {} 1–{} · suggested {} (priority)</span>",
+            style::category_colour(s.category, c).hex(),
+            escape(&c.label_zh),
+            s.sites.len(),
+            escape(&c.label_en)
+        );
+    }
+    out.push_str("<span><i style=\"background:#b8b2a0;height:3px\"></i>步行网络 walking network</span></div>");
+}
+
+/// The walking network for the report's map: minor ways and major roads as
+/// two MultiLineStrings, each edge simplified (Douglas–Peucker, about 5 m)
+/// and at 1e-5° precision, as the static map draws it.
+fn streets_json(a: &Analysis) -> Value {
+    use crate::walkable::WayClass;
+    use geo::Simplify;
+    let g = &a.graph;
+    let mut minor: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut major: Vec<Vec<[f64; 2]>> = Vec::new();
+    for e in 0..g.edges.len() as u32 {
+        let line: geo::LineString<f64> = g
+            .shape(e)
+            .iter()
+            .map(|p| {
+                let [x, y] = g.projection.unproject([f64::from(p[0]), f64::from(p[1])]);
+                geo::Coord { x, y }
+            })
+            .collect();
+        let mut pts: Vec<[f64; 2]> = line
+            .simplify(5e-5)
+            .coords()
+            .map(|c| [round5(c.x), round5(c.y)])
+            .collect();
+        pts.dedup();
+        if pts.len() < 2 {
+            continue;
+        }
+        match g.edges[e as usize].class {
+            WayClass::Collector | WayClass::Arterial => major.push(pts),
+            _ => minor.push(pts),
+        }
+    }
+    let feature = |lines: Vec<Vec<[f64; 2]>>, major: bool| {
+        json!({"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": lines},
+               "properties": {"major": major}})
+    };
+    collection(vec![feature(minor, false), feature(major, true)])
 }
 
 /// A horizontal bar chart: `(label, share, colour, text)` rows, an optional

@@ -382,15 +382,45 @@ impl<'a> Sheet<'a> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let subtitle = match self.lang {
-            Lang::Chinese => format!(
+        // Nested levels (社区 and the 小区 inside them), each on its own.
+        let by_kind = crate::summary::Summary::new(a).by_kind;
+        let levels: Vec<String> = by_kind
+            .iter()
+            .map(|g| {
+                let kind = match (self.lang, g.name.as_str()) {
+                    (Lang::Chinese, "neighbourhood") => "社区",
+                    (Lang::Chinese, "compound") => "小区",
+                    (Lang::English, "neighbourhood") => "neighbourhoods",
+                    (Lang::English, "compound") => "compounds",
+                    (_, other) => other,
+                };
+                format!(
+                    "{kind} {}/{} ({:.1}%)",
+                    g.life_circle,
+                    g.communities,
+                    100.0 * g.share_life_circle
+                )
+            })
+            .collect();
+        let subtitle = match (self.lang, levels.is_empty()) {
+            (Lang::Chinese, true) => format!(
                 "{n} 个社区/小区中 {circle} 个达标（{:.1}%）· 步行速度 {} m/s · 标准 GB 50180-2018 · 数据 {source}",
                 100.0 * share,
                 a.profile.walking_speed_mps
             ),
-            Lang::English => format!(
+            (Lang::English, true) => format!(
                 "{circle} of {n} communities ({:.1}%) in the life circle · walking {} m/s · GB 50180-2018 · data {source}",
                 100.0 * share,
+                a.profile.walking_speed_mps
+            ),
+            (Lang::Chinese, false) => format!(
+                "生活圈达标：{} · 步行速度 {} m/s · 标准 GB 50180-2018 · 数据 {source}",
+                levels.join("，"),
+                a.profile.walking_speed_mps
+            ),
+            (Lang::English, false) => format!(
+                "In the life circle: {} · walking {} m/s · GB 50180-2018 · data {source}",
+                levels.join(", "),
                 a.profile.walking_speed_mps
             ),
         };
@@ -829,8 +859,39 @@ impl<'a> Sheet<'a> {
         }
         y += 18.0 + n.div_ceil(cols) as f64 * 20.0 + 8.0;
 
+        // Suggested sites: a star in the category's colour, numbered by
+        // priority within the category.
+        for s in self.suggestions.iter().filter(|s| !s.sites.is_empty()) {
+            let c = &a.profile.categories[s.category];
+            let colour = style::category_colour(s.category, c).hex();
+            let _ = writeln!(
+                self.svg,
+                "<path d=\"{}\" fill=\"{colour}\" stroke=\"#111111\" stroke-width=\"1.2\"/>",
+                star(x + 13.0, y - 4.0, 9.0)
+            );
+            let label = match self.lang {
+                Lang::Chinese => format!(
+                    "建议新址 · {}（1–{} 为优先顺序）",
+                    c.label_zh,
+                    s.sites.len()
+                ),
+                Lang::English => {
+                    format!("Suggested {} (1–{}: priority)", c.label_en, s.sites.len())
+                }
+            };
+            let label = fit(&label, 12.5, panel[2] - 40.0);
+            self.text(
+                [x + 34.0, y + 0.5],
+                12.5,
+                "normal",
+                "#333333",
+                "start",
+                &label,
+            );
+            y += 22.0;
+        }
         // Further symbols, each drawn around the line it labels.
-        let suggested = !self.suggestions.iter().all(|s| s.sites.is_empty());
+        let suggested = false;
         let district = style::DISTRICT.hex();
         let items = [
             (

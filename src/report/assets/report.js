@@ -61,6 +61,14 @@
   map.attributionControl.addAttribution(DATA.attribution);
   L.control.scale({ imperial: false }).addTo(map);
 
+  // The walking network under every layer, as on the static map.
+  var streets = L.geoJSON(DATA.streets, {
+    style: function (f) {
+      return { color: "#b8b2a0", weight: f.properties.major ? 2.4 : 0.8, opacity: 0.9 };
+    },
+    interactive: false,
+  });
+
   var communities = L.geoJSON(DATA.communities, {
     style: function (f) {
       var p = f.properties;
@@ -83,7 +91,11 @@
 
   var sites = L.layerGroup(DATA.sites.map(function (p) {
     return L.marker([p.lat, p.lon], {
-      icon: L.divIcon({ className: "site", html: "<span>" + p.rank + "</span>", iconSize: [26, 26] }),
+      icon: L.divIcon({
+        className: "site",
+        html: '<span style="background:' + p.colour + '">' + p.rank + "</span>",
+        iconSize: [26, 26],
+      }),
       zIndexOffset: 1000,
     }).bindPopup(sitePopup(p));
   }));
@@ -94,6 +106,7 @@
   });
 
   var overlays = {};
+  overlays[DATA.text.streets] = streets;
   overlays[DATA.text.communities] = communities;
   overlays[DATA.text.facilities] = facilities;
   if (DATA.sites.length) overlays[DATA.text.sites] = sites;
@@ -118,6 +131,7 @@
     });
   }
 
+  streets.addTo(map);
   communities.addTo(map);
   districts.addTo(map);
   facilities.addTo(map);
