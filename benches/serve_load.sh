@@ -31,14 +31,14 @@ s["listen"], s["loopback"], s["interrupt"] = "tcp://127.0.0.1:18102", f"ipc://{d
 json.dump(c, open(d + "/valhalla.json", "w"))
 PY
 "$site/bin/valhalla_build_tiles" -c "$work/valhalla.json" "$extract" >/dev/null 2>&1
-"$site/bin/valhalla_service" "$work/valhalla.json" "$workers" >/dev/null 2>&1 &
+"$site/bin/valhalla_service" "$work/valhalla.json" "$workers" >"$work/valhalla.log" 2>&1 &
 pids+=($!)
 target/release/childcircle serve "$extract" --bind 127.0.0.1:18101 --threads "$workers" --age adult -q &
 pids+=($!)
 for port in 18101 18102; do
   tries=0
   until curl -sf -m 2 --noproxy "*" "http://127.0.0.1:$port/status" >/dev/null; do
-    tries=$((tries + 1)); [ $tries -lt 300 ] || { echo "server on port $port never became ready" >&2; exit 1; }
+    tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "server on port $port never became ready" >&2; tail -5 "$work/valhalla.log" >&2; exit 1; }
     sleep 0.2
   done
 done
