@@ -475,3 +475,55 @@ fn memory_is_flat_over_many_requests() {
         "seed {SEED}: RSS grew from {warm} KiB to {after} KiB"
     );
 }
+
+#[test]
+fn not_ready_until_loaded_and_a_failed_load_exits_nonzero() {
+    use std::io::{BufRead, Read};
+    // The extract is a FIFO: loading blocks on it until a writer comes, so
+    // the server is listening but not loaded for as long as the test likes.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("extract.osm.pbf");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        .arg("serve")
+        .arg(&fifo)
+        .args(["--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let status = get(&addr, "/status").unwrap();
+    assert_eq!(status.status, 503);
+    assert_eq!(status.json()["status_code"], 503);
+    let health = get(&addr, "/v2/health").unwrap();
+    assert_eq!(
+        (health.status, health.json()),
+        (503, json!({"status": "not ready"}))
+    );
+    let iso = post(&addr, "/isochrone", &valhalla_body(json!([{"time": 5}]))).unwrap();
+    assert_eq!(iso.status, 503);
+    // An empty extract: the load fails and the server exits non-zero, naming it.
+    drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+    let code = child.wait().unwrap();
+    assert!(!code.success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("extract.osm.pbf"), "{err}");
+}

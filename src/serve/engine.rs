@@ -113,6 +113,8 @@ struct Variant {
 /// Everything loaded at start.
 pub struct Engine {
     pub extract: PathBuf,
+    /// The extract's modification time, seconds since 1970 (for `/status`).
+    pub extract_modified: u64,
     pub profile: Profile,
     graph: Graph,
     index: GraphIndex,
@@ -146,8 +148,14 @@ impl Engine {
                 Some(variant(format!("{}-{}", base.name, g.id), p))
             })
             .collect();
+        let extract_modified = std::fs::metadata(extract)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
         Ok(Engine {
             extract: extract.to_path_buf(),
+            extract_modified,
             distance: variant("distance".into(), crate::export::distance_profile(&base)),
             profile: base,
             graph: analysis.graph,

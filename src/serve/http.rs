@@ -267,14 +267,9 @@ async fn ors_post(
 /// Valhalla's `/status`: 200 once the extract is loaded, 503 before.
 async fn status(State(app): State<Arc<App>>) -> Reply {
     let engine = app.engine(Dialect::Valhalla)?;
-    let modified = std::fs::metadata(&engine.extract)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
     Ok(axum::Json(json!({
         "version": concat!("childcircle ", env!("CARGO_PKG_VERSION")),
-        "tileset_last_modified": modified,
+        "tileset_last_modified": engine.extract_modified,
         "available_actions": ["isochrone", "status"],
     }))
     .into_response())
