@@ -179,7 +179,7 @@ struct AnalyzeArgs {
     target: Option<f64>,
     /// Suggest K new sites of a category, e.g. kinder:5 (repeatable).
     /// Categories of the default profile: kinder, childcare, play, primary,
-    /// middle, school, culture, park, sports.
+    /// middle, high, school, culture, park, park10, garden, sports.
     #[arg(long, value_name = "CATEGORY:K")]
     suggest: Vec<String>,
     /// The planner's candidate sites (GeoJSON points) for --suggest.
