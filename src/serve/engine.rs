@@ -12,10 +12,10 @@ use geo::{Area, MultiPolygon, Simplify};
 use crate::analysis::{analyze_with_options, AnalyzeOptions};
 use crate::graph::{Graph, Time, UNREACHED};
 use crate::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
+use crate::origins::Origins;
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
 use crate::search::{with_thread_state, SearchState};
-use crate::origins::Origins;
 use crate::snap::{AccessPoint, GraphIndex};
 
 /// Grid cell of served isochrones, metres (the `analyze` default).
