@@ -455,6 +455,18 @@ impl Profile {
         self.categories.iter().position(|c| c.id == id)
     }
 
+    /// The category ids, comma-separated, for messages that list what is
+    /// accepted.
+    ///
+    /// ```
+    /// let ids = childcircle::Profile::default().category_ids();
+    /// assert!(ids.starts_with("kinder, childcare, play"));
+    /// ```
+    pub fn category_ids(&self) -> String {
+        let ids: Vec<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
+        ids.join(", ")
+    }
+
     /// The largest threshold, in minutes: how far every search must go.
     pub fn max_minutes(&self) -> f64 {
         self.categories

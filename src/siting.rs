@@ -108,14 +108,7 @@ pub fn gaps_csv(a: &Analysis) -> Vec<u8> {
 /// Reads `--suggest CATEGORY:K` (e.g. `kinder:5`): the category's index in the
 /// profile and the number of sites.
 pub fn parse_request(spec: &str, profile: &Profile) -> Result<(usize, usize)> {
-    let ids = || {
-        profile
-            .categories
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let ids = || profile.category_ids();
     let (id, k) = spec.split_once(':').ok_or_else(|| Error::BadOption {
         option: "--suggest",
         reason: format!(

@@ -110,10 +110,9 @@ fn resolve(category: &str, profile: &Profile) -> std::result::Result<u32, String
     let mut set = 0;
     for id in category.split(';').map(str::trim) {
         let Some(i) = profile.category_index(id) else {
-            let known: Vec<&str> = profile.categories.iter().map(|c| c.id.as_str()).collect();
             return Err(format!(
                 "unknown category {id:?} (use exclude or one of: {})",
-                known.join(", ")
+                profile.category_ids()
             ));
         };
         set |= 1 << i;

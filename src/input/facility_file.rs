@@ -171,7 +171,7 @@ pub fn read_facility_file(
             .collect();
         notes.push(format!(
             "{n} rows have a category matching none of the profile's ({}), skipped: {} (map them with --category-map FILE)",
-            profile.categories.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+            profile.category_ids(),
             values.join(", ")
         ));
     }
@@ -359,12 +359,7 @@ fn read_map(path: &Path, profile: &Profile, map: &mut HashMap<String, usize>) ->
         let c = profile.category_index(id.trim()).ok_or_else(|| {
             fail(format!(
                 "{row}: {id:?} is not a category of the profile ({})",
-                profile
-                    .categories
-                    .iter()
-                    .map(|c| c.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                profile.category_ids()
             ))
         })?;
         map.insert(norm(value), c);

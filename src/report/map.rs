@@ -890,17 +890,10 @@ impl<'a> Sheet<'a> {
             );
             y += 22.0;
         }
-        // Further symbols, each drawn around the line it labels.
-        let suggested = false;
+        // Further symbols, each drawn around the line it labels (suggested
+        // sites have their own rows above, in their category's colour).
         let district = style::DISTRICT.hex();
         let items = [
-            (
-                suggested,
-                self.t(
-                    "建议新址（数字为优先顺序）",
-                    "Suggested new site (number: priority)",
-                ),
-            ),
             (
                 self.districts.is_some(),
                 self.t("区县界", "District boundary"),
@@ -918,10 +911,6 @@ impl<'a> Sheet<'a> {
             let x2 = fmt(x + 26.0);
             let symbol = match i {
                 0 => format!(
-                    "<path d=\"{}\" fill=\"#ffffff\" stroke=\"#111111\" stroke-width=\"1.2\"/>",
-                    star(x + 13.0, y - 4.0, 9.0)
-                ),
-                1 => format!(
                     "<line x1=\"{x1}\" y1=\"{ym}\" x2=\"{x2}\" y2=\"{ym}\" stroke=\"{district}\" stroke-width=\"2\" stroke-dasharray=\"10 4 2 4\"/>"
                 ),
                 _ => format!("<line x1=\"{x1}\" y1=\"{ym}\" x2=\"{x2}\" y2=\"{ym}\" stroke=\"#b8b2a0\" stroke-width=\"3\"/>"),
