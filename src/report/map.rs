@@ -287,6 +287,19 @@ impl<'a> Sheet<'a> {
     }
 
     /// Text at `at` (x, y of the baseline's anchor).
+    /// The label of one legend row beside its symbol; returns the next row's y.
+    fn legend_label(&mut self, x: f64, y: f64, label: &str) -> f64 {
+        self.text(
+            [x + 34.0, y + 0.5],
+            12.5,
+            "normal",
+            "#333333",
+            "start",
+            label,
+        );
+        y + 22.0
+    }
+
     fn text(
         &mut self,
         at: [f64; 2],
@@ -880,15 +893,7 @@ impl<'a> Sheet<'a> {
                 }
             };
             let label = fit(&label, 12.5, panel[2] - 40.0);
-            self.text(
-                [x + 34.0, y + 0.5],
-                12.5,
-                "normal",
-                "#333333",
-                "start",
-                &label,
-            );
-            y += 22.0;
+            y = self.legend_label(x, y, &label);
         }
         // Further symbols, each drawn around the line it labels (suggested
         // sites have their own rows above, in their category's colour).
@@ -916,15 +921,7 @@ impl<'a> Sheet<'a> {
                 _ => format!("<line x1=\"{x1}\" y1=\"{ym}\" x2=\"{x2}\" y2=\"{ym}\" stroke=\"#b8b2a0\" stroke-width=\"3\"/>"),
             };
             let _ = writeln!(self.svg, "{symbol}");
-            self.text(
-                [x + 34.0, y + 0.5],
-                12.5,
-                "normal",
-                "#333333",
-                "start",
-                label,
-            );
-            y += 22.0;
+            y = self.legend_label(x, y, label);
         }
         y + 8.0
     }
