@@ -39,11 +39,19 @@ pub fn places_per_child(
     children: &[f64],
     nearest: &[Option<usize>],
 ) -> PlacesPerChild {
-    assert_eq!(children.len(), nearest.len(), "one nearest facility per community");
+    assert_eq!(
+        children.len(),
+        nearest.len(),
+        "one nearest facility per community"
+    );
     let mut served = vec![0.0; capacity.len()];
     let mut unserved = 0.0;
     for (&kids, near) in children.iter().zip(nearest) {
-        let kids = if kids.is_finite() && kids > 0.0 { kids } else { 0.0 };
+        let kids = if kids.is_finite() && kids > 0.0 {
+            kids
+        } else {
+            0.0
+        };
         match near {
             Some(f) => served[*f] += kids,
             None => unserved += kids,
@@ -132,7 +140,10 @@ mod tests {
                     .map(|c| children[c])
                     .sum();
                 let want = capacity[f].filter(|_| kids > 0.0).map(|c| c / kids);
-                assert_eq!(r.per_facility[f], want, "seed {seed:#x} case {case} facility {f}");
+                assert_eq!(
+                    r.per_facility[f], want,
+                    "seed {seed:#x} case {case} facility {f}"
+                );
                 if let Some(c) = want.and(capacity[f]) {
                     places += c;
                     known += kids;

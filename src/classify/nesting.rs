@@ -219,4 +219,3 @@ fn name_of(data: &OsmData, obj: Obj) -> Option<&str> {
         Obj::Point(i) => data.points[i].tags.name.as_deref(),
     }
 }
-

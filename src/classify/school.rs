@@ -281,7 +281,10 @@ impl SchoolRules {
 
     /// The first name rule that another name, the website's host or a
     /// description of a tagged school matches, with its signal.
-    fn beyond_name<'t, T: TagLookup + ?Sized>(&'t self, tags: &'t T) -> Option<(&'t Rule, &'static str)> {
+    fn beyond_name<'t, T: TagLookup + ?Sized>(
+        &'t self,
+        tags: &'t T,
+    ) -> Option<(&'t Rule, &'static str)> {
         let find = |text: &str, host: bool| {
             let lower = text.to_lowercase();
             let mut rules = self.names.iter().filter(|r| !(host && r.case_sensitive));
@@ -297,7 +300,10 @@ impl SchoolRules {
         let names = values(&self.name_keys).find_map(|n| find(n, false));
         let site = || {
             let hosts = values(&self.website_keys).filter_map(host);
-            hosts.map(|h| find(&h, true)).find(Option::is_some).flatten()
+            hosts
+                .map(|h| find(&h, true))
+                .find(Option::is_some)
+                .flatten()
         };
         let text = || values(&self.text_keys).find_map(|t| find(t, false));
         names
@@ -477,7 +483,10 @@ mod tests {
             Some("hel fi"),
             "the path is not read: a city's directory of schools names every school's type"
         );
-        assert_eq!(host("HTTP://User@Lycee-Albert1er.mc:8080?x").as_deref(), Some("lycee albert1er mc"));
+        assert_eq!(
+            host("HTTP://User@Lycee-Albert1er.mc:8080?x").as_deref(),
+            Some("lycee albert1er mc")
+        );
         assert_eq!(host("http://"), None);
     }
 
