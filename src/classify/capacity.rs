@@ -134,17 +134,17 @@ mod tests {
             let r = places_per_child(&capacity, &children, &nearest);
             let mut places = 0.0;
             let mut known = 0.0;
-            for f in 0..nf {
+            for (f, &cap) in capacity.iter().enumerate() {
                 let kids: f64 = (0..nc)
                     .filter(|&c| nearest[c] == Some(f))
                     .map(|c| children[c])
                     .sum();
-                let want = capacity[f].filter(|_| kids > 0.0).map(|c| c / kids);
+                let want = cap.filter(|_| kids > 0.0).map(|c| c / kids);
                 assert_eq!(
                     r.per_facility[f], want,
                     "seed {seed:#x} case {case} facility {f}"
                 );
-                if let Some(c) = want.and(capacity[f]) {
+                if let Some(c) = want.and(cap) {
                     places += c;
                     known += kids;
                 }

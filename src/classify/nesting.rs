@@ -180,7 +180,7 @@ fn locate(
         grounds.push(Grounds {
             bbox: AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
             shape: mp,
-            size: size,
+            size,
             index: i,
         });
     }
