@@ -319,11 +319,13 @@ fn check_walkable(data: &OsmData, extract: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Applies the profile's facility sizes to the extract's areas and reports
+/// Merges schools mapped inside schools, applies the profile's facility sizes
+/// to the extract's areas and reports
 /// what classification did ([`crate::classify`]).
 fn classify_report(data: &mut OsmData, profile: &Profile) -> crate::classify::Report {
+    let nested = crate::classify::nesting::apply(data, profile);
     let sizes = crate::classify::size::apply(data, profile);
-    crate::classify::Report::new(profile, &data.notes, sizes)
+    crate::classify::Report::new(profile, &data.notes, nested, sizes)
 }
 
 /// Reads an extract and builds its walking graph.

@@ -576,3 +576,301 @@ fn gb50180_park_sizes_tiny_areas_playgrounds_and_capacity() {
         .unwrap();
     assert_eq!(k["properties"]["capacity"], 180.0);
 }
+
+#[test]
+fn beyond_the_name_other_names_websites_and_descriptions() {
+    let p = Profile::default();
+    check(
+        &p,
+        &[
+            // Heidelberg's Neckarschule (w27072584), all its tags: the name says no
+            // level, the website's host says Grundschule.
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Neckarschule"),
+                    ("website", "http://www.grundschule-ziegelhausen.de"),
+                    ("wheelchair", "limited"),
+                ],
+                &["primary"],
+            ),
+            // Heidelberg schools whose website says no level either (w384802164,
+            // w372753850, w372535122, w27164935): "other school".
+            (
+                &[
+                    ("addr:street", "Kriegsstraße"),
+                    ("amenity", "school"),
+                    ("name", "Tiefburgschule"),
+                    ("phone", "+49 6221 480201"),
+                    ("website", "http://www.tiefburgschule-hd.de"),
+                ],
+                &["school"],
+            ),
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Landhausschule Heidelberg"),
+                    ("website", "http://www.lhs.schulen-hd.de/"),
+                ],
+                &["school"],
+            ),
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Willy-Hellpach-Schule"),
+                    ("website", "http://www.whs.hd.bw.schule.de/"),
+                ],
+                &["school"],
+            ),
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Heidelberg College"),
+                    ("website", "http://www.heidelberg-college.de"),
+                ],
+                &["school"],
+            ),
+            // The name decides before short_name and website (w155204823).
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Kurfürst-Friedrich-Gymnasium"),
+                    ("short_name", "KFG"),
+                    ("website", "http://www.kfg-heidelberg.de"),
+                ],
+                &["middle", "high"],
+            ),
+            // ... and before name:en (Shanghai's w447951684).
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "上海大学附属中学"),
+                    ("name:en", "High School Affiliated to Shanghai University"),
+                ],
+                &["middle", "high"],
+            ),
+            // Helsinki's Ressun lukio (w37264738) with its name removed: the
+            // name:fi / name:sv keys give the level.
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name:fi", "Ressun lukio"),
+                    ("name:sv", "Gymnasiet Ressu"),
+                    ("website", "https://www.hel.fi/ressul/fi"),
+                ],
+                &["high"],
+            ),
+            // Helsinki's Kaisaniemen ala-aste (w596507272) with its name removed:
+            // the website's path is not read (the city's directory "peruskoulut"
+            // would make every school a comprehensive school).
+            (
+                &[
+                    ("amenity", "school"),
+                    (
+                        "website",
+                        "https://www.hel.fi/peruskoulut/fi/koulut/kaisaniemen-ala-aste/",
+                    ),
+                ],
+                &["school"],
+            ),
+            // Monaco's École du Parc (n6460987741): school:MC decides before the
+            // host ecole-parc.
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "École du Parc"),
+                    ("school:MC", "maternelle"),
+                    ("website", "https://ecole-parc.gouv.mc/"),
+                ],
+                &["kinder"],
+            ),
+            // Not schools: Heidelberg's dog school (w446537927, animal=school) and
+            // a railway station named after one (n35961619, old_name
+            // Berufsschulzentrum): other names apply to tagged schools only.
+            (
+                &[
+                    ("animal", "school"),
+                    ("name", "Happy Fiffi"),
+                    ("school_type", "dog"),
+                    ("website", "http://www.happy-fiffi.de"),
+                ],
+                &[],
+            ),
+            (
+                &[
+                    ("name", "Berufsschule"),
+                    ("old_name", "Berufsschulzentrum"),
+                    ("railway", "station"),
+                ],
+                &[],
+            ),
+            // Realistic (no school of the extracts has one): a description, and a
+            // website that says driving school.
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Schule am Park"),
+                    ("description", "Grundschule mit Ganztagsbetreuung"),
+                ],
+                &["primary"],
+            ),
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Stop"),
+                    ("website", "http://www.fahrschule-stop.de"),
+                ],
+                &[],
+            ),
+        ],
+    );
+}
+
+/// Schools mapped inside schools, on a street grid: real names and tags, made-up
+/// geometry.
+fn write_campuses(path: &Path) {
+    let mut w = PbfWriter::new(std::fs::File::create(path).unwrap(), None).unwrap();
+    let at = |r: f64, c: f64| (49.40 + r * 0.0009, 8.68 + c * 0.00138);
+    let id = |r: i64, c: i64| 1 + r * 10 + c;
+    for r in 0..10 {
+        for c in 0..10 {
+            let (lat, lon) = at(r as f64, c as f64);
+            w.add_node(id(r, c), lat, lon, &[]).unwrap();
+        }
+    }
+    let school = |n: &'static str| vec![("amenity", "school"), ("name", n)];
+    let lycee = vec![
+        ("amenity", "school"),
+        ("name", "Lycée Albert-1er"),
+        ("school:FR", "lycée"),
+    ];
+    let parc = vec![
+        ("amenity", "school"),
+        ("name", "École du Parc"),
+        ("school:MC", "maternelle"),
+    ];
+    // Schools mapped as nodes: id, row, column, tags.
+    let nodes = [
+        (400, 2.1, 6.1, school("Lycée Albert-1er")),
+        (401, 6.1, 2.1, parc),
+        (402, 6.1, 6.1, school("Tiefburgschule")),
+    ];
+    for (id, r, c, tags) in &nodes {
+        let (lat, lon) = at(*r, *c);
+        w.add_node(*id, lat, lon, tags).unwrap();
+    }
+    // Square areas: way id, centre row and column, half side (cells), tags.
+    let squares = [
+        // 1. Unnamed grounds (as Heidelberg's w427003607) around a building named
+        //    Strahlenberger Grundschule: one primary school, the grounds.
+        (30, 2.0, 2.0, 0.8, vec![("amenity", "school")]),
+        (
+            31,
+            2.0,
+            2.0,
+            0.3,
+            vec![
+                ("building", "school"),
+                ("name", "Strahlenberger Grundschule"),
+            ],
+        ),
+        // 2. Lycée Albert-1er as an area and as a node inside it (n400): one school.
+        (32, 2.0, 6.0, 0.8, lycee),
+        // 3. A maternelle (n401) on a primary school's grounds: two schools.
+        (33, 6.0, 2.0, 0.8, school("Grundschule Schlierbach")),
+        // 4. Tiefburgschule as grounds and a node (n402), no level: one "other school".
+        (34, 6.0, 6.0, 0.8, school("Tiefburgschule")),
+    ];
+    for (k, (_, r, c, h, _)) in squares.iter().enumerate() {
+        let corners = [
+            (r - h, c - h),
+            (r - h, c + h),
+            (r + h, c + h),
+            (r + h, c - h),
+        ];
+        for (j, (r, c)) in corners.iter().enumerate() {
+            let (lat, lon) = at(*r, *c);
+            w.add_node(500 + 10 * k as i64 + j as i64, lat, lon, &[])
+                .unwrap();
+        }
+    }
+    for k in 0..20 {
+        let line: Vec<i64> = (0..10)
+            .map(|i| if k < 10 { id(k, i) } else { id(i, k - 10) })
+            .collect();
+        w.add_way(1 + k, &line, &[("highway", "residential")])
+            .unwrap();
+    }
+    for (k, (way, _, _, _, tags)) in squares.iter().enumerate() {
+        let first = 500 + 10 * k as i64;
+        let ring = [first, first + 1, first + 2, first + 3, first];
+        w.add_way(*way, &ring, tags).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn a_school_inside_a_school_area_is_one_school() {
+    let dir = tempfile::tempdir().unwrap();
+    let town = dir.path().join("campuses.osm.pbf");
+    write_campuses(&town);
+    let a = run(&town, Profile::default());
+    let of = |osm: OsmRef| -> Vec<String> {
+        let mut v: Vec<String> = a
+            .facilities
+            .iter()
+            .filter(|f| f.osm == osm)
+            .map(|f| a.profile.categories[f.category].id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(of(OsmRef::Way(30)), ["primary"]);
+    assert!(of(OsmRef::Way(31)).is_empty());
+    assert_eq!(of(OsmRef::Way(32)), ["high"]);
+    assert!(of(OsmRef::Node(400)).is_empty());
+    assert_eq!(of(OsmRef::Way(33)), ["primary"]);
+    assert_eq!(of(OsmRef::Node(401)), ["kinder"]);
+    assert_eq!(of(OsmRef::Way(34)), ["school"]);
+    assert!(of(OsmRef::Node(402)).is_empty());
+    let c = &a.classification;
+    assert_eq!(c.schools, 5, "{c:?}");
+    assert_eq!(c.nested.merged, 3, "{c:?}");
+    assert_eq!(c.by_signal.get("nested"), Some(&1), "{c:?}");
+    assert_eq!(c.other, 1, "{c:?}");
+    assert!(
+        c.nested
+            .examples
+            .iter()
+            .any(|e| e == "Strahlenberger Grundschule (w31) in unnamed (w30)"),
+        "{c:?}"
+    );
+    let json = serde_json::to_value(childcircle::summary::Summary::new(&a)).unwrap();
+    assert_eq!(json["classification"]["nested"]["merged"], 3);
+}
+
+/// Heidelberg (not shipped: `../shared/data/osm/heidelberg.osm.pbf` beside the
+/// repository, or `HEIDELBERG_PBF`): the measured figures of the README.
+#[test]
+fn heidelberg_as_measured() {
+    let path = std::env::var_os("HEIDELBERG_PBF").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/heidelberg.osm.pbf"),
+        std::path::PathBuf::from,
+    );
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    let a = run(&path, Profile::default());
+    let c = &a.classification;
+    assert_eq!(c.schools, 20, "{c:?}");
+    assert_eq!(facility_cats(&a, "Neckarschule"), ["primary"]);
+    assert_eq!(c.by_signal.get("website"), Some(&1), "{c:?}");
+    // No honest signal gives the other ten a level: the warning fires.
+    assert_eq!(c.other, 10, "{c:?}");
+    assert_eq!(c.nested.merged, 0, "{c:?}");
+    assert!(a
+        .warnings
+        .iter()
+        .any(|w| w.contains("10 of 20 schools (50 %)")));
+}

@@ -4,6 +4,8 @@
 //! GB 50180-2018 sizes of parks ([`size`]). [`Report`] is what `summary.json`
 //! tells about it (`classification`).
 
+pub mod capacity;
+pub mod nesting;
 pub mod overrides;
 pub mod school;
 pub mod size;
@@ -53,7 +55,7 @@ pub struct OverrideUse {
 /// `classification` in `summary.json`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
-    /// OSM objects found to be schools (a school mapped as a point and an area counts twice).
+    /// OSM objects found to be schools (a school mapped inside its own area counts once).
     pub schools: usize,
     /// Schools per category id (a combined school counts for each level it teaches).
     pub by_category: BTreeMap<String, usize>,
@@ -70,6 +72,8 @@ pub struct Report {
     pub not_for_children_examples: Vec<String>,
     pub overrides_file: Option<String>,
     pub overrides: Vec<OverrideUse>,
+    /// School objects counted as one school with the school area around them.
+    pub nested: nesting::NestingReport,
     pub sizes: size::SizeReport,
 }
 
@@ -78,8 +82,14 @@ const EXAMPLES: usize = 8;
 
 impl Report {
     /// The report of an extract's notes and size rules.
-    pub fn new(profile: &Profile, notes: &[Note], sizes: size::SizeReport) -> Report {
+    pub fn new(
+        profile: &Profile,
+        notes: &[Note],
+        nested: nesting::NestingReport,
+        sizes: size::SizeReport,
+    ) -> Report {
         let mut r = Report {
+            nested,
             sizes,
             not_for_children_kept: profile.schools.as_ref().is_some_and(|s| s.keep_non_schools),
             ..Default::default()

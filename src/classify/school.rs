@@ -9,7 +9,14 @@
 //!    each value looked up in the profile's value rules, else in its name rules;
 //! 3. `grades` (`1-6`, `K-8`), then `min_age`/`max_age`, against the profile's grade and
 //!    age bands: a level counts when the school covers at least half of its band;
-//! 4. the name, against the profile's ordered name rules (first match wins).
+//! 4. the name, against the profile's ordered name rules (first match wins);
+//! 5. for objects tagged as schools whose name no rule matches: the profile's
+//!    `name_keys` (`official_name`, `alt_name`, `short_name`, `name:fi`, ...), then
+//!    the host of `website_keys` (`grundschule-ziegelhausen.de`), then the free
+//!    text of `text_keys` (`description`), each against the name rules.
+//!
+//! A school area that contains other school objects is one school with them
+//! ([`crate::classify::nesting`]).
 //!
 //! The rules themselves are data (`[schools]` in the profile), not code.
 
@@ -191,6 +198,16 @@ pub struct SchoolRules {
     /// Rules for names, matched as substrings, in order: the first match wins.
     #[serde(default)]
     pub names: Vec<Rule>,
+    /// Other name keys tried, in order, when no rule matches `name`.
+    #[serde(default)]
+    pub name_keys: Vec<String>,
+    /// Website keys whose host (`www.` and the scheme dropped, `-`/`.`/`_` read
+    /// as spaces) is tried next; case-sensitive rules do not apply to hosts.
+    #[serde(default)]
+    pub website_keys: Vec<String>,
+    /// Free-text keys (`description`) tried last.
+    #[serde(default)]
+    pub text_keys: Vec<String>,
 }
 
 /// What the rules make of one object.
@@ -243,15 +260,56 @@ impl SchoolRules {
         if let Some(why) = self.values_not_for_children(tags) {
             return Some(Verdict::NotForChildren(why));
         }
-        let (levels, signal) = self.levels_from_tags(tags).unwrap_or_else(|| {
-            by_name.map_or((0, "none"), |r| {
-                (r.levels, if r.levels != 0 { "name" } else { "none" })
+        let by_name = by_name.map(|r| (r, "name"));
+        let found = self.levels_from_tags(tags).map(Ok).or_else(|| {
+            let (rule, signal) = by_name.or_else(|| self.beyond_name(tags))?;
+            Some(match &rule.not_for_children {
+                Some(why) => Err(why.clone()),
+                None => Ok((rule.levels, signal)),
             })
         });
+        let (levels, signal) = match found {
+            Some(Err(why)) => return Some(Verdict::NotForChildren(why)),
+            Some(Ok(found)) => found,
+            None => (0, "none"),
+        };
         if levels == 0 && tags.get("isced:level").is_some_and(only_higher) {
             return Some(Verdict::NotForChildren("isced:level above 3".into()));
         }
         Some(Verdict::School { levels, signal })
+    }
+
+    /// The first name rule that another name, the website's host or a
+    /// description of a tagged school matches, with its signal.
+    fn beyond_name<'t, T: TagLookup + ?Sized>(
+        &'t self,
+        tags: &'t T,
+    ) -> Option<(&'t Rule, &'static str)> {
+        let find = |text: &str, host: bool| {
+            let lower = text.to_lowercase();
+            let mut rules = self.names.iter().filter(|r| !(host && r.case_sensitive));
+            rules.find(|r| r.contains(text, &lower))
+        };
+        let values = |keys: &'t [String]| {
+            keys.iter()
+                .filter_map(|k| tags.get(k))
+                .flat_map(|v| v.split(';'))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let names = values(&self.name_keys).find_map(|n| find(n, false));
+        let site = || {
+            let hosts = values(&self.website_keys).filter_map(host);
+            hosts
+                .map(|h| find(&h, true))
+                .find(Option::is_some)
+                .flatten()
+        };
+        let text = || values(&self.text_keys).find_map(|t| find(t, false));
+        names
+            .map(|r| (r, "other names"))
+            .or_else(|| site().map(|r| (r, "website")))
+            .or_else(|| text().map(|r| (r, "description")))
     }
 
     fn values_not_for_children<T: TagLookup + ?Sized>(&self, tags: &T) -> Option<String> {
@@ -320,6 +378,19 @@ fn describe<T: TagLookup + ?Sized>(s: &Selector, tags: &T) -> String {
         .map(|k| format!("{k}={}", tags.get(k).unwrap_or("")))
         .collect::<Vec<_>>()
         .join(" + ")
+}
+
+/// The host of a website as words: `http://www.grundschule-ziegelhausen.de/x`
+/// is `grundschule ziegelhausen de`. `None` for an empty host.
+fn host(url: &str) -> Option<String> {
+    let u = url.trim().to_lowercase();
+    let u = u.split_once("://").map_or(u.as_str(), |(_, rest)| rest);
+    let h = u.split(['/', '?', '#']).next().unwrap_or("");
+    let h = h.rsplit_once('@').map_or(h, |(_, h)| h);
+    let h = h.split(':').next().unwrap_or("");
+    let h = h.strip_prefix("www.").unwrap_or(h);
+    let words = h.replace(['-', '.', '_'], " ");
+    (!words.trim().is_empty()).then(|| words.trim().to_string())
 }
 
 /// ISCED levels 0-3 in `1`, `1;2`, `2-3`, `1,2` as a [`Level`] set.
@@ -399,6 +470,24 @@ mod tests {
         assert_eq!(grade_span("K-8"), Some([0.0, 8.0]));
         assert_eq!(grade_span("9;10;11;12"), Some([9.0, 12.0]));
         assert_eq!(grade_span("one"), None);
+    }
+
+    #[test]
+    fn hosts_are_read_as_words() {
+        assert_eq!(
+            host("http://www.grundschule-ziegelhausen.de").as_deref(),
+            Some("grundschule ziegelhausen de")
+        );
+        assert_eq!(
+            host("https://www.hel.fi/peruskoulut/fi/koulut/kaisaniemen-ala-aste/").as_deref(),
+            Some("hel fi"),
+            "the path is not read: a city's directory of schools names every school's type"
+        );
+        assert_eq!(
+            host("HTTP://User@Lycee-Albert1er.mc:8080?x").as_deref(),
+            Some("lycee albert1er mc")
+        );
+        assert_eq!(host("http://"), None);
     }
 
     #[test]
