@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::community_file::{repair_osm_communities, CommunityFields};
 use crate::coverage::{
     all_category_origins, category_times_and_crossings, centre_access,
-    community_coverage_with_rules, CommunityCoverage, CoverageRule, CoverageRules, FacilityReach,
-    facility_reach,
+    community_coverage_with_rules, facility_reach, CommunityCoverage, CoverageRule, CoverageRules,
+    FacilityReach,
 };
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};

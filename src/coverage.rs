@@ -25,9 +25,9 @@ use rstar::{RTree, AABB};
 use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
 use crate::origins::{Origins, Via};
 use crate::places::{Community, Facility};
-use crate::snap::AccessPoint;
 use crate::profile::Profile;
 use crate::search::{multi_source_times_and_crossings, SearchState, Seed};
+use crate::snap::AccessPoint;
 
 /// One community's result for every category (indexed like the profile's).
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +175,9 @@ impl CoverageRules {
             .map(|k| (kind_name(k), self.for_kind(k).label()))
             .collect();
         if rules.windows(2).all(|w| w[0].1 == w[1].1) {
-            return rules.first().map_or_else(|| self.for_kind("").label(), |r| r.1.clone());
+            return rules
+                .first()
+                .map_or_else(|| self.for_kind("").label(), |r| r.1.clone());
         }
         rules
             .iter()
@@ -294,7 +296,16 @@ pub fn community_coverage_with_crossings(
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
     let rules = CoverageRules::same(CoverageRule::Access);
-    community_coverage_with_rules(graph, communities, times, origins, crossings, profile, &rules, &[])
+    community_coverage_with_rules(
+        graph,
+        communities,
+        times,
+        origins,
+        crossings,
+        profile,
+        &rules,
+        &[],
+    )
 }
 
 /// [`community_coverage_with_crossings`] under each level's rule; `centres`
@@ -580,6 +591,172 @@ mod tests {
             cov.iter()
                 .any(|c| c.covered[profile.category_index("park").unwrap()]),
             "Monaco's parks cover someone"
+        );
+    }
+
+    /// A compound entered by its gate `G`, 20 m from a kindergarten at `K`,
+    /// with walking nodes `A`-`E` inside at 40-120 m (10 m a character):
+    /// within a 1-minute (60 m) threshold its gate is, 2 of its 5 nodes are,
+    /// and its centre (near `C`, 80 m) is not.
+    const GATED: &str = r"
+K-G-A-B-C-D-E
+";
+
+    fn gated(
+        minutes: f64,
+    ) -> (
+        crate::testmap::TestMap,
+        Vec<Community>,
+        Vec<Facility>,
+        Profile,
+    ) {
+        use crate::places::{AccessKind, PlaceGeometry};
+        use crate::snap::EdgePos;
+        let mut profile = Profile::default();
+        let kinder = profile.category_index("kinder").unwrap();
+        profile.categories[kinder].minutes = minutes;
+        let map = crate::testmap::TestMap::parse(GATED, &profile);
+        let g = &map.graph;
+        let at = |ch: char| AccessPoint {
+            pos: EdgePos::at_node(g, map.nodes[&ch]).unwrap(),
+            snap_m: 0.0,
+        };
+        let xy = |ch: char| g.xy[map.nodes[&ch] as usize];
+        let (x0, x1) = (f64::from(xy('A')[0]) - 5.0, f64::from(xy('E')[0]) + 5.0);
+        let y = f64::from(xy('A')[1]);
+        let ring: Vec<geo::Coord<f64>> = [
+            (x0, y - 5.0),
+            (x1, y - 5.0),
+            (x1, y + 5.0),
+            (x0, y + 5.0),
+            (x0, y - 5.0),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let [lon, lat] = g.projection.unproject([x, y]);
+            geo::Coord { x: lon, y: lat }
+        })
+        .collect();
+        let community = Community {
+            id: "w1".into(),
+            name: "大院".into(),
+            source: "osm",
+            kind: "compound",
+            code: None,
+            subdistrict: None,
+            parent: None,
+            population: None,
+            polygon: geo::MultiPolygon(vec![geo::Polygon::new(geo::LineString(ring), vec![])]),
+            area_m2: 900.0,
+            access: vec![at('G')],
+            access_kind: AccessKind::Gates,
+            inside_nodes: "ABCDE".chars().map(|c| map.nodes[&c]).collect(),
+        };
+        let k = map.nodes[&'K'];
+        let facility = Facility {
+            osm: crate::ingest::OsmRef::Node(1),
+            category: kinder,
+            name: Some("K幼儿园".into()),
+            lonlat: g.lonlat(k),
+            geometry: PlaceGeometry::Point(g.lonlat(k)),
+            access: vec![at('K')],
+            capacity: None,
+            file: None,
+        };
+        (map, vec![community], vec![facility], profile)
+    }
+
+    /// The kindergarten's flag, minutes and node share under `rule`.
+    fn judge(minutes: f64, rule: CoverageRule) -> (bool, Option<f64>, Option<f64>) {
+        let (map, communities, facilities, profile) = gated(minutes);
+        let g = &map.graph;
+        let kinder = profile.category_index("kinder").unwrap();
+        let times = category_times(g, &facilities, &profile);
+        let origins = all_category_origins(&facilities, &profile);
+        let index = crate::snap::GraphIndex::new(g);
+        let centres = centre_access(g, &index, &communities, 1000.0);
+        let rules = CoverageRules::same(rule);
+        let cov = community_coverage_with_rules(
+            g,
+            &communities,
+            &times,
+            &origins,
+            None,
+            &profile,
+            &rules,
+            &centres,
+        );
+        (
+            cov[0].covered[kinder],
+            cov[0].minutes[kinder],
+            cov[0].share[kinder],
+        )
+    }
+
+    #[test]
+    fn access_rule_takes_the_gate() {
+        let (ok, minutes, share) = judge(1.0, CoverageRule::Access);
+        assert!(ok);
+        assert!((minutes.unwrap() - 20.0 / 60.0).abs() < 0.02, "{minutes:?}");
+        assert_eq!(share, Some(0.4));
+    }
+
+    #[test]
+    fn share_rule_counts_the_nodes_inside() {
+        assert!(
+            !judge(1.0, CoverageRule::Share(0.5)).0,
+            "2 of 5 nodes < half"
+        );
+        assert!(judge(1.0, CoverageRule::Share(0.4)).0, "2 of 5 nodes = 0.4");
+        // 1.5 minutes: A, B, C (90 m is past C) are in time.
+        assert!(judge(1.5, CoverageRule::Share(0.6)).0);
+        assert!(!judge(1.5, CoverageRule::Share(0.61)).0);
+    }
+
+    #[test]
+    fn centroid_rule_walks_from_the_centre() {
+        let (ok, minutes, _) = judge(1.0, CoverageRule::Centroid);
+        assert!(!ok, "{minutes:?}");
+        assert!((minutes.unwrap() - 80.0 / 60.0).abs() < 0.1, "{minutes:?}");
+        assert!(judge(1.5, CoverageRule::Centroid).0);
+    }
+
+    #[test]
+    fn rules_parse_and_refuse() {
+        assert_eq!(CoverageRule::parse("access").unwrap(), CoverageRule::Access);
+        assert_eq!(
+            CoverageRule::parse("centroid").unwrap(),
+            CoverageRule::Centroid
+        );
+        assert_eq!(
+            CoverageRule::parse("share:1").unwrap(),
+            CoverageRule::Share(1.0)
+        );
+        for bad in [
+            "share:1.5",
+            "share:0",
+            "share:-0.2",
+            "share:nan",
+            "share:",
+            "foo",
+            "",
+        ] {
+            let e = CoverageRule::parse(bad).unwrap_err();
+            assert!(
+                e.is_usage() && e.to_string().starts_with("--coverage-rule"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(CoverageRule::Share(0.5).label(), "share:0.5");
+        let rules = CoverageRules::default();
+        assert_eq!(rules.describe(["compound", "compound"]), "access");
+        assert_eq!(
+            rules.describe(["neighbourhood", "compound"]),
+            "小区 compound access, 社区 neighbourhood share:0.5"
+        );
+        assert_eq!(
+            CoverageRules::same(CoverageRule::Centroid).describe(["neighbourhood", "compound"]),
+            "centroid"
         );
     }
 }

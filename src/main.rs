@@ -552,7 +552,10 @@ fn print_summary(s: &Summary) {
         head.push_str(&format!(" {:>14}", name.rsplit(' ').next().unwrap_or(name)));
     }
     say!("{head}");
-    let mut rules = format!("{:<36} {:>7} {:>10}", "  coverage rule (--coverage-rule)", "", "");
+    let mut rules = format!(
+        "{:<36} {:>7} {:>10}",
+        "  coverage rule (--coverage-rule)", "", ""
+    );
     for (name, _) in &columns {
         let rule = if s.by_kind.is_empty() {
             s.overall.coverage_rule.clone()

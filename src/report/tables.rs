@@ -400,7 +400,10 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
     }
     csv.row(&[
         "覆盖判定 coverage rule",
-        &format!("{} (--coverage-rule: access / centroid / share:F)", t.coverage_rule),
+        &format!(
+            "{} (--coverage-rule: access / centroid / share:F)",
+            t.coverage_rule
+        ),
     ]);
     if let Some(note) = &t.data_note {
         csv.row(&["注 note", note.as_str()]);
