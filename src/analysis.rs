@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use crate::community_file::{repair_osm_communities, CommunityFields};
 use crate::coverage::{
-    all_category_origins, category_times_and_crossings, community_coverage_with_crossings,
-    facility_reach, CommunityCoverage, FacilityReach,
+    all_category_origins, category_times_and_crossings, centre_access,
+    community_coverage_with_rules, facility_reach, CommunityCoverage, CoverageRule, CoverageRules,
+    FacilityReach,
 };
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Time};
@@ -28,6 +29,10 @@ use crate::snap::GraphIndex;
 /// no residential land: 500 m, about one residential block group.
 pub const GRID_CELL_M: f64 = 500.0;
 
+/// How far a community's centre may lie from a walkable way under the
+/// `centroid` rule (the walk to it counts as time): 1 km, beyond any threshold.
+pub const CENTRE_SNAP_M: f64 = 1000.0;
+
 /// How to run an analysis.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
@@ -46,6 +51,9 @@ pub struct AnalyzeOptions {
     /// memory than this many bytes (estimated with these options:
     /// [`crate::limits::check_memory_with`]).
     pub max_memory: Option<u64>,
+    /// When a community counts as covered (`--coverage-rule`); default: each
+    /// level's rule ([`CoverageRule::default_for`]).
+    pub coverage_rules: CoverageRules,
 }
 
 impl Default for AnalyzeOptions {
@@ -58,6 +66,7 @@ impl Default for AnalyzeOptions {
             facility_file: None,
             isochrones: Some(IsochroneOptions::default()),
             max_memory: None,
+            coverage_rules: CoverageRules::default(),
         }
     }
 }
@@ -89,6 +98,8 @@ pub struct Analysis {
     /// along a facility's own edge, see [`crate::origins`]).
     pub origins: Vec<Origins>,
     pub coverage: Vec<CommunityCoverage>,
+    /// The rules `coverage` was judged by.
+    pub coverage_rules: CoverageRules,
     pub reach: Vec<FacilityReach>,
     /// Isochrone bands of every facility (empty without isochrone options).
     pub isochrones: Vec<Vec<Band>>,
@@ -238,13 +249,26 @@ pub fn analyze_with_options(
 
     on_phase("coverage of communities");
     let t = Instant::now();
-    let coverage = community_coverage_with_crossings(
+    let rules = options.coverage_rules;
+    let centres = if communities
+        .iter()
+        .any(|c| rules.for_kind(c.kind) == CoverageRule::Centroid)
+    {
+        // The centre may lie deep inside a large block: the walk out to the
+        // nearest way counts as walking time, so it may be long.
+        centre_access(&graph, &index, &communities, CENTRE_SNAP_M)
+    } else {
+        Vec::new()
+    };
+    let coverage = community_coverage_with_rules(
         &graph,
         &communities,
         &times,
         &origins,
         Some(&crossings),
         profile,
+        &rules,
+        &centres,
     );
     clock("coverage", t, communities.len() as u64, "communities");
 
@@ -287,6 +311,7 @@ pub fn analyze_with_options(
         times,
         origins,
         coverage,
+        coverage_rules: rules,
         reach,
         isochrones,
         isochrone_options: options.isochrones.clone(),

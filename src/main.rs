@@ -162,6 +162,12 @@ struct AnalyzeArgs {
     /// Skip isochrone and coverage polygons (faster).
     #[arg(long)]
     no_isochrones: bool,
+    /// When a community counts as covered: `access` (any gate or entrance),
+    /// `centroid` (the walk from its centre) or `share:F` (at least a share
+    /// F of its walking nodes). Default: share:0.5 for 社区 neighbourhoods,
+    /// access for 小区 compounds and other kinds.
+    #[arg(long, value_name = "RULE")]
+    coverage_rule: Option<String>,
     /// Corrections of facility categories: CSV (`id` or `name`, `category`) or
     /// GeoJSON; category ids (`primary;middle`) or `exclude`.
     #[arg(long)]
@@ -441,6 +447,10 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             Some(args.iso.options()?)
         },
         max_memory: args.max_memory,
+        coverage_rules: match &args.coverage_rule {
+            Some(r) => childcircle::coverage::CoverageRules::same(r.parse()?),
+            None => Default::default(),
+        },
     };
     // The shipped Dezhou model runs the whole planner workflow by default:
     // Dezhou's district outlines, the policy's 30 % target, and where five new
@@ -542,6 +552,20 @@ fn print_summary(s: &Summary) {
         head.push_str(&format!(" {:>14}", name.rsplit(' ').next().unwrap_or(name)));
     }
     say!("{head}");
+    let mut rules = format!(
+        "{:<36} {:>7} {:>10}",
+        "  coverage rule (--coverage-rule)", "", ""
+    );
+    for (name, _) in &columns {
+        let rule = if s.by_kind.is_empty() {
+            s.overall.coverage_rule.clone()
+        } else {
+            let g = s.by_kind.iter().find(|g| kind_label(&g.name) == *name);
+            g.map_or_else(String::new, |g| g.coverage_rule.clone())
+        };
+        rules.push_str(&format!(" {rule:>14}"));
+    }
+    say!("{rules}");
     for c in &s.categories {
         let mut line = format!(
             "{:<36} {:>3} min {:>10}",
@@ -562,10 +586,11 @@ fn print_summary(s: &Summary) {
     say!();
     if s.by_kind.is_empty() {
         say!(
-            "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({})",
+            "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({}, rule {})",
             s.overall.life_circle,
             s.overall.communities,
-            pct(s.overall.share_life_circle).trim()
+            pct(s.overall.share_life_circle).trim(),
+            s.overall.coverage_rule
         );
         if let Some(p) = s.overall.share_population_life_circle {
             say!("  population in the life circle: {}", pct(p).trim());
@@ -579,11 +604,12 @@ fn print_summary(s: &Summary) {
                 .share_population_life_circle
                 .map_or(String::new(), |p| format!("; population {}", pct(p).trim()));
             say!(
-                "  {}: {} of {} ({}{population})",
+                "  {}: {} of {} ({}{population}; rule {})",
                 kind_label(&g.name),
                 g.life_circle,
                 g.communities,
-                pct(g.share_life_circle).trim()
+                pct(g.share_life_circle).trim(),
+                g.coverage_rule
             );
         }
     }

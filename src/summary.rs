@@ -24,6 +24,8 @@ pub struct CategorySummary {
     pub facilities_unsnapped: usize,
     pub communities_covered: usize,
     pub share_covered: f64,
+    /// The coverage rule behind `share_covered` (see [`crate::coverage::CoverageRule`]).
+    pub coverage_rule: String,
     pub population_covered: Option<f64>,
     pub share_population_covered: Option<f64>,
 }
@@ -37,6 +39,9 @@ pub struct GroupSummary {
     pub life_circle: usize,
     pub share_life_circle: f64,
     pub share_population_life_circle: Option<f64>,
+    /// The coverage rule behind the shares: `access`, `centroid`, `share:F`,
+    /// or one per level (`社区 neighbourhood share:0.5, 小区 compound access`).
+    pub coverage_rule: String,
     /// Share of communities covered, by category id.
     pub share_covered: BTreeMap<String, f64>,
 }
@@ -52,6 +57,8 @@ pub struct Summary {
     pub data_note: Option<String>,
     pub profile: String,
     pub walking_speed_mps: f64,
+    /// When a community counts as covered, per level (printed beside every share).
+    pub coverage_rule: String,
     pub categories: Vec<CategorySummary>,
     pub overall: GroupSummary,
     /// The same per kind of community (社区 neighbourhoods, 小区 compounds, ...)
@@ -110,6 +117,7 @@ impl Summary {
                         .count(),
                     communities_covered: covered.len(),
                     share_covered: share(covered.len(), all.len()),
+                    coverage_rule: rule_of(a, &all),
                     population_covered: pop(&covered),
                     share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| {
                         if t > 0.0 {
@@ -141,6 +149,7 @@ impl Summary {
             data_note: data_note(a),
             profile: a.profile.label(),
             walking_speed_mps: a.profile.walking_speed_mps,
+            coverage_rule: rule_of(a, &all),
             categories,
             overall: group(
                 a,
@@ -168,6 +177,12 @@ impl Summary {
             warnings: a.warnings.clone(),
         }
     }
+}
+
+/// The coverage rule of some communities, one per level when they differ.
+pub fn rule_of(a: &Analysis, ids: &[usize]) -> String {
+    a.coverage_rules
+        .describe(ids.iter().map(|&i| a.communities[i].kind))
 }
 
 /// "模拟数据 … / Synthetic model …" for a run on the shipped model.
@@ -216,6 +231,7 @@ fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
                 0.0
             }
         }),
+        coverage_rule: rule_of(a, ids),
         share_covered: a
             .profile
             .categories

@@ -269,11 +269,12 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         concat!(
             "<header><h1>儿童15分钟生活圈评估报告<small>Children's 15-minute life circle</small></h1>",
             "<p class=\"meta\">数据 data: {} · 配置 profile: {} · 步行速度 walking speed {} m/s · ",
-            "标准 GB 50180-2018 · childcircle {}</p></header>{}<div class=\"figures\">"
+            "标准 GB 50180-2018 · 覆盖判定 coverage rule: {} · childcircle {}</p></header>{}<div class=\"figures\">"
         ),
         escape(&a.extract.display().to_string()),
         escape(&a.profile.label()),
         a.profile.walking_speed_mps,
+        escape(&tables.coverage_rule),
         env!("CARGO_PKG_VERSION"),
         synthetic_banner(a),
     );

@@ -817,7 +817,16 @@ impl<'a> Sheet<'a> {
             )
             .to_string();
         self.text([x + 34.0, y + 1.0], 12.5, "normal", "#333333", "start", &t);
-        y += 30.0;
+        y += 20.0;
+        let all: Vec<usize> = (0..a.communities.len()).collect();
+        let rule = crate::summary::rule_of(a, &all);
+        let t = match self.lang {
+            Lang::Chinese => format!("覆盖判定：{rule}"),
+            Lang::English => format!("Coverage rule: {rule}"),
+        };
+        let t = fit(&t, 11.0, panel[2]);
+        self.text([x, y + 1.0], 11.0, "normal", "#333333", "start", &t);
+        y += 20.0;
 
         head(
             self,

@@ -119,6 +119,8 @@ pub struct DistrictTables {
     pub rows: Vec<DistrictRow>,
     /// What the data is, for a run on the shipped synthetic model.
     pub data_note: Option<String>,
+    /// When a community counts as covered (per level), noted under the table.
+    pub coverage_rule: String,
 }
 
 /// Name of the row for communities outside every district polygon.
@@ -237,6 +239,7 @@ pub fn district_tables(
             .collect(),
         target,
         districts_from_file: districts.is_some(),
+        coverage_rule: crate::summary::rule_of(a, &(0..a.communities.len()).collect::<Vec<_>>()),
         rows,
         data_note: crate::summary::data_note(a),
     }
@@ -395,6 +398,13 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
         }
         csv.row(&fields);
     }
+    csv.row(&[
+        "覆盖判定 coverage rule",
+        &format!(
+            "{} (--coverage-rule: access / centroid / share:F)",
+            t.coverage_rule
+        ),
+    ]);
     if let Some(note) = &t.data_note {
         csv.row(&["注 note", note.as_str()]);
     }
