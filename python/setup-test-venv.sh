@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${1:-target/serve-venv}"
-pins=(routingpy==1.3.0 openrouteservice==2.3.3 pyvalhalla==3.9.1 selenium==4.52.0)
+pins=(routingpy==1.3.0 openrouteservice==2.3.3 pyvalhalla==3.9.1 selenium==4.51.0)
 py="$venv/bin/python"
 if [ -x "$py" ] && "$py" -c 'import routingpy, openrouteservice, valhalla, selenium' 2>/dev/null; then
   exit 0

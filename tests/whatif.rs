@@ -12,9 +12,32 @@ use std::process::Command;
 use serde_json::{json, Value};
 use support::{get, monaco, post, Conn, Server};
 
-/// A point on Monaco's streets far from its kindergartens (Fontvieille).
+/// A point on Monaco's streets (Fontvieille), for edits whose effect does not matter.
 const LON: f64 = 7.4155;
 const LAT: f64 = 43.7300;
+
+/// A point where a new kindergarten brings some community into the
+/// kindergarten category: the centre of the first community (in the order
+/// `/api/base` lists them) for which it does, tried in a scratch scenario.
+fn kinder_point(server: &Server) -> (f64, f64) {
+    let base = get(&server.addr, "/api/base").unwrap().json();
+    let scratch = create(server);
+    for c in base["communities"].as_array().unwrap() {
+        let Some(ring) = c["outline"][0].as_array() else { continue };
+        let n = ring.len() as f64;
+        let lon = ring.iter().map(|p| p[0].as_f64().unwrap()).sum::<f64>() / n;
+        let lat = ring.iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>() / n;
+        let r = edit(server, &scratch, json!({"op": "add", "category": "kinder", "lon": lon, "lat": lat}));
+        if r.status != 200 {
+            continue;
+        }
+        if r.json()["diff"]["categories"]["kinder"]["joined_count"].as_u64() > Some(0) {
+            return (lon, lat);
+        }
+        edit(server, &scratch, json!({"op": "undo"}));
+    }
+    panic!("no community centre of Monaco gains a kindergarten");
+}
 
 fn create(server: &Server) -> String {
     let r = post(&server.addr, "/api/scenarios", b"").unwrap();
@@ -75,11 +98,12 @@ fn scenario_figures(state: &Value) -> Value {
 fn an_added_kindergarten_gives_the_batch_figures() {
     let server = Server::start(&monaco(), &[]);
     let dir = tempfile::tempdir().unwrap();
+    let (lon, lat) = kinder_point(&server);
     let id = create(&server);
     let r = edit(
         &server,
         &id,
-        json!({"op": "add", "category": "kinder", "lon": LON, "lat": LAT, "name": "新园"}),
+        json!({"op": "add", "category": "kinder", "lon": lon, "lat": lat, "name": "新园"}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let state = r.json();
@@ -87,7 +111,7 @@ fn an_added_kindergarten_gives_the_batch_figures() {
     assert_eq!(state["edits"].as_array().unwrap().len(), 1);
     let before = batch_figures(dir.path(), None);
     let list = dir.path().join("new.csv");
-    std::fs::write(&list, format!("name,category,lon,lat\n新园,kinder,{LON},{LAT}\n")).unwrap();
+    std::fs::write(&list, format!("name,category,lon,lat\n新园,kinder,{lon},{lat}\n")).unwrap();
     let after = batch_figures(dir.path(), Some(&list));
     assert_eq!(scenario_figures(&state), after, "scenario vs analyze --facilities");
     assert_ne!(before, after, "the new kindergarten changes nothing: pick another point");
@@ -263,10 +287,11 @@ fn the_page_adds_a_kindergarten_in_headless_chromium() {
     }
     let python = support::venv_python();
     let server = Server::start(&monaco(), &[]);
+    let (want_lon, want_lat) = kinder_point(&server);
     let shot = support::manifest_dir().join("target/whatif-page.png");
     let out = Command::new(&python)
         .arg(support::manifest_dir().join("tests/python/whatif_browser.py"))
-        .args([server.url(), LON.to_string(), LAT.to_string()])
+        .args([server.url(), want_lon.to_string(), want_lat.to_string()])
         .arg(&shot)
         .output()
         .expect("run tests/python/whatif_browser.py");
@@ -284,7 +309,11 @@ fn the_page_adds_a_kindergarten_in_headless_chromium() {
     assert_eq!(report["edit"]["category"], "kinder");
     let at = report["edit"]["lonlat"].as_array().unwrap();
     let (lon, lat) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    assert!((lon - LON).abs() < 1e-4 && (lat - LAT).abs() < 1e-4, "clicked at {lon}, {lat}");
+    assert!(
+        (lon - want_lon).abs() < 1e-4 && (lat - want_lat).abs() < 1e-4,
+        "clicked at {lon}, {lat}"
+    );
+    assert!(report["joined"].as_u64() > Some(0), "{report}");
     assert!(
         report["message"].as_str().unwrap().contains("snapped"),
         "{}",

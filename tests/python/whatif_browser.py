@@ -64,6 +64,7 @@ try:
         "edit": s["edits"][0],
         "shown": shown,
         "message": driver.find_element(By.ID, "message").text,
+        "joined": s["diff"]["categories"]["kinder"]["joined_count"],
         "errors": errors,
     }, ensure_ascii=False))
 finally:
