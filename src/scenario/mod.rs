@@ -10,11 +10,11 @@
 //! - **removing** one (a move is a removal and an addition) recomputes its
 //!   category exactly: one multi-source search from the category's remaining
 //!   facilities (about 1.6 ms a category on the prefecture model);
-//! - then every community is evaluated again with the batch rule
-//!   ([`crate::coverage::community_coverage_with_crossings`]), so the result
-//!   after any edit sequence equals a fresh analysis of the edited facility
-//!   set ([`batch`]; `tests/scenario.rs` checks it on seeded random edit
-//!   sequences).
+//! - then only the communities that read a changed node time or an edge
+//!   where a facility came or went are evaluated again, for that category
+//!   ([`local`]). The result after any edit sequence equals a fresh analysis
+//!   of the edited facility set ([`batch`], the `analyze` path;
+//!   `tests/scenario.rs` checks it on seeded random edit sequences).
 //!
 //! Every edit can be undone and redone. Before/after figures and the diff
 //! against the base live in [`figures`]; the scenario file (GeoJSON of the
@@ -22,13 +22,12 @@
 
 pub mod figures;
 pub mod file;
+pub mod local;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::coverage::{
-    community_coverage_with_crossings, search_limit, CommunityCoverage,
-};
+use crate::coverage::{community_coverage_with_crossings, search_limit, CommunityCoverage};
 use crate::graph::{Graph, Time};
 use crate::origins::Origins;
 use crate::places::{facility_access, Community, Facility, PlaceGeometry};
@@ -64,6 +63,8 @@ pub struct Base {
     pub facilities: Vec<Facility>,
     pub communities: Vec<Community>,
     pub state: State,
+    /// Which communities read which node and edge.
+    pub readers: local::Readers,
     /// Lon/lat bounds of the graph: `[min lon, min lat, max lon, max lat]`.
     pub bounds: [f64; 4],
 }
@@ -94,7 +95,9 @@ impl Base {
     ) -> Base {
         let state = batch(&graph, &facilities, &communities, &profile);
         let bounds = graph_bounds(&graph);
+        let readers = local::Readers::new(&graph, &communities);
         Base {
+            readers,
             extract,
             profile,
             graph,
@@ -392,32 +395,49 @@ impl Scenario {
     /// Puts `new` into `slot` and brings the state up to date; returns what
     /// the slot held.
     fn set_slot(&mut self, slot: usize, new: Option<Facility>) -> Option<Facility> {
+        let edges = |f: &Option<Facility>| -> Vec<u32> {
+            f.iter()
+                .flat_map(|f| f.access.iter().map(|a| a.pos.edge))
+                .collect()
+        };
         let new_category = new.as_ref().map(|f| f.category);
+        let mut touched_edges = edges(&new);
         let old = std::mem::replace(&mut self.slots[slot], new);
-        let mut changed = Vec::new();
+        touched_edges.extend(edges(&old));
+        // (category, nodes whose time or crossings changed)
+        let mut changed: Vec<(usize, Vec<u32>)> = Vec::new();
         if let Some(k) = old.as_ref().map(|f| f.category) {
-            self.recompute_category(k);
-            changed.push(k);
+            changed.push((k, self.recompute_category(k)));
         }
-        if let Some(k) = new_category.filter(|k| !changed.contains(k)) {
-            self.add_to_category(slot, k);
-            changed.push(k);
+        if let Some(k) = new_category.filter(|k| changed.iter().all(|c| c.0 != *k)) {
+            changed.push((k, self.add_to_category(slot, k)));
         }
-        for &k in &changed {
-            self.state.origins[k] = self.category_origins(k);
-        }
-        if !changed.is_empty() {
-            let base = &*self.base;
-            self.state.coverage = community_coverage_with_crossings(
-                &base.graph,
-                &base.communities,
-                &self.state.times,
-                &self.state.origins,
-                Some(&self.state.crossings),
-                &base.profile,
-            );
+        for (k, nodes) in &changed {
+            self.state.origins[*k] = self.category_origins(*k);
+            self.reevaluate(*k, nodes, &touched_edges);
         }
         old
+    }
+
+    /// Evaluates again, for category `k`, the communities reading `nodes` or
+    /// `edges`.
+    fn reevaluate(&mut self, k: usize, nodes: &[u32], edges: &[u32]) {
+        let base = &*self.base;
+        let category = local::Category {
+            index: k,
+            times: &self.state.times[k],
+            origins: &self.state.origins[k],
+            crossings: &self.state.crossings[k],
+        };
+        for i in base.readers.of(nodes, edges) {
+            local::evaluate(
+                &base.graph,
+                &base.profile,
+                &base.communities[i],
+                &category,
+                &mut self.state.coverage[i],
+            );
+        }
     }
 
     fn category_origins(&self, k: usize) -> Origins {
@@ -431,21 +451,28 @@ impl Scenario {
         )
     }
 
-    /// One multi-source search from every facility of category `k`.
-    fn recompute_category(&mut self, k: usize) {
+    /// One multi-source search from every facility of category `k`; returns
+    /// the nodes whose time or crossings changed.
+    fn recompute_category(&mut self, k: usize) -> Vec<u32> {
         let base = &*self.base;
         let seeds = self.category_origins(k).seeds(&base.graph);
         let limit = search_limit(&base.profile);
         let (times, crossings) = with_thread_state(base.graph.node_count(), |state| {
             multi_source_times_and_crossings(state, &base.graph, &seeds, limit)
         });
+        let (old_t, old_x) = (&self.state.times[k], &self.state.crossings[k]);
+        let changed = (0..times.len())
+            .filter(|&n| times[n] != old_t[n] || crossings[n] != old_x[n])
+            .map(|n| n as u32)
+            .collect();
         self.state.times[k] = times;
         self.state.crossings[k] = crossings;
+        changed
     }
 
     /// One bounded search from the facility in `slot`, `min`-ed into the
-    /// times of category `k`.
-    fn add_to_category(&mut self, slot: usize, k: usize) {
+    /// times of category `k`; returns the nodes whose time changed.
+    fn add_to_category(&mut self, slot: usize, k: usize) -> Vec<u32> {
         let base = &*self.base;
         let f = self.slots[slot].as_ref().expect("a facility was just put here");
         let seeds = f.origins(base.profile.walking_speed_mps).seeds(&base.graph);
@@ -453,14 +480,17 @@ impl Scenario {
         let (times, crossings) = (&mut self.state.times[k], &mut self.state.crossings[k]);
         with_thread_state(base.graph.node_count(), |state| {
             state.run(&base.graph, &seeds, limit);
+            let mut changed = Vec::new();
             for &n in state.settled() {
                 let t = state.time(n);
                 if t < times[n as usize] {
                     times[n as usize] = t;
                     crossings[n as usize] = state.crossings(n);
+                    changed.push(n);
                 }
             }
-        });
+            changed
+        })
     }
 
     /// Bytes this scenario holds beyond the shared base (times, crossings,

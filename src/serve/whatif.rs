@@ -5,7 +5,7 @@
 //! | `GET /` and `/assets/*` | the planning page (HTML, JS, vendored Leaflet), embedded in the binary |
 //! | `GET /api/base` | the loaded data for the map: streets, communities, facilities, base figures |
 //! | `POST /api/scenarios` | a new scenario over the loaded data: `201 {"id": …}` |
-//! | `GET /api/scenarios/{id}` | its edits, before/after figures, diff, per-community colours |
+//! | `GET /api/scenarios/{id}` | its edits, before/after figures, diff, per-community colours (`communities`: one character per community, `'0'` + 2 × categories met + life circle) |
 //! | `POST /api/scenarios/{id}/edits` | `{"op":"add","category":"kinder","lon":…,"lat":…}`, `{"op":"move","facility":N,"lon":…,"lat":…}`, `{"op":"remove","facility":N}`, `{"op":"undo"}`, `{"op":"redo"}` |
 //! | `GET /api/scenarios/{id}/facilities.geojson` | the edited facilities (`?only=new`: added and moved only, for `analyze --facilities`) |
 //! | `GET /api/scenarios/{id}/changed.csv` | the changed communities, CSV with BOM |
@@ -586,11 +586,12 @@ pub fn state_json(
                 "snapped": f.access.first().map(|a| snapped(base, a))}))
         })
         .collect();
-    let communities: Vec<[u8; 2]> = s
+    // One character per community: '0' + 2 × categories met + life circle.
+    let communities: String = s
         .state()
         .coverage
         .iter()
-        .map(|c| [c.met as u8, u8::from(c.life_circle)])
+        .map(|c| char::from(b'0' + (2 * c.met.min(40) + usize::from(c.life_circle)) as u8))
         .collect();
     let mut out = json!({
         "id": id,

@@ -128,7 +128,8 @@ function colourCommunities() {
   const b = state.base;
   const now = state.scenario.communities;
   state.communityLayers.forEach((layer, i) => {
-    const [met, lc] = now[i];
+    const code = now.charCodeAt(i) - 48;
+    const met = code >> 1, lc = code & 1;
     layer.setStyle({
       fillColor: b.met_colours[Math.min(met, b.met_colours.length - 1)],
       color: lc ? b.life_circle_colour : '#666',
