@@ -67,7 +67,12 @@ fn random_edit(s: &Scenario, rng: &mut Rng) -> Edit {
 /// and life circle, equal the batch evaluation of the scenario's facilities.
 fn assert_matches_batch(s: &Scenario, what: &str) {
     let base = s.base();
-    let expected = batch(&base.graph, &s.facilities(), &base.communities, &base.profile);
+    let expected = batch(
+        &base.graph,
+        &s.facilities(),
+        &base.communities,
+        &base.profile,
+    );
     let got = s.state();
     for k in 0..expected.times.len() {
         if got.times[k] != expected.times[k] {
@@ -119,8 +124,16 @@ fn random_sequences(base: Arc<Base>, name: &str, seeds: std::ops::Range<u64>, st
         changed += figures::diff(&s).changed.len();
         // Undoing everything gives the base back exactly.
         while s.undo().is_ok() {}
-        assert_eq!(s.state().coverage, base.state.coverage, "{name} seed {seed}: undo all");
-        assert_eq!(s.state().times, base.state.times, "{name} seed {seed}: undo all");
+        assert_eq!(
+            s.state().coverage,
+            base.state.coverage,
+            "{name} seed {seed}: undo all"
+        );
+        assert_eq!(
+            s.state().times,
+            base.state.times,
+            "{name} seed {seed}: undo all"
+        );
     }
     assert!(changed > 0, "{name}: no sequence changed any community");
     eprintln!("{name}: {refused} edits refused as off the network");
@@ -145,7 +158,9 @@ fn adding_a_facility_only_gains_and_removing_it_restores() {
     let kinder = base.profile.category_index("kinder").unwrap();
     // The community farthest from any kindergarten, with a time at all or not.
     let far = (0..base.communities.len())
-        .filter(|&i| !base.state.coverage[i].covered[kinder] && !base.communities[i].access.is_empty())
+        .filter(|&i| {
+            !base.state.coverage[i].covered[kinder] && !base.communities[i].access.is_empty()
+        })
         .max_by_key(|&i| base.communities[i].access.len())
         .expect("the model has a community without a kindergarten");
     let c = &base.communities[far];
@@ -166,8 +181,14 @@ fn adding_a_facility_only_gains_and_removing_it_restores() {
     assert!(d.categories[kinder].left.is_empty());
     assert!(d.life_circle.left.is_empty());
     let (before, after) = figures::before_after(&s, Some(0.5));
-    assert!(after.categories[kinder].covered.communities > before.categories[kinder].covered.communities);
-    assert_eq!(after.categories[kinder].facilities, before.categories[kinder].facilities + 1);
+    assert!(
+        after.categories[kinder].covered.communities
+            > before.categories[kinder].covered.communities
+    );
+    assert_eq!(
+        after.categories[kinder].facilities,
+        before.categories[kinder].facilities + 1
+    );
     s.apply(Edit::Remove { facility: slot }).unwrap();
     assert_eq!(s.state().coverage, base.state.coverage);
     assert!(figures::diff(&s).changed.is_empty());
@@ -177,7 +198,11 @@ fn adding_a_facility_only_gains_and_removing_it_restores() {
         Err(EditError::UnknownFacility { facility: slot })
     );
     assert!(matches!(
-        s.apply(Edit::Add { category: kinder, lonlat: [0.0, 0.0], name: None }),
+        s.apply(Edit::Add {
+            category: kinder,
+            lonlat: [0.0, 0.0],
+            name: None
+        }),
         Err(EditError::OutsideExtract { .. })
     ));
     assert_eq!(s.edits().len(), 2);

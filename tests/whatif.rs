@@ -23,11 +23,17 @@ fn kinder_point(server: &Server) -> (f64, f64) {
     let base = get(&server.addr, "/api/base").unwrap().json();
     let scratch = create(server);
     for c in base["communities"].as_array().unwrap() {
-        let Some(ring) = c["outline"][0].as_array() else { continue };
+        let Some(ring) = c["outline"][0].as_array() else {
+            continue;
+        };
         let n = ring.len() as f64;
         let lon = ring.iter().map(|p| p[0].as_f64().unwrap()).sum::<f64>() / n;
         let lat = ring.iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>() / n;
-        let r = edit(server, &scratch, json!({"op": "add", "category": "kinder", "lon": lon, "lat": lat}));
+        let r = edit(
+            server,
+            &scratch,
+            json!({"op": "add", "category": "kinder", "lon": lon, "lat": lat}),
+        );
         if r.status != 200 {
             continue;
         }
@@ -60,7 +66,11 @@ fn error(r: &support::Response) -> String {
 
 /// The per-category covered counts and the life circle of a batch run.
 fn batch_figures(dir: &std::path::Path, facilities: Option<&std::path::Path>) -> Value {
-    let out = dir.join(if facilities.is_some() { "with" } else { "without" });
+    let out = dir.join(if facilities.is_some() {
+        "with"
+    } else {
+        "without"
+    });
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_childcircle"));
     cmd.arg("analyze")
         .arg(monaco())
@@ -79,7 +89,12 @@ fn batch_figures(dir: &std::path::Path, facilities: Option<&std::path::Path>) ->
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_string(), c["communities_covered"].clone()))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["communities_covered"].clone(),
+            )
+        })
         .collect();
     json!({"life_circle": summary["overall"]["life_circle"], "categories": cats})
 }
@@ -89,7 +104,12 @@ fn scenario_figures(state: &Value) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_string(), c["covered"]["communities"].clone()))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["covered"]["communities"].clone(),
+            )
+        })
         .collect();
     json!({"life_circle": state["after"]["life_circle"]["communities"], "categories": cats})
 }
@@ -111,10 +131,21 @@ fn an_added_kindergarten_gives_the_batch_figures() {
     assert_eq!(state["edits"].as_array().unwrap().len(), 1);
     let before = batch_figures(dir.path(), None);
     let list = dir.path().join("new.csv");
-    std::fs::write(&list, format!("name,category,lon,lat\n新园,kinder,{lon},{lat}\n")).unwrap();
+    std::fs::write(
+        &list,
+        format!("name,category,lon,lat\n新园,kinder,{lon},{lat}\n"),
+    )
+    .unwrap();
     let after = batch_figures(dir.path(), Some(&list));
-    assert_eq!(scenario_figures(&state), after, "scenario vs analyze --facilities");
-    assert_ne!(before, after, "the new kindergarten changes nothing: pick another point");
+    assert_eq!(
+        scenario_figures(&state),
+        after,
+        "scenario vs analyze --facilities"
+    );
+    assert_ne!(
+        before, after,
+        "the new kindergarten changes nothing: pick another point"
+    );
     // The before column is the batch run without it.
     let b: Value = {
         let s = &state;
@@ -122,25 +153,43 @@ fn an_added_kindergarten_gives_the_batch_figures() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| (c["id"].as_str().unwrap().to_string(), c["covered"]["communities"].clone()))
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["covered"]["communities"].clone(),
+                )
+            })
             .collect();
         json!({"life_circle": s["before"]["life_circle"]["communities"], "categories": cats})
     };
     assert_eq!(b, before);
-    let joined = state["diff"]["categories"]["kinder"]["joined_count"].as_u64().unwrap();
+    let joined = state["diff"]["categories"]["kinder"]["joined_count"]
+        .as_u64()
+        .unwrap();
     assert!(joined > 0);
 
     // The export feeds the batch run: its new sites as a facility file.
-    let r = get(&server.addr, &format!("/api/scenarios/{id}/facilities.geojson?only=new")).unwrap();
+    let r = get(
+        &server.addr,
+        &format!("/api/scenarios/{id}/facilities.geojson?only=new"),
+    )
+    .unwrap();
     assert_eq!(r.status, 200);
     let file = dir.path().join("scenario.geojson");
     std::fs::write(&file, &r.body).unwrap();
-    assert_eq!(batch_figures(dir.path(), Some(&file)), after, "analyze --facilities scenario.geojson");
+    assert_eq!(
+        batch_figures(dir.path(), Some(&file)),
+        after,
+        "analyze --facilities scenario.geojson"
+    );
     let r = get(&server.addr, &format!("/api/scenarios/{id}/changed.csv")).unwrap();
     assert_eq!(r.status, 200);
     assert!(r.body.starts_with("\u{feff}id,name,".as_bytes()));
     let rows = String::from_utf8(r.body).unwrap().lines().count() - 1;
-    assert_eq!(rows as u64, state["diff"]["changed_communities"].as_u64().unwrap());
+    assert_eq!(
+        rows as u64,
+        state["diff"]["changed_communities"].as_u64().unwrap()
+    );
 
     // Undo gives the base back; redo the edit again.
     let undone = edit(&server, &id, json!({"op": "undo"})).json();
@@ -157,27 +206,65 @@ fn bad_edits_get_reasons_and_scenarios_are_isolated() {
     assert_ne!(a, b);
     assert_eq!(a.len(), 32);
     let cases: [(Value, u16, &str); 8] = [
-        (json!({"op": "add", "category": "zoo", "lon": LON, "lat": LAT}), 400, "category \"zoo\" is not one of"),
-        (json!({"op": "add", "category": "kinder"}), 400, "needs \"lon\" and \"lat\""),
-        (json!({"op": "add", "category": "kinder", "lon": 700, "lat": LAT}), 400, "not a longitude/latitude"),
+        (
+            json!({"op": "add", "category": "zoo", "lon": LON, "lat": LAT}),
+            400,
+            "category \"zoo\" is not one of",
+        ),
+        (
+            json!({"op": "add", "category": "kinder"}),
+            400,
+            "needs \"lon\" and \"lat\"",
+        ),
+        (
+            json!({"op": "add", "category": "kinder", "lon": 700, "lat": LAT}),
+            400,
+            "not a longitude/latitude",
+        ),
         (json!({"op": "teleport"}), 400, "op \"teleport\" is not add"),
-        (json!({"op": "remove", "facility": "x"}), 400, "the edit is not valid"),
-        (json!({"op": "add", "category": "kinder", "lon": 2.35, "lat": 48.85}), 422, "outside the loaded extract"),
-        (json!({"op": "remove", "facility": 999_999}), 422, "facility 999999 does not exist"),
+        (
+            json!({"op": "remove", "facility": "x"}),
+            400,
+            "the edit is not valid",
+        ),
+        (
+            json!({"op": "add", "category": "kinder", "lon": 2.35, "lat": 48.85}),
+            422,
+            "outside the loaded extract",
+        ),
+        (
+            json!({"op": "remove", "facility": 999_999}),
+            422,
+            "facility 999999 does not exist",
+        ),
         (json!({"op": "undo"}), 422, "nothing to undo"),
     ];
     for (body, status, reason) in cases {
         let r = edit(&server, &a, body.clone());
-        assert_eq!(r.status, status, "{body}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            status,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert!(error(&r).contains(reason), "{body}: {:?}", error(&r));
     }
     // Inside the extract's box but in the sea, beyond the snap limit.
-    let r = edit(&server, &a, json!({"op": "add", "category": "kinder", "lon": 7.4380, "lat": 43.7380}));
+    let r = edit(
+        &server,
+        &a,
+        json!({"op": "add", "category": "kinder", "lon": 7.4380, "lat": 43.7380}),
+    );
     if r.status != 200 {
         assert_eq!(r.status, 422);
         assert!(error(&r).contains("from any walkable way"), "{}", error(&r));
     }
-    let r = post(&server.addr, &format!("/api/scenarios/{a}/edits"), b"{not json").unwrap();
+    let r = post(
+        &server.addr,
+        &format!("/api/scenarios/{a}/edits"),
+        b"{not json",
+    )
+    .unwrap();
     assert_eq!(r.status, 400);
     // Unknown ids: 404, on every scenario endpoint.
     for path in ["", "/edits", "/facilities.geojson", "/changed.csv"] {
@@ -191,20 +278,46 @@ fn bad_edits_get_reasons_and_scenarios_are_isolated() {
         assert!(error(&r).contains("no scenario"), "{p}");
     }
     // An edit in one scenario is not seen by the other.
-    let r = edit(&server, &a, json!({"op": "add", "category": "kinder", "lon": LON, "lat": LAT}));
+    let r = edit(
+        &server,
+        &a,
+        json!({"op": "add", "category": "kinder", "lon": LON, "lat": LAT}),
+    );
     assert_eq!(r.status, 200);
-    let sb = get(&server.addr, &format!("/api/scenarios/{b}")).unwrap().json();
+    let sb = get(&server.addr, &format!("/api/scenarios/{b}"))
+        .unwrap()
+        .json();
     assert_eq!(sb["edits"].as_array().unwrap().len(), 0);
     assert_eq!(sb["diff"]["changed_communities"], 0);
     // Import a's file into b: the same state.
-    let file = get(&server.addr, &format!("/api/scenarios/{a}/facilities.geojson")).unwrap();
-    let r = post(&server.addr, &format!("/api/scenarios/{b}/import"), &file.body).unwrap();
+    let file = get(
+        &server.addr,
+        &format!("/api/scenarios/{a}/facilities.geojson"),
+    )
+    .unwrap();
+    let r = post(
+        &server.addr,
+        &format!("/api/scenarios/{b}/import"),
+        &file.body,
+    )
+    .unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let sa = get(&server.addr, &format!("/api/scenarios/{a}")).unwrap().json();
+    let sa = get(&server.addr, &format!("/api/scenarios/{a}"))
+        .unwrap()
+        .json();
     assert_eq!(r.json()["after"], sa["after"]);
-    let r = post(&server.addr, &format!("/api/scenarios/{b}/import"), b"[1,2]").unwrap();
+    let r = post(
+        &server.addr,
+        &format!("/api/scenarios/{b}/import"),
+        b"[1,2]",
+    )
+    .unwrap();
     assert_eq!(r.status, 400);
-    assert!(error(&r).contains("not a GeoJSON FeatureCollection"), "{}", error(&r));
+    assert!(
+        error(&r).contains("not a GeoJSON FeatureCollection"),
+        "{}",
+        error(&r)
+    );
 }
 
 #[test]
@@ -214,12 +327,21 @@ fn the_page_and_its_assets_are_served_and_isochrones_answer() {
     assert_eq!(page.status, 200);
     let html = String::from_utf8(page.body).unwrap();
     assert!(html.contains("规划推演") && html.contains("What-if planning"));
-    for asset in ["app.js", "app.css", "leaflet.js", "leaflet.css", "leaflet-LICENSE.txt"] {
+    for asset in [
+        "app.js",
+        "app.css",
+        "leaflet.js",
+        "leaflet.css",
+        "leaflet-LICENSE.txt",
+    ] {
         let r = get(&server.addr, &format!("/assets/{asset}")).unwrap();
         assert_eq!(r.status, 200, "{asset}");
         assert!(!r.body.is_empty());
     }
-    assert_eq!(get(&server.addr, "/assets/../Cargo.toml").unwrap().status, 404);
+    assert_eq!(
+        get(&server.addr, "/assets/../Cargo.toml").unwrap().status,
+        404
+    );
     let base = get(&server.addr, "/api/base").unwrap().json();
     assert!(base["streets"].as_array().unwrap().len() > 1000);
     assert_eq!(
@@ -236,7 +358,12 @@ fn the_page_and_its_assets_are_served_and_isochrones_answer() {
         .map(|f| f["properties"]["minutes"].as_f64().unwrap())
         .collect();
     assert_eq!(minutes, [15.0, 10.0, 5.0]);
-    assert_eq!(get(&server.addr, "/api/isochrone?lon=x&lat=1").unwrap().status, 400);
+    assert_eq!(
+        get(&server.addr, "/api/isochrone?lon=x&lat=1")
+            .unwrap()
+            .status,
+        400
+    );
     // The old APIs still answer beside the new one.
     let mut conn = Conn::open(&server.addr).unwrap();
     assert_eq!(conn.request("GET", "/status", b"").unwrap().status, 200);
@@ -250,14 +377,24 @@ fn many_edits_stay_within_the_memory_bound() {
     let id = create(&server);
     let mut conn = Conn::open(&server.addr).unwrap();
     let path = format!("/api/scenarios/{id}/edits");
-    let add = serde_json::to_vec(&json!({"op": "add", "category": "play", "lon": LON, "lat": LAT})).unwrap();
+    let add = serde_json::to_vec(&json!({"op": "add", "category": "play", "lon": LON, "lat": LAT}))
+        .unwrap();
     let rss0 = server.rss_kib();
     let mut last = Value::Null;
     // Adds and undos, so the done and undone lists both grow.
     for i in 0..3000 {
-        let body: &[u8] = if i % 3 == 2 { br#"{"op":"undo"}"# } else { &add };
+        let body: &[u8] = if i % 3 == 2 {
+            br#"{"op":"undo"}"#
+        } else {
+            &add
+        };
         let r = conn.request("POST", &path, body).unwrap();
-        assert_eq!(r.status, 200, "edit {i}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            200,
+            "edit {i}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         last = r.json();
     }
     assert_eq!(last["edits"].as_array().unwrap().len(), 1000);
@@ -321,8 +458,15 @@ fn the_page_adds_a_kindergarten_in_headless_chromium() {
     );
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("clicked.csv");
-    std::fs::write(&list, format!("name,category,lon,lat\nclick,kinder,{lon},{lat}\n")).unwrap();
+    std::fs::write(
+        &list,
+        format!("name,category,lon,lat\nclick,kinder,{lon},{lat}\n"),
+    )
+    .unwrap();
     assert_eq!(report["shown"], batch_figures(dir.path(), Some(&list)));
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot"
+    );
 }

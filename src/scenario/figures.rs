@@ -3,8 +3,6 @@
 //! against the base: which communities joined or left each category and the
 //! life circle, with the population gained or lost where known.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::{Base, Scenario};
@@ -43,7 +41,7 @@ pub struct GroupFigures {
 }
 
 /// The figures of one facility set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
     pub communities: usize,
     pub population: Option<f64>,
@@ -53,7 +51,7 @@ pub struct Figures {
     pub target: Option<f64>,
 }
 
-/// Figures of a coverage over the base's communities.
+/// Figures of a coverage over the base's communities (one pass over them).
 pub fn figures(
     base: &Base,
     coverage: &[CommunityCoverage],
@@ -62,46 +60,51 @@ pub fn figures(
 ) -> Figures {
     let communities = &base.communities;
     let known = communities.iter().any(|c| c.population.is_some());
-    let count = |pick: &dyn Fn(usize) -> bool| {
-        let ids: Vec<usize> = (0..communities.len()).filter(|&i| pick(i)).collect();
-        Count {
-            communities: ids.len(),
-            population: known.then(|| {
-                ids.iter()
-                    .filter_map(|&i| communities[i].population)
-                    .sum::<f64>()
-                    + 0.0
-            }),
+    let k = base.profile.categories.len();
+    let (mut covered, mut covered_pop) = (vec![0usize; k], vec![0.0f64; k]);
+    let (mut circle, mut circle_pop) = (0usize, 0.0f64);
+    let groups = &base.subdistricts;
+    let mut per_group = vec![(0usize, 0usize); groups.names.len()];
+    for ((c, cov), &g) in communities.iter().zip(coverage).zip(&groups.of) {
+        let pop = c.population.unwrap_or(0.0);
+        for (j, &is) in cov.covered.iter().enumerate() {
+            if is {
+                covered[j] += 1;
+                covered_pop[j] += pop;
+            }
         }
+        circle += usize::from(cov.life_circle);
+        circle_pop += if cov.life_circle { pop } else { 0.0 };
+        per_group[g as usize].0 += 1;
+        per_group[g as usize].1 += usize::from(cov.life_circle);
+    }
+    let count = |n: usize, pop: f64| Count {
+        communities: n,
+        population: known.then_some(pop + 0.0),
     };
     let categories = base
         .profile
         .categories
         .iter()
         .enumerate()
-        .map(|(k, c)| CategoryFigures {
+        .map(|(j, c)| CategoryFigures {
             id: c.id.clone(),
             label_zh: c.label_zh.clone(),
             label_en: c.label_en.clone(),
             required: c.required,
             minutes: c.minutes,
-            facilities: facilities_per_category[k],
-            covered: count(&|i| coverage[i].covered[k]),
+            facilities: facilities_per_category[j],
+            covered: count(covered[j], covered_pop[j]),
         })
         .collect();
-    let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (c, cov) in communities.iter().zip(coverage) {
-        let name = c.subdistrict.as_deref().unwrap_or(crate::report::tables::UNASSIGNED);
-        let g = groups.entry(name).or_default();
-        g.0 += 1;
-        g.1 += usize::from(cov.life_circle);
-    }
     let subdistricts = groups
-        .into_iter()
+        .names
+        .iter()
+        .zip(per_group)
         .map(|(name, (n, lc))| {
             let share = if n == 0 { 0.0 } else { lc as f64 / n as f64 };
             GroupFigures {
-                name: name.to_string(),
+                name: name.clone(),
                 communities: n,
                 life_circle: lc,
                 share_life_circle: share,
@@ -112,10 +115,39 @@ pub fn figures(
     Figures {
         communities: communities.len(),
         population: known.then(|| communities.iter().filter_map(|c| c.population).sum()),
-        life_circle: count(&|i| coverage[i].life_circle),
+        life_circle: count(circle, circle_pop),
         categories,
         subdistricts,
         target,
+    }
+}
+
+/// The subdistricts (街道) of the base's communities, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Subdistricts {
+    pub names: Vec<String>,
+    /// Per community, the index of its subdistrict in `names`.
+    pub of: Vec<u32>,
+}
+
+impl Subdistricts {
+    pub fn new(communities: &[crate::places::Community]) -> Subdistricts {
+        let name = |c: &crate::places::Community| {
+            c.subdistrict
+                .clone()
+                .unwrap_or_else(|| crate::report::tables::UNASSIGNED.to_string())
+        };
+        let names: Vec<String> = communities
+            .iter()
+            .map(name)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let of = communities
+            .iter()
+            .map(|c| names.binary_search(&name(c)).expect("listed") as u32)
+            .collect();
+        Subdistricts { names, of }
     }
 }
 
@@ -195,12 +227,16 @@ pub fn facilities_per_category<'a>(
 pub fn before_after(scenario: &Scenario, target: Option<f64>) -> (Figures, Figures) {
     let base = scenario.base();
     let k = base.profile.categories.len();
-    let before = figures(
-        base,
-        &base.state.coverage,
-        &facilities_per_category(base.facilities.iter(), k),
-        target,
-    );
+    let before = if target.is_none() {
+        base.figures.clone()
+    } else {
+        figures(
+            base,
+            &base.state.coverage,
+            &facilities_per_category(base.facilities.iter(), k),
+            target,
+        )
+    };
     let after = figures(
         base,
         &scenario.state().coverage,

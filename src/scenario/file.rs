@@ -116,8 +116,7 @@ pub fn changed_csv(scenario: &Scenario) -> Vec<u8> {
 /// that rebuild it on `scenario`'s base: removals and moves of base
 /// facilities (found by `fid`), then additions. Errors name the feature.
 pub fn read_scenario(scenario: &Scenario, bytes: &[u8]) -> Result<Vec<Edit>, String> {
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     let features = doc
         .get("features")
         .and_then(Value::as_array)
@@ -127,7 +126,9 @@ pub fn read_scenario(scenario: &Scenario, bytes: &[u8]) -> Result<Vec<Edit>, Str
     let mut added = Vec::new();
     for (i, f) in features.iter().enumerate() {
         let fail = |why: String| format!("feature {i}: {why}");
-        let p = f.get("properties").ok_or_else(|| fail("no properties".into()))?;
+        let p = f
+            .get("properties")
+            .ok_or_else(|| fail("no properties".into()))?;
         let text = |key: &str| p.get(key).and_then(Value::as_str);
         let kind = text("scenario")
             .ok_or_else(|| fail("no \"scenario\" field (added, moved or removed)".into()))?;
@@ -140,7 +141,8 @@ pub fn read_scenario(scenario: &Scenario, bytes: &[u8]) -> Result<Vec<Edit>, Str
         })?;
         let lonlat = point(f).ok_or_else(|| fail("geometry is not a Point [lon, lat]".into()))?;
         let slot = || -> Result<usize, String> {
-            let fid = text("fid").ok_or_else(|| fail(format!("a {kind} facility needs its \"fid\"")))?;
+            let fid =
+                text("fid").ok_or_else(|| fail(format!("a {kind} facility needs its \"fid\"")))?;
             base.facilities
                 .iter()
                 .position(|b| b.category == category && b.fid(category_id) == fid)

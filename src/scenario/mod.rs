@@ -65,6 +65,10 @@ pub struct Base {
     pub state: State,
     /// Which communities read which node and edge.
     pub readers: local::Readers,
+    /// The subdistrict of each community.
+    pub subdistricts: figures::Subdistricts,
+    /// The base's own figures (no target).
+    pub figures: figures::Figures,
     /// Lon/lat bounds of the graph: `[min lon, min lat, max lon, max lat]`.
     pub bounds: [f64; 4],
 }
@@ -96,8 +100,11 @@ impl Base {
         let state = batch(&graph, &facilities, &communities, &profile);
         let bounds = graph_bounds(&graph);
         let readers = local::Readers::new(&graph, &communities);
-        Base {
+        let subdistricts = figures::Subdistricts::new(&communities);
+        let mut base = Base {
             readers,
+            subdistricts,
+            figures: figures::Figures::default(),
             extract,
             profile,
             graph,
@@ -106,7 +113,11 @@ impl Base {
             communities,
             state,
             bounds,
-        }
+        };
+        let per_category =
+            figures::facilities_per_category(base.facilities.iter(), base.profile.categories.len());
+        base.figures = figures::figures(&base, &base.state.coverage, &per_category, None);
+        base
     }
 
     /// Bytes a new scenario holds beyond this base (times and crossings of
@@ -190,7 +201,12 @@ fn graph_bounds(graph: &Graph) -> [f64; 4] {
     let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for n in 0..graph.node_count() as u32 {
         let p = graph.lonlat(n);
-        b = [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])];
+        b = [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ];
     }
     b
 }
@@ -474,7 +490,9 @@ impl Scenario {
     /// times of category `k`; returns the nodes whose time changed.
     fn add_to_category(&mut self, slot: usize, k: usize) -> Vec<u32> {
         let base = &*self.base;
-        let f = self.slots[slot].as_ref().expect("a facility was just put here");
+        let f = self.slots[slot]
+            .as_ref()
+            .expect("a facility was just put here");
         let seeds = f.origins(base.profile.walking_speed_mps).seeds(&base.graph);
         let limit = search_limit(&base.profile);
         let (times, crossings) = (&mut self.state.times[k], &mut self.state.crossings[k]);

@@ -15,8 +15,8 @@ use crate::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
 use crate::origins::Origins;
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
-use crate::search::{with_thread_state, SearchState};
 use crate::scenario::Base;
+use crate::search::{with_thread_state, SearchState};
 use crate::snap::AccessPoint;
 
 /// Grid cell of served isochrones, metres (the `analyze` default).
@@ -285,9 +285,19 @@ impl Engine {
         origins: &Origins,
         bands_min: &[f64],
     ) -> Vec<Reach> {
+        // An access point is reached through a reached end of its edge or
+        // along the edge from a start on it; checking that first skips the
+        // places the search never came near.
+        let near = |a: &AccessPoint| {
+            let e = graph.edges[a.pos.edge as usize];
+            state.time(e.u) != UNREACHED
+                || state.time(e.v) != UNREACHED
+                || !origins.on_edge(a.pos.edge).is_empty()
+        };
         let time = |access: &[AccessPoint]| -> Time {
             access
                 .iter()
+                .filter(|a| near(a))
                 .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n), origins))
                 .min()
                 .unwrap_or(UNREACHED)

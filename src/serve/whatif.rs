@@ -127,7 +127,10 @@ impl Store {
         let e = entries.get_mut(id).ok_or_else(|| {
             WhatIfError(
                 StatusCode::NOT_FOUND,
-                format!("no scenario {id:?} (never created, or expired after {} minutes unused)", idle.as_secs() / 60),
+                format!(
+                    "no scenario {id:?} (never created, or expired after {} minutes unused)",
+                    idle.as_secs() / 60
+                ),
             )
         })?;
         e.used = Instant::now();
@@ -170,7 +173,10 @@ pub fn routes(router: Router<Arc<App>>) -> Router<Arc<App>> {
         .route("/api/scenarios/{id}", get(state))
         .route("/api/scenarios/{id}/edits", post(edit))
         .route("/api/scenarios/{id}/import", post(import))
-        .route("/api/scenarios/{id}/facilities.geojson", get(export_geojson))
+        .route(
+            "/api/scenarios/{id}/facilities.geojson",
+            get(export_geojson),
+        )
         .route("/api/scenarios/{id}/changed.csv", get(export_csv))
         .route("/api/isochrone", get(isochrone))
 }
@@ -250,7 +256,10 @@ async fn base_map(State(app): State<Arc<App>>) -> Reply {
     }
     let base = engine.base.clone();
     let limits = app.whatif.limits.clone();
-    let bytes = on_pool(&app, move |_| Ok(super::whatif_map::base_json(&base, &limits))).await?;
+    let bytes = on_pool(&app, move |_| {
+        Ok(super::whatif_map::base_json(&base, &limits))
+    })
+    .await?;
     let _ = app.whatif.base_json.set(bytes.clone());
     Ok(json_bytes(bytes))
 }
@@ -296,8 +305,8 @@ enum Op {
 }
 
 fn parse_edit(bytes: &[u8], base: &Base) -> Result<Op, WhatIfError> {
-    let b: EditBody = serde_json::from_slice(bytes)
-        .map_err(|e| bad(format!("the edit is not valid: {e}")))?;
+    let b: EditBody =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("the edit is not valid: {e}")))?;
     let lonlat = || -> Result<[f64; 2], WhatIfError> {
         match (b.lon, b.lat) {
             (Some(lon), Some(lat)) if lon.abs() <= 180.0 && lat.abs() <= 90.0 => Ok([lon, lat]),
@@ -399,9 +408,7 @@ async fn import(
         let edits = file::read_scenario(&fresh, &bytes)
             .map_err(|e| bad(format!("the scenario file: {e}")))?;
         for (i, e) in edits.into_iter().enumerate() {
-            fresh
-                .apply(e)
-                .map_err(|e| refused_named(i, e))?;
+            fresh.apply(e).map_err(|e| refused_named(i, e))?;
         }
         *s = fresh;
         Ok(state_json(&id, &s, &limits, None, 0.0))
@@ -444,7 +451,11 @@ async fn export_csv(State(app): State<Arc<App>>, Path(id): Path<String>) -> Repl
     let scenario = app.whatif.get(&id)?;
     let s = scenario.lock().expect("not poisoned").clone();
     let bytes = on_pool(&app, move |_| Ok(file::changed_csv(&s))).await?;
-    Ok(download("text/csv;charset=utf-8", "scenario-changed.csv", bytes))
+    Ok(download(
+        "text/csv;charset=utf-8",
+        "scenario-changed.csv",
+        bytes,
+    ))
 }
 
 fn download(kind: &'static str, name: &str, bytes: Vec<u8>) -> Response {
@@ -471,7 +482,9 @@ async fn isochrone(
         return Err(bad("an isochrone needs lon and lat"));
     };
     if !(lon.abs() <= 180.0 && lat.abs() <= 90.0) {
-        return Err(bad(format!("({lon}, {lat}) is not a longitude/latitude pair")));
+        return Err(bad(format!(
+            "({lon}, {lat}) is not a longitude/latitude pair"
+        )));
     }
     let body = on_pool(&app, move |app| {
         let t = Instant::now();
@@ -562,7 +575,12 @@ pub fn state_json(
             let category = a
                 .after()
                 .map(|f| f.category)
-                .or_else(|| s.slots().get(a.slot).and_then(|f| f.as_ref()).map(|f| f.category))
+                .or_else(|| {
+                    s.slots()
+                        .get(a.slot)
+                        .and_then(|f| f.as_ref())
+                        .map(|f| f.category)
+                })
                 .or_else(|| base.facilities.get(a.slot).map(|f| f.category));
             json!({"op": op, "facility": a.slot, "lonlat": lonlat,
                    "category": category.map(|k| cats[k].id.clone())})
@@ -581,9 +599,11 @@ pub fn state_json(
                 _ => return None,
             };
             let f = now.as_ref().or(was)?;
-            Some(json!({"facility": slot, "state": kind, "category": cats[f.category].id,
+            Some(
+                json!({"facility": slot, "state": kind, "category": cats[f.category].id,
                 "lonlat": f.lonlat, "name": f.name,
-                "snapped": f.access.first().map(|a| snapped(base, a))}))
+                "snapped": f.access.first().map(|a| snapped(base, a))}),
+            )
         })
         .collect();
     // One character per community: '0' + 2 × categories met + life circle.

@@ -28,9 +28,7 @@ fn streets(base: &Base) -> Vec<Value> {
                 .shape(e)
                 .iter()
                 .map(|p| {
-                    let ll = g
-                        .projection
-                        .unproject([f64::from(p[0]), f64::from(p[1])]);
+                    let ll = g.projection.unproject([f64::from(p[0]), f64::from(p[1])]);
                     json!([r5(ll[0]), r5(ll[1])])
                 })
                 .collect();
