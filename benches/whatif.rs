@@ -83,26 +83,51 @@ fn main() {
     let categories = base.profile.categories.len();
     let point = |rng: &mut Rng| base.graph.lonlat(rng.below(base.graph.node_count()) as u32);
     let (mut add, mut remove, mut mv, mut undo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let timed = |s: &mut Scenario, f: &mut dyn FnMut(&mut Scenario) -> bool, into: &mut Vec<f64>| {
-        let t = Instant::now();
-        if f(s) {
-            let json = state_json("bench", s, &limits, None, 0.0);
-            std::hint::black_box(serde_json::to_vec(&json).unwrap());
-            into.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-    };
+    let timed =
+        |s: &mut Scenario, f: &mut dyn FnMut(&mut Scenario) -> bool, into: &mut Vec<f64>| {
+            let t = Instant::now();
+            if f(s) {
+                let json = state_json("bench", s, &limits, None, 0.0);
+                std::hint::black_box(serde_json::to_vec(&json).unwrap());
+                into.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        };
     for _ in 0..200 {
         let (category, lonlat) = (rng.below(categories), point(&mut rng));
-        timed(&mut s, &mut |s| s.apply(Edit::Add { category, lonlat, name: None }).is_ok(), &mut add);
-        let live: Vec<usize> = (0..s.slots().len()).filter(|&i| s.slots()[i].is_some()).collect();
+        timed(
+            &mut s,
+            &mut |s| {
+                s.apply(Edit::Add {
+                    category,
+                    lonlat,
+                    name: None,
+                })
+                .is_ok()
+            },
+            &mut add,
+        );
+        let live: Vec<usize> = (0..s.slots().len())
+            .filter(|&i| s.slots()[i].is_some())
+            .collect();
         let (facility, lonlat) = (live[rng.below(live.len())], point(&mut rng));
-        timed(&mut s, &mut |s| s.apply(Edit::Move { facility, lonlat }).is_ok(), &mut mv);
+        timed(
+            &mut s,
+            &mut |s| s.apply(Edit::Move { facility, lonlat }).is_ok(),
+            &mut mv,
+        );
         let facility = live[rng.below(live.len())];
-        timed(&mut s, &mut |s| s.apply(Edit::Remove { facility }).is_ok(), &mut remove);
+        timed(
+            &mut s,
+            &mut |s| s.apply(Edit::Remove { facility }).is_ok(),
+            &mut remove,
+        );
         timed(&mut s, &mut |s| s.undo().is_ok(), &mut undo);
     }
-    println!("after {} edits: {} communities changed", s.edits().len(),
-        childcircle::scenario::figures::diff(&s).changed.len());
+    println!(
+        "after {} edits: {} communities changed",
+        s.edits().len(),
+        childcircle::scenario::figures::diff(&s).changed.len()
+    );
     report("edit: add a facility (+ answer JSON)", add);
     report("edit: move a facility (+ answer JSON)", mv);
     report("edit: remove a facility (+ answer JSON)", remove);
