@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Creates the Python venv the `serve` integration tests use: real clients
-# (routingpy, openrouteservice) and the real Valhalla engine (pyvalhalla).
+# (routingpy, openrouteservice), the real Valhalla engine (pyvalhalla), and
+# Selenium, which drives Debian's chromium through /usr/bin/chromedriver
+# (package chromium-driver) for the what-if page test.
 # Idempotent: a venv that already has every pinned package is left alone.
 # Usage: python/setup-test-venv.sh [VENV_DIR]   (default: target/serve-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${1:-target/serve-venv}"
-pins=(routingpy==1.3.0 openrouteservice==2.3.3 pyvalhalla==3.9.1)
+pins=(routingpy==1.3.0 openrouteservice==2.3.3 pyvalhalla==3.9.1 selenium==4.51.0)
 py="$venv/bin/python"
-if [ -x "$py" ] && "$py" -c 'import routingpy, openrouteservice, valhalla' 2>/dev/null; then
+if [ -x "$py" ] && "$py" -c 'import routingpy, openrouteservice, valhalla, selenium' 2>/dev/null; then
   exit 0
 fi
 # pyvalhalla needs Python >= 3.12.
@@ -19,4 +21,4 @@ else
   python3 -m venv "$venv"
 fi
 "$py" -m pip install -q --disable-pip-version-check "${pins[@]}"
-"$py" -c 'import routingpy, openrouteservice, valhalla; print("serve test venv ready:", "'"$venv"'")'
+"$py" -c 'import routingpy, openrouteservice, valhalla, selenium; print("serve test venv ready:", "'"$venv"'")'

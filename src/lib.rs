@@ -14,6 +14,7 @@
 //! | search: multi-source and bounded Dijkstra (bucket queue), the trivial path along a start's own edge | [`search`], [`origins`] |
 //! | coverage per community and category | [`coverage`], [`summary`] |
 //! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
+//! | what-if scenarios: facility edits over a loaded analysis | [`scenario`] |
 //!
 //! [`analyze`] runs it all with the default profile ([`profile`]):
 //!
@@ -63,6 +64,7 @@ pub use error::{Error, Result};
 pub use profile::Profile;
 pub mod isochrone;
 pub mod report;
+pub mod scenario;
 pub mod siting;
 
 #[cfg(feature = "serve")]

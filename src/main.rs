@@ -332,6 +332,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             read_timeout: Duration::from_secs_f64(args.read_timeout),
             ..Default::default()
         },
+        scenarios: Default::default(),
     };
     let quiet = cli.quiet;
     childcircle::serve::serve(options, move |event| {

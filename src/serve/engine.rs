@@ -5,7 +5,7 @@
 //! each reusing its search state ([`crate::search::with_thread_state`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use geo::{Area, MultiPolygon, Simplify};
 
@@ -15,8 +15,9 @@ use crate::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
 use crate::origins::Origins;
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
+use crate::scenario::Base;
 use crate::search::{with_thread_state, SearchState};
-use crate::snap::{AccessPoint, GraphIndex};
+use crate::snap::AccessPoint;
 
 /// Grid cell of served isochrones, metres (the `analyze` default).
 pub const CELL_M: f64 = 25.0;
@@ -116,10 +117,9 @@ pub struct Engine {
     /// The extract's modification time, seconds since 1970 (for `/status`).
     pub extract_modified: u64,
     pub profile: Profile,
-    graph: Graph,
-    index: GraphIndex,
-    pub communities: Vec<Community>,
-    pub facilities: Vec<Facility>,
+    /// The loaded analysis (graph, places, category times and coverage),
+    /// shared read-only with every what-if scenario.
+    pub base: Arc<Base>,
     ages: Vec<Variant>,
     distance: Variant,
 }
@@ -133,7 +133,6 @@ impl Engine {
             ..AnalyzeOptions::default()
         };
         let analysis = analyze_with_options(extract, &options, &mut |_| {})?;
-        let index = GraphIndex::new(&analysis.graph);
         let variant = |name: String, profile: Profile| Variant {
             name,
             profile,
@@ -158,10 +157,7 @@ impl Engine {
             extract_modified,
             distance: variant("distance".into(), crate::export::distance_profile(&base)),
             profile: base,
-            graph: analysis.graph,
-            index,
-            communities: analysis.communities,
-            facilities: analysis.facilities,
+            base: Arc::new(Base::from_analysis(analysis)),
             ages,
         })
     }
@@ -185,18 +181,28 @@ impl Engine {
 
     /// The base walking graph.
     pub fn graph(&self) -> &Graph {
-        &self.graph
+        &self.base.graph
+    }
+
+    /// The communities of the loaded extract.
+    pub fn communities(&self) -> &[Community] {
+        &self.base.communities
+    }
+
+    /// The facilities of the loaded extract.
+    pub fn facilities(&self) -> &[Facility] {
+        &self.base.facilities
     }
 
     /// The graph and profile a query walks.
     fn weighted(&self, network: Network, metric: Metric) -> (&Graph, &Profile) {
         let variant = match (metric, network) {
             (Metric::Distance, _) => &self.distance,
-            (Metric::Time, Network::Base) => return (&self.graph, &self.profile),
+            (Metric::Time, Network::Base) => return (&self.base.graph, &self.profile),
             (Metric::Time, Network::Age(i)) => &self.ages[i],
         };
         let graph = variant.graph.get_or_init(|| {
-            let mut g = self.graph.clone();
+            let mut g = self.base.graph.clone();
             g.apply_profile(&variant.profile);
             g
         });
@@ -218,7 +224,7 @@ impl Engine {
         let mut snapped = Vec::with_capacity(q.locations.len());
         for (index, &lonlat) in q.locations.iter().enumerate() {
             let xy = graph.projection.project(lonlat);
-            let access = self.index.snap(graph, xy, profile.max_snap_m).ok_or(
+            let access = self.base.index.snap(graph, xy, profile.max_snap_m).ok_or(
                 QueryError::NoSuitableEdges {
                     index,
                     lonlat,
@@ -279,15 +285,25 @@ impl Engine {
         origins: &Origins,
         bands_min: &[f64],
     ) -> Vec<Reach> {
+        // An access point is reached through a reached end of its edge or
+        // along the edge from a start on it; checking that first skips the
+        // places the search never came near.
+        let near = |a: &AccessPoint| {
+            let e = graph.edges[a.pos.edge as usize];
+            state.time(e.u) != UNREACHED
+                || state.time(e.v) != UNREACHED
+                || !origins.on_edge(a.pos.edge).is_empty()
+        };
         let time = |access: &[AccessPoint]| -> Time {
             access
                 .iter()
+                .filter(|a| near(a))
                 .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n), origins))
                 .min()
                 .unwrap_or(UNREACHED)
         };
         let mut communities: Vec<(Time, usize)> = self
-            .communities
+            .communities()
             .iter()
             .enumerate()
             .map(|(i, c)| (time(&c.access), i))
@@ -295,7 +311,7 @@ impl Engine {
             .collect();
         communities.sort_unstable();
         let facilities: Vec<(Time, usize)> = self
-            .facilities
+            .facilities()
             .iter()
             .map(|f| (time(&f.access), f.category))
             .filter(|&(t, _)| t != UNREACHED)
@@ -310,7 +326,7 @@ impl Engine {
                 };
                 for &(_, i) in communities.iter().take_while(|(t, _)| *t <= limit) {
                     reach.communities.push(i);
-                    if let Some(p) = self.communities[i].population {
+                    if let Some(p) = self.communities()[i].population {
                         reach.population += p;
                         reach.with_population += 1;
                     }
@@ -325,7 +341,7 @@ impl Engine {
 }
 
 /// The projected point where an access point meets its edge.
-fn point_on_edge(graph: &Graph, access: &AccessPoint) -> [f64; 2] {
+pub(crate) fn point_on_edge(graph: &Graph, access: &AccessPoint) -> [f64; 2] {
     let shape = graph.shape(access.pos.edge);
     let xy = |p: [f32; 2]| [f64::from(p[0]), f64::from(p[1])];
     let seg = |a: [f64; 2], b: [f64; 2]| (b[0] - a[0]).hypot(b[1] - a[1]);

@@ -21,7 +21,9 @@ use super::pool::{Pool, PoolError};
 use super::{ors, valhalla};
 
 /// The endpoints, as the 404 lists them.
-pub const ENDPOINTS: [&str; 6] = [
+pub const ENDPOINTS: [&str; 8] = [
+    "/",
+    "/api/scenarios",
     "/isochrone",
     "/status",
     "/v2/isochrones/{profile}",
@@ -35,6 +37,8 @@ pub struct App {
     pub engine: OnceLock<Engine>,
     pub pool: Pool,
     pub limits: Limits,
+    /// The what-if scenarios ([`super::whatif`]).
+    pub whatif: super::whatif::Store,
 }
 
 type Reply = Result<Response, ApiError>;
@@ -53,7 +57,7 @@ impl App {
 
 /// The router of every endpoint.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    super::whatif::routes(Router::new())
         .route("/isochrone", get(valhalla_get).post(valhalla_post))
         .route("/status", get(status))
         .route("/v2/isochrones/{profile}", post(ors_post))
@@ -114,7 +118,7 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 }
 
 /// Reads a body within the size and time limits.
-async fn read_body(
+pub(crate) async fn read_body(
     app: &App,
     headers: &HeaderMap,
     body: Body,

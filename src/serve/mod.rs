@@ -12,6 +12,7 @@
 //! | limits and timeouts | [`limits`] |
 //! | the loaded model and its queries | [`engine`] |
 //! | the bounded worker pool | [`pool`] |
+//! | what-if planning: the page and the scenario API | [`whatif`], [`whatif_map`] |
 //!
 //! The service uses only the library's public API, so it can move into its
 //! own crate. It listens at once, loads the extract in the background
@@ -28,6 +29,8 @@ pub mod ors;
 pub mod pool;
 pub mod reach;
 pub mod valhalla;
+pub mod whatif;
+pub mod whatif_map;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +59,8 @@ pub struct ServeOptions {
     /// Search worker threads (0: one per core).
     pub threads: usize,
     pub limits: Limits,
+    /// Bounds on the what-if scenarios.
+    pub scenarios: whatif::ScenarioLimits,
 }
 
 /// Runs the service until SIGTERM or Ctrl-C. `on_event` hears
@@ -86,6 +91,7 @@ pub fn serve(
         engine: OnceLock::new(),
         pool,
         limits: options.limits.clone(),
+        whatif: whatif::Store::new(options.scenarios.clone()),
     });
     runtime.block_on(run(options, app, Arc::new(on_event)))
 }
@@ -127,8 +133,8 @@ async fn run(
             on_event(&format!(
                 "ready: {} nodes, {} facilities, {} communities, loaded in {seconds:.2} s; {} search workers",
                 engine.graph().node_count(),
-                engine.facilities.len(),
-                engine.communities.len(),
+                engine.facilities().len(),
+                engine.communities().len(),
                 app.pool.workers()
             ));
             Ok::<(), ServeError>(())

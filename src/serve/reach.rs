@@ -22,7 +22,7 @@ pub fn extension(props: &mut Value, reach: &Reach, engine: &Engine, limits: &Lim
         .iter()
         .take(limits.max_listed_communities)
         .map(|&i| {
-            let c = &engine.communities[i];
+            let c = &engine.communities()[i];
             json!({"id": c.id, "name": c.name, "population": c.population})
         })
         .collect();

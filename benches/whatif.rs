@@ -1,0 +1,153 @@
+//! Latency of what-if planning as the server sees it, on the city-scale
+//! prefecture model (`childcircle synth --region prefecture`, generated once
+//! into `target/bench-data/`; `BENCH_PBF=FILE` measures another extract).
+//!
+//! Per edit: applying it to a scenario and building the whole JSON answer the
+//! page gets (figures before/after, the diff with the changed-community
+//! lists, every community's colour), which is the server time of
+//! `POST /api/scenarios/{id}/edits` less HTTP. Per isochrone: one point,
+//! bands of 5/10/15 minutes, polygons and reach (`Engine::answer`).
+//! Prints the median, 95th percentile and maximum of each.
+//!
+//! `nice cargo bench --bench whatif`
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use childcircle::scenario::{Edit, Scenario};
+use childcircle::serve::engine::{Metric, Network, Query};
+use childcircle::serve::whatif::{state_json, ScenarioLimits};
+use childcircle::serve::Engine;
+use childcircle::Profile;
+
+fn input() -> PathBuf {
+    if let Ok(p) = std::env::var("BENCH_PBF") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("target/bench-data/prefecture.osm.pbf");
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_childcircle"))
+            .args(["synth", "--region", "prefecture", "--out"])
+            .arg(&path)
+            .status()
+            .expect("childcircle synth runs");
+        assert!(status.success(), "generating the prefecture model failed");
+    }
+    path
+}
+
+/// SplitMix64 (seeded, so every run makes the same edits).
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+fn report(what: &str, mut ms: Vec<f64>) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what:<44} n={:<4} median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
+        ms.len(),
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is read.
+    let path = input();
+    let t = Instant::now();
+    let engine = Engine::load(&path, &Profile::default()).expect("the extract loads");
+    let base = engine.base.clone();
+    println!(
+        "{}: {} nodes, {} facilities, {} communities, loaded in {:.1} s; {} threads",
+        path.display(),
+        base.graph.node_count(),
+        base.facilities.len(),
+        base.communities.len(),
+        t.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
+    );
+    let limits = ScenarioLimits::default();
+    let mut s = Scenario::new(base.clone());
+    let mut rng = Rng(17);
+    let categories = base.profile.categories.len();
+    let point = |rng: &mut Rng| base.graph.lonlat(rng.below(base.graph.node_count()) as u32);
+    let (mut add, mut remove, mut mv, mut undo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let timed =
+        |s: &mut Scenario, f: &mut dyn FnMut(&mut Scenario) -> bool, into: &mut Vec<f64>| {
+            let t = Instant::now();
+            if f(s) {
+                let json = state_json("bench", s, &limits, None, 0.0);
+                std::hint::black_box(serde_json::to_vec(&json).unwrap());
+                into.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        };
+    for _ in 0..200 {
+        let (category, lonlat) = (rng.below(categories), point(&mut rng));
+        timed(
+            &mut s,
+            &mut |s| {
+                s.apply(Edit::Add {
+                    category,
+                    lonlat,
+                    name: None,
+                })
+                .is_ok()
+            },
+            &mut add,
+        );
+        let live: Vec<usize> = (0..s.slots().len())
+            .filter(|&i| s.slots()[i].is_some())
+            .collect();
+        let (facility, lonlat) = (live[rng.below(live.len())], point(&mut rng));
+        timed(
+            &mut s,
+            &mut |s| s.apply(Edit::Move { facility, lonlat }).is_ok(),
+            &mut mv,
+        );
+        let facility = live[rng.below(live.len())];
+        timed(
+            &mut s,
+            &mut |s| s.apply(Edit::Remove { facility }).is_ok(),
+            &mut remove,
+        );
+        timed(&mut s, &mut |s| s.undo().is_ok(), &mut undo);
+    }
+    println!(
+        "after {} edits: {} communities changed",
+        s.edits().len(),
+        childcircle::scenario::figures::diff(&s).changed.len()
+    );
+    report("edit: add a facility (+ answer JSON)", add);
+    report("edit: move a facility (+ answer JSON)", mv);
+    report("edit: remove a facility (+ answer JSON)", remove);
+    report("edit: undo (+ answer JSON)", undo);
+
+    let mut iso = Vec::new();
+    for _ in 0..200 {
+        let q = Query {
+            network: Network::Base,
+            locations: vec![point(&mut rng)],
+            metric: Metric::Time,
+            contours: vec![5.0, 10.0, 15.0],
+            speed_mps: None,
+            generalize_m: None,
+            denoise: 0.0,
+        };
+        let t = Instant::now();
+        if engine.answer(&q).is_ok() {
+            iso.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    report("isochrone: one point, 5/10/15 min", iso);
+}

@@ -1,0 +1,521 @@
+//! What-if planning: a scenario of facility edits over a loaded analysis.
+//!
+//! The loaded analysis is the [`Base`], shared read-only (an `Arc`) between
+//! any number of [`Scenario`]s. A scenario adds, moves or removes facilities
+//! and keeps its own category times, search origins and community coverage,
+//! updated per edit:
+//!
+//! - **adding** a facility can only shorten times: one bounded search from
+//!   the new facility, then `min` into its category's node times;
+//! - **removing** one (a move is a removal and an addition) recomputes its
+//!   category exactly: one multi-source search from the category's remaining
+//!   facilities (about 1.6 ms a category on the prefecture model);
+//! - then only the communities that read a changed node time or an edge
+//!   where a facility came or went are evaluated again, for that category
+//!   ([`local`]). The result after any edit sequence equals a fresh analysis
+//!   of the edited facility set ([`batch`], the `analyze` path;
+//!   `tests/scenario.rs` checks it on seeded random edit sequences).
+//!
+//! Every edit can be undone and redone. Before/after figures and the diff
+//! against the base live in [`figures`]; the scenario file (GeoJSON of the
+//! edited facilities) and the changed-communities CSV in [`file`].
+
+pub mod figures;
+pub mod file;
+pub mod local;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::coverage::{community_coverage_with_crossings, search_limit, CommunityCoverage};
+use crate::graph::{Graph, Time};
+use crate::origins::Origins;
+use crate::places::{facility_access, Community, Facility, PlaceGeometry};
+use crate::profile::Profile;
+use crate::search::{multi_source_times_and_crossings, with_thread_state};
+use crate::snap::GraphIndex;
+
+/// Most edits one scenario keeps (done plus undone); beyond, an edit is refused.
+pub const MAX_EDITS: usize = 5_000;
+
+/// Approximate bytes of one facility point held by a scenario.
+pub const FACILITY_BYTES: usize = std::mem::size_of::<Facility>() + 64;
+
+/// Category times, crossings, origins and coverage of one facility set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Per category, every node's time to the nearest facility.
+    pub times: Vec<Vec<Time>>,
+    /// Per category, the major roads crossed on each node's best walk.
+    pub crossings: Vec<Vec<u8>>,
+    /// Per category, where the searches start.
+    pub origins: Vec<Origins>,
+    /// Per community, its coverage.
+    pub coverage: Vec<CommunityCoverage>,
+}
+
+/// The loaded analysis every scenario starts from (read-only, shared).
+pub struct Base {
+    pub extract: PathBuf,
+    pub profile: Profile,
+    pub graph: Graph,
+    pub index: GraphIndex,
+    pub facilities: Vec<Facility>,
+    pub communities: Vec<Community>,
+    pub state: State,
+    /// Which communities read which node and edge.
+    pub readers: local::Readers,
+    /// The subdistrict of each community.
+    pub subdistricts: figures::Subdistricts,
+    /// The base's own figures (no target).
+    pub figures: figures::Figures,
+    /// Lon/lat bounds of the graph: `[min lon, min lat, max lon, max lat]`.
+    pub bounds: [f64; 4],
+}
+
+impl Base {
+    /// The base of an analysis (its graph, facilities and communities; the
+    /// times are searched again to keep the crossings).
+    pub fn from_analysis(a: crate::Analysis) -> Base {
+        let index = GraphIndex::new(&a.graph);
+        Base::new(
+            a.extract,
+            a.profile,
+            a.graph,
+            index,
+            a.facilities,
+            a.communities,
+        )
+    }
+
+    /// A base from its parts, evaluated with the batch path ([`batch`]).
+    pub fn new(
+        extract: PathBuf,
+        profile: Profile,
+        graph: Graph,
+        index: GraphIndex,
+        facilities: Vec<Facility>,
+        communities: Vec<Community>,
+    ) -> Base {
+        let state = batch(&graph, &facilities, &communities, &profile);
+        let bounds = graph_bounds(&graph);
+        let readers = local::Readers::new(&graph, &communities);
+        let subdistricts = figures::Subdistricts::new(&communities);
+        let mut base = Base {
+            readers,
+            subdistricts,
+            figures: figures::Figures::default(),
+            extract,
+            profile,
+            graph,
+            index,
+            facilities,
+            communities,
+            state,
+            bounds,
+        };
+        let per_category =
+            figures::facilities_per_category(base.facilities.iter(), base.profile.categories.len());
+        base.figures = figures::figures(&base, &base.state.coverage, &per_category, None);
+        base
+    }
+
+    /// Bytes a new scenario holds beyond this base (times and crossings of
+    /// every node and category, coverage, facility slots), approximately;
+    /// each edit adds at most `2 × FACILITY_BYTES` more.
+    pub fn scenario_bytes(&self) -> usize {
+        let categories = self.profile.categories.len();
+        self.graph.node_count() * categories * 5
+            + self.communities.len() * (categories * 40 + 64)
+            + self.facilities.len() * FACILITY_BYTES
+    }
+
+    /// The most a scenario can hold beyond this base: [`Base::scenario_bytes`]
+    /// plus [`MAX_EDITS`] edits.
+    pub fn scenario_max_bytes(&self) -> usize {
+        self.scenario_bytes() + 3 * MAX_EDITS * FACILITY_BYTES
+    }
+
+    /// Attaches a facility of `category` at `lonlat` to the network by the
+    /// rules of any facility (a point snaps to the nearest way within the
+    /// profile's `max_snap_m`), or says why it cannot be placed there.
+    pub fn place(
+        &self,
+        category: usize,
+        lonlat: [f64; 2],
+        name: Option<String>,
+    ) -> Result<Facility, EditError> {
+        let [x0, y0, x1, y1] = self.bounds;
+        if !(lonlat[0] >= x0 && lonlat[0] <= x1 && lonlat[1] >= y0 && lonlat[1] <= y1) {
+            return Err(EditError::OutsideExtract { lonlat });
+        }
+        let geometry = PlaceGeometry::Point(lonlat);
+        let access = facility_access(&geometry, &self.graph, &self.index, &self.profile);
+        if access.is_empty() {
+            return Err(EditError::TooFar {
+                lonlat,
+                max_snap_m: self.profile.max_snap_m,
+            });
+        }
+        Ok(Facility {
+            osm: crate::ingest::OsmRef::Node(0),
+            category,
+            name,
+            lonlat,
+            geometry,
+            access,
+            capacity: None,
+            file: None,
+        })
+    }
+}
+
+/// The batch evaluation of a facility set: what `analyze` computes (its
+/// multi-source searches, origins and coverage rule).
+pub fn batch(
+    graph: &Graph,
+    facilities: &[Facility],
+    communities: &[Community],
+    profile: &Profile,
+) -> State {
+    let (times, crossings) =
+        crate::coverage::category_times_and_crossings(graph, facilities, profile);
+    let origins = crate::coverage::all_category_origins(facilities, profile);
+    let coverage = community_coverage_with_crossings(
+        graph,
+        communities,
+        &times,
+        &origins,
+        Some(&crossings),
+        profile,
+    );
+    State {
+        times,
+        crossings,
+        origins,
+        coverage,
+    }
+}
+
+fn graph_bounds(graph: &Graph) -> [f64; 4] {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for n in 0..graph.node_count() as u32 {
+        let p = graph.lonlat(n);
+        b = [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ];
+    }
+    b
+}
+
+/// One edit of a scenario. Facilities are named by their slot: the base
+/// facilities are slots `0..base.facilities.len()` (in the base's order), each
+/// added facility gets the next free slot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    Add {
+        category: usize,
+        lonlat: [f64; 2],
+        name: Option<String>,
+    },
+    Move {
+        facility: usize,
+        lonlat: [f64; 2],
+    },
+    Remove {
+        facility: usize,
+    },
+}
+
+/// Why an edit was refused (the scenario is unchanged).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditError {
+    OutsideExtract { lonlat: [f64; 2] },
+    TooFar { lonlat: [f64; 2], max_snap_m: f64 },
+    UnknownFacility { facility: usize },
+    UnknownCategory { category: usize },
+    TooManyEdits { max: usize },
+    NothingToUndo,
+    NothingToRedo,
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EditError::OutsideExtract { lonlat } => write!(
+                f,
+                "({:.6}, {:.6}) lies outside the loaded extract",
+                lonlat[0], lonlat[1]
+            ),
+            EditError::TooFar { lonlat, max_snap_m } => write!(
+                f,
+                "({:.6}, {:.6}) is farther than {max_snap_m} m from any walkable way: a facility there cannot be reached",
+                lonlat[0], lonlat[1]
+            ),
+            EditError::UnknownFacility { facility } => {
+                write!(f, "facility {facility} does not exist in this scenario (removed, or never added)")
+            }
+            EditError::UnknownCategory { category } => {
+                write!(f, "category {category} is not a category of the profile")
+            }
+            EditError::TooManyEdits { max } => write!(
+                f,
+                "the scenario already holds {max} edits (done and undone); start a new one"
+            ),
+            EditError::NothingToUndo => write!(f, "nothing to undo"),
+            EditError::NothingToRedo => write!(f, "nothing to redo"),
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
+
+/// An applied edit: which slot held what before and after.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub edit: Edit,
+    pub slot: usize,
+    before: Option<Facility>,
+    after: Option<Facility>,
+}
+
+impl Applied {
+    /// The facility after the edit (`None` for a removal).
+    pub fn after(&self) -> Option<&Facility> {
+        self.after.as_ref()
+    }
+}
+
+/// A what-if scenario over a [`Base`].
+#[derive(Clone)]
+pub struct Scenario {
+    base: Arc<Base>,
+    slots: Vec<Option<Facility>>,
+    state: State,
+    done: Vec<Applied>,
+    undone: Vec<Applied>,
+}
+
+impl Scenario {
+    /// A scenario with no edits yet (a copy of the base's state).
+    pub fn new(base: Arc<Base>) -> Scenario {
+        Scenario {
+            slots: base.facilities.iter().cloned().map(Some).collect(),
+            state: base.state.clone(),
+            base,
+            done: Vec::new(),
+            undone: Vec::new(),
+        }
+    }
+
+    pub fn base(&self) -> &Arc<Base> {
+        &self.base
+    }
+
+    /// The current times, origins and coverage.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Every slot: `Some` facility, or `None` where one was removed.
+    pub fn slots(&self) -> &[Option<Facility>] {
+        &self.slots
+    }
+
+    /// The facilities of the scenario, in slot order.
+    pub fn facilities(&self) -> Vec<Facility> {
+        self.slots.iter().flatten().cloned().collect()
+    }
+
+    /// The edits done, oldest first.
+    pub fn edits(&self) -> &[Applied] {
+        &self.done
+    }
+
+    /// Number of undone edits that [`Scenario::redo`] can replay.
+    pub fn redoable(&self) -> usize {
+        self.undone.len()
+    }
+
+    /// Applies an edit; returns the slot it changed. A refused edit leaves
+    /// the scenario as it was. A new edit clears the redo list.
+    pub fn apply(&mut self, edit: Edit) -> Result<usize, EditError> {
+        if self.done.len() + self.undone.len() >= MAX_EDITS {
+            return Err(EditError::TooManyEdits { max: MAX_EDITS });
+        }
+        let (slot, after) = match &edit {
+            Edit::Add {
+                category,
+                lonlat,
+                name,
+            } => {
+                if *category >= self.base.profile.categories.len() {
+                    return Err(EditError::UnknownCategory {
+                        category: *category,
+                    });
+                }
+                let f = self.base.place(*category, *lonlat, name.clone())?;
+                (self.slots.len(), Some(f))
+            }
+            Edit::Move { facility, lonlat } => {
+                let old = self.live(*facility)?;
+                let mut f = self.base.place(old.category, *lonlat, old.name.clone())?;
+                f.capacity = old.capacity;
+                (*facility, Some(f))
+            }
+            Edit::Remove { facility } => {
+                self.live(*facility)?;
+                (*facility, None)
+            }
+        };
+        if slot == self.slots.len() {
+            self.slots.push(None);
+        }
+        let before = self.set_slot(slot, after.clone());
+        self.done.push(Applied {
+            edit,
+            slot,
+            before,
+            after,
+        });
+        self.undone.clear();
+        Ok(slot)
+    }
+
+    /// Undoes the last edit.
+    pub fn undo(&mut self) -> Result<(), EditError> {
+        let a = self.done.pop().ok_or(EditError::NothingToUndo)?;
+        self.set_slot(a.slot, a.before.clone());
+        self.undone.push(a);
+        Ok(())
+    }
+
+    /// Redoes the last undone edit.
+    pub fn redo(&mut self) -> Result<(), EditError> {
+        let a = self.undone.pop().ok_or(EditError::NothingToRedo)?;
+        self.set_slot(a.slot, a.after.clone());
+        self.done.push(a);
+        Ok(())
+    }
+
+    fn live(&self, facility: usize) -> Result<&Facility, EditError> {
+        self.slots
+            .get(facility)
+            .and_then(Option::as_ref)
+            .ok_or(EditError::UnknownFacility { facility })
+    }
+
+    /// Puts `new` into `slot` and brings the state up to date; returns what
+    /// the slot held.
+    fn set_slot(&mut self, slot: usize, new: Option<Facility>) -> Option<Facility> {
+        let edges = |f: &Option<Facility>| -> Vec<u32> {
+            f.iter()
+                .flat_map(|f| f.access.iter().map(|a| a.pos.edge))
+                .collect()
+        };
+        let new_category = new.as_ref().map(|f| f.category);
+        let mut touched_edges = edges(&new);
+        let old = std::mem::replace(&mut self.slots[slot], new);
+        touched_edges.extend(edges(&old));
+        // (category, nodes whose time or crossings changed)
+        let mut changed: Vec<(usize, Vec<u32>)> = Vec::new();
+        if let Some(k) = old.as_ref().map(|f| f.category) {
+            changed.push((k, self.recompute_category(k)));
+        }
+        if let Some(k) = new_category.filter(|k| changed.iter().all(|c| c.0 != *k)) {
+            changed.push((k, self.add_to_category(slot, k)));
+        }
+        for (k, nodes) in &changed {
+            self.state.origins[*k] = self.category_origins(*k);
+            self.reevaluate(*k, nodes, &touched_edges);
+        }
+        old
+    }
+
+    /// Evaluates again, for category `k`, the communities reading `nodes` or
+    /// `edges`.
+    fn reevaluate(&mut self, k: usize, nodes: &[u32], edges: &[u32]) {
+        let base = &*self.base;
+        let category = local::Category {
+            index: k,
+            times: &self.state.times[k],
+            origins: &self.state.origins[k],
+            crossings: &self.state.crossings[k],
+        };
+        for i in base.readers.of(nodes, edges) {
+            local::evaluate(
+                &base.graph,
+                &base.profile,
+                &base.communities[i],
+                &category,
+                &mut self.state.coverage[i],
+            );
+        }
+    }
+
+    fn category_origins(&self, k: usize) -> Origins {
+        Origins::new(
+            self.slots
+                .iter()
+                .flatten()
+                .filter(|f| f.category == k)
+                .flat_map(|f| f.access.iter()),
+            self.base.profile.walking_speed_mps,
+        )
+    }
+
+    /// One multi-source search from every facility of category `k`; returns
+    /// the nodes whose time or crossings changed.
+    fn recompute_category(&mut self, k: usize) -> Vec<u32> {
+        let base = &*self.base;
+        let seeds = self.category_origins(k).seeds(&base.graph);
+        let limit = search_limit(&base.profile);
+        let (times, crossings) = with_thread_state(base.graph.node_count(), |state| {
+            multi_source_times_and_crossings(state, &base.graph, &seeds, limit)
+        });
+        let (old_t, old_x) = (&self.state.times[k], &self.state.crossings[k]);
+        let changed = (0..times.len())
+            .filter(|&n| times[n] != old_t[n] || crossings[n] != old_x[n])
+            .map(|n| n as u32)
+            .collect();
+        self.state.times[k] = times;
+        self.state.crossings[k] = crossings;
+        changed
+    }
+
+    /// One bounded search from the facility in `slot`, `min`-ed into the
+    /// times of category `k`; returns the nodes whose time changed.
+    fn add_to_category(&mut self, slot: usize, k: usize) -> Vec<u32> {
+        let base = &*self.base;
+        let f = self.slots[slot]
+            .as_ref()
+            .expect("a facility was just put here");
+        let seeds = f.origins(base.profile.walking_speed_mps).seeds(&base.graph);
+        let limit = search_limit(&base.profile);
+        let (times, crossings) = (&mut self.state.times[k], &mut self.state.crossings[k]);
+        with_thread_state(base.graph.node_count(), |state| {
+            state.run(&base.graph, &seeds, limit);
+            let mut changed = Vec::new();
+            for &n in state.settled() {
+                let t = state.time(n);
+                if t < times[n as usize] {
+                    times[n as usize] = t;
+                    crossings[n as usize] = state.crossings(n);
+                    changed.push(n);
+                }
+            }
+            changed
+        })
+    }
+
+    /// Bytes this scenario holds beyond the shared base (times, crossings,
+    /// coverage, slots, edit lists), approximately.
+    pub fn memory_bytes(&self) -> usize {
+        let added = self.slots.len() - self.base.facilities.len();
+        self.base.scenario_bytes()
+            + (added + 2 * (self.done.len() + self.undone.len())) * FACILITY_BYTES
+    }
+}
