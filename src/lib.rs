@@ -40,6 +40,7 @@ pub mod community_file;
 pub mod input;
 pub mod places;
 pub mod snap;
+pub mod units;
 
 pub mod origins;
 pub mod search;
