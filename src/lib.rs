@@ -10,6 +10,7 @@
 //! | OSM ingest (parallel PBF passes) | [`pbf`], [`ingest`], with the rules of [`walkable`] |
 //! | walking graph (contracted, Hilbert-ordered CSR) | [`graph`] |
 //! | places: facilities, communities, R-tree snapping | [`places`], [`snap`], [`community_file`] |
+//! | population per unit from a GeoTIFF raster (WorldPop, GHS-POP) | [`population`] |
 //! | search: multi-source and bounded Dijkstra (bucket queue), the trivial path along a start's own edge | [`search`], [`origins`] |
 //! | coverage per community and category | [`coverage`], [`summary`] |
 //! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
@@ -39,6 +40,7 @@ pub mod graph;
 pub mod community_file;
 pub mod input;
 pub mod places;
+pub mod population;
 pub mod snap;
 pub mod units;
 
