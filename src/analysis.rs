@@ -37,6 +37,10 @@ pub struct AnalyzeOptions {
     pub community_fields: CommunityFields,
     /// How to read `communities` when it is a point list, and its CRS.
     pub community_input: crate::input::InputOptions,
+    /// A population raster (`--population FILE.tif`, GeoTIFF in EPSG:4326 or
+    /// Mollweide): every unit's people from it, unless the planner's file
+    /// gives them.
+    pub population_raster: Option<PathBuf>,
     /// A planner's facility list (`--facilities`), added to or replacing OSM's.
     pub facility_file: Option<crate::input::FacilityFileOptions>,
     /// Isochrone bands, grid and margin; `None` skips the polygons. Checked
@@ -55,6 +59,7 @@ impl Default for AnalyzeOptions {
             communities: None,
             community_fields: CommunityFields::default(),
             community_input: Default::default(),
+            population_raster: None,
             facility_file: None,
             isochrones: Some(IsochroneOptions::default()),
             max_memory: None,
@@ -166,6 +171,25 @@ fn unit_inputs(
     Ok((inputs, stats))
 }
 
+/// Every community's people from the raster (area-weighted, see
+/// [`crate::population`]), except those the planner's file gives; the
+/// raster's warning (uncovered share, skipped cells), if any.
+fn raster_population(
+    raster: &crate::population::PopulationRaster,
+    communities: &mut [Community],
+) -> Result<Option<String>> {
+    let polygons: Vec<geo::MultiPolygon<f64>> =
+        communities.iter().map(|c| c.polygon.clone()).collect();
+    let sums = raster.people_in(&polygons)?;
+    for (c, people) in communities.iter_mut().zip(&sums.per_unit) {
+        if c.pop_source != "file" {
+            c.population = Some(*people);
+            c.pop_source = "raster";
+        }
+    }
+    Ok(sums.warning(raster.path()))
+}
+
 /// Analyses an extract with the default child profile and OSM communities.
 pub fn analyze(extract: &Path) -> Result<Analysis> {
     analyze_with_options(extract, &AnalyzeOptions::default(), &mut |_| {})
@@ -184,6 +208,10 @@ pub fn analyze_with_options(
     if let Some(max) = options.max_memory {
         crate::limits::check_memory_with(extract, max, profile, options.isochrones.as_ref())?;
     }
+    let raster = match &options.population_raster {
+        Some(path) => Some(crate::population::PopulationRaster::open(path)?),
+        None => None,
+    };
     let mut timings = Vec::new();
     let mut warnings = Vec::new();
     let mut clock = |phase: &'static str, start: Instant, items: u64, unit: &'static str| {
@@ -246,6 +274,9 @@ pub fn analyze_with_options(
     }
     let mut communities = communities(inputs, &graph, &index, profile);
     assign_parents(&mut communities);
+    if let Some(raster) = &raster {
+        warnings.extend(raster_population(raster, &mut communities)?);
+    }
     crate::units::fill_population(&mut communities, &homes, &profile.population);
     drop(homes);
     let places = PlaceStats {

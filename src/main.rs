@@ -154,6 +154,10 @@ struct AnalyzeArgs {
     /// Property holding a community's population in --communities.
     #[arg(long)]
     population_field: Option<String>,
+    /// Population raster (GeoTIFF: WorldPop EPSG:4326, GHS-POP Mollweide):
+    /// every community's people, area-weighted (default: from buildings).
+    #[arg(long, value_name = "FILE.tif")]
+    population: Option<PathBuf>,
     /// Share of residents who are children of the age group, e.g. 0.18
     /// (default: the profile's, e.g. 0.1878 for 0-14 from Shandong's 2020 census).
     #[arg(long, value_name = "SHARE")]
@@ -437,6 +441,7 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     let options = AnalyzeOptions {
         profile,
         communities: args.communities.clone(),
+        population_raster: args.population.clone(),
         community_fields: CommunityFields {
             name: args.name_field.clone(),
             population: args.population_field.clone(),

@@ -224,3 +224,100 @@ fn dezhou_population_comes_from_buildings_and_is_counted_once() {
     assert!(level("neighbourhood") <= total + 1e-6);
     assert!(s.overall.share_children_life_circle.is_some());
 }
+
+/// A uniform lon/lat raster (`gdal_translate` from a raw grid of known
+/// cells) over the Dezhou model: every unit's people are the density times
+/// its area; the summary's total counts a compound's people once, in its
+/// 社区 — it equals the people of the union of all units, as the raster
+/// reader sums them cell by cell, and is well below the naive sum over both
+/// levels.
+#[test]
+fn raster_population_counts_nested_compounds_once() {
+    use geo::BoundingRect;
+    let extract = common::data("dezhou/decheng.osm.pbf");
+    let plain = run(&extract);
+    let mut bounds = plain.communities[0].polygon.bounding_rect().unwrap();
+    for c in &plain.communities {
+        let r = c.polygon.bounding_rect().unwrap();
+        bounds = geo::Rect::new(
+            geo::coord! { x: bounds.min().x.min(r.min().x), y: bounds.min().y.min(r.min().y) },
+            geo::coord! { x: bounds.max().x.max(r.max().x), y: bounds.max().y.max(r.max().y) },
+        );
+    }
+    let cell = 0.005;
+    let (x0, y0) = (
+        (bounds.min().x / cell).floor() * cell - cell,
+        (bounds.min().y / cell).floor() * cell - cell,
+    );
+    let cols = ((bounds.max().x - x0) / cell).ceil() as usize + 1;
+    let rows = ((bounds.max().y - y0) / cell).ceil() as usize + 1;
+    let per_cell: f64 = 250.0;
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("pop.raw");
+    let bytes: Vec<u8> = (0..cols * rows)
+        .flat_map(|_| per_cell.to_le_bytes())
+        .collect();
+    std::fs::write(&raw, bytes).unwrap();
+    std::fs::write(
+        dir.path().join("pop.hdr"),
+        format!("ENVI\nsamples = {cols}\nlines = {rows}\nbands = 1\nheader offset = 0\ndata type = 5\ninterleave = bsq\nbyte order = 0\n"),
+    )
+    .unwrap();
+    let tif = dir.path().join("pop.tif");
+    let ullr = [x0, y0 + rows as f64 * cell, x0 + cols as f64 * cell, y0].map(|v| v.to_string());
+    let out = std::process::Command::new("gdal_translate")
+        .args(["-q", "-of", "GTiff", "-a_srs", "EPSG:4326", "-a_ullr"])
+        .args(&ullr)
+        .arg(&raw)
+        .arg(&tif)
+        .output()
+        .expect("gdal_translate (gdal-bin) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let options = AnalyzeOptions {
+        isochrones: None,
+        population_raster: Some(tif.clone()),
+        ..Default::default()
+    };
+    let a = analyze_with_options(&extract, &options, &mut |_| {}).unwrap();
+    let density = |c: &childcircle::places::Community| {
+        use geo::Centroid;
+        let lat = c.polygon.centroid().unwrap().y();
+        let square = geo::MultiPolygon(vec![geo::Rect::new(
+            geo::coord! { x: 116.3, y: lat - cell / 2.0 },
+            geo::coord! { x: 116.3 + cell, y: lat + cell / 2.0 },
+        )
+        .to_polygon()]);
+        per_cell / childcircle::places::geodesic_area_m2(&square)
+    };
+    for c in &a.communities {
+        assert_eq!(c.pop_source, "raster", "{}", c.id);
+        let want = density(c) * c.area_m2;
+        let got = c.population.unwrap();
+        assert!(
+            (got - want).abs() <= 0.01 * want + 1.0,
+            "{} ({}): {got} people, density × area {want}",
+            c.id,
+            c.name
+        );
+    }
+    let s = Summary::new(&a);
+    let total = s.overall.population.unwrap();
+    let naive: f64 = a.communities.iter().filter_map(|c| c.population).sum();
+    let raster = childcircle::population::PopulationRaster::open(&tif).unwrap();
+    let polygons: Vec<_> = a.communities.iter().map(|c| c.polygon.clone()).collect();
+    let union = raster.people_in(&polygons).unwrap().union_total;
+    println!("raster: summary {total:.0}, union of units {union:.0}, naive sum {naive:.0}");
+    assert!(
+        (total - union).abs() <= 0.01 * union,
+        "summary {total} but the union of the units holds {union}"
+    );
+    assert!(
+        naive > 1.2 * total,
+        "the naive sum {naive} counts compounds twice"
+    );
+}
