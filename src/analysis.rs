@@ -19,11 +19,11 @@ use crate::input::facility_file::{combine, read_facility_file};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
 use crate::origins::Origins;
 use crate::places::{
-    assign_parents, communities, facilities, grid_communities, osm_communities, Community,
-    Facility, PlaceStats,
+    assign_parents, communities, facilities, grid_communities, Community, Facility, PlaceStats,
 };
 use crate::profile::Profile;
 use crate::snap::GraphIndex;
+use crate::units::{Homes, Streets, UnitStats};
 
 /// Cell size of the grid that stands in for communities when an extract maps
 /// no residential land: 500 m, about one residential block group.
@@ -42,6 +42,10 @@ pub struct AnalyzeOptions {
     pub community_fields: CommunityFields,
     /// How to read `communities` when it is a point list, and its CRS.
     pub community_input: crate::input::InputOptions,
+    /// A population raster (`--population FILE.tif`, GeoTIFF in EPSG:4326 or
+    /// Mollweide): every unit's people from it, unless the planner's file
+    /// gives them.
+    pub population_raster: Option<PathBuf>,
     /// A planner's facility list (`--facilities`), added to or replacing OSM's.
     pub facility_file: Option<crate::input::FacilityFileOptions>,
     /// Isochrone bands, grid and margin; `None` skips the polygons. Checked
@@ -63,6 +67,7 @@ impl Default for AnalyzeOptions {
             communities: None,
             community_fields: CommunityFields::default(),
             community_input: Default::default(),
+            population_raster: None,
             facility_file: None,
             isochrones: Some(IsochroneOptions::default()),
             max_memory: None,
@@ -107,6 +112,9 @@ pub struct Analysis {
     /// Coverage and gap polygons per category.
     pub coverage_areas: Vec<CoverageArea>,
     pub places: PlaceStats,
+    /// Which rule made how many communities, and the share of the extract's
+    /// residential land and buildings they hold ([`crate::units`]).
+    pub units: UnitStats,
     /// School levels, non-schools, overrides and facility sizes.
     pub classification: crate::classify::Report,
     pub timings: Vec<PhaseTiming>,
@@ -115,6 +123,82 @@ pub struct Analysis {
     /// Whether the extract is the shipped synthetic Dezhou model: every
     /// output then says so ([`crate::defaults::SYNTHETIC_EN`]).
     pub synthetic: bool,
+}
+
+/// The communities to analyse: the planner's (`--communities`), else the
+/// OSM analysis units ([`crate::units`]), else grid cells; with the unit
+/// statistics measured on them.
+fn unit_inputs(
+    extract: &Path,
+    options: &AnalyzeOptions,
+    data: &OsmData,
+    homes: &Homes,
+    streets: &Streets,
+    graph: &Graph,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<crate::places::CommunityInput>, UnitStats)> {
+    let (inputs, mut stats) = match &options.communities {
+        Some(path) => {
+            let (inputs, notes) = communities_from_file(
+                path,
+                &options.community_input,
+                &options.community_fields,
+                data,
+                graph_bounds(graph),
+            )?;
+            warnings.extend(notes.iter().map(|w| format!("{}: {w}", path.display())));
+            (inputs, UnitStats::default())
+        }
+        None => {
+            let (mut mapped, stats) = crate::units::osm_units(data, homes, streets);
+            if !mapped.is_empty() && !crate::units::maps_residential_land(&mapped) {
+                let before = mapped.len();
+                crate::units::fill_with_grid(&mut mapped, grid_communities(graph, GRID_CELL_M));
+                warnings.push(format!(
+                    "the extract maps no residential land or neighbourhood, only {before} blocks of residential buildings; {} {GRID_CELL_M} m grid cells stand in where there is none",
+                    mapped.len() - before
+                ));
+            }
+            warnings.extend(
+                repair_osm_communities(&mut mapped)
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", extract.display())),
+            );
+            if mapped.is_empty() {
+                warnings.push(format!(
+                    "the extract maps no residential areas, neighbourhoods or residential buildings; communities are {GRID_CELL_M} m grid cells (pass --communities FILE.geojson for real ones)"
+                ));
+                (grid_communities(graph, GRID_CELL_M), UnitStats::default())
+            } else {
+                (mapped, stats)
+            }
+        }
+    };
+    stats.by_rule.clear();
+    for c in &inputs {
+        *stats.by_rule.entry(c.rule.to_string()).or_default() += 1;
+    }
+    crate::units::measure_coverage(&mut stats, &inputs, homes);
+    Ok((inputs, stats))
+}
+
+/// Every community's people from the raster (area-weighted, see
+/// [`crate::population`]), except those the planner's file gives; the
+/// raster's warning (uncovered share, skipped cells), if any.
+fn raster_population(
+    raster: &crate::population::PopulationRaster,
+    communities: &mut [Community],
+) -> Result<Option<String>> {
+    let polygons: Vec<geo::MultiPolygon<f64>> =
+        communities.iter().map(|c| c.polygon.clone()).collect();
+    let sums = raster.people_in(&polygons)?;
+    for (c, people) in communities.iter_mut().zip(&sums.per_unit) {
+        if c.pop_source != "file" {
+            c.population = Some(*people);
+            c.pop_source = "raster";
+        }
+    }
+    Ok(sums.warning(raster.path()))
 }
 
 /// Analyses an extract with the default child profile and OSM communities.
@@ -135,6 +219,10 @@ pub fn analyze_with_options(
     if let Some(max) = options.max_memory {
         crate::limits::check_memory_with(extract, max, profile, options.isochrones.as_ref())?;
     }
+    let raster = match &options.population_raster {
+        Some(path) => Some(crate::population::PopulationRaster::open(path)?),
+        None => None,
+    };
     let mut timings = Vec::new();
     let mut warnings = Vec::new();
     let mut clock = |phase: &'static str, start: Instant, items: u64, unit: &'static str| {
@@ -160,6 +248,7 @@ pub fn analyze_with_options(
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;
+    let streets = Streets::new(&data);
     data.release_walkable_ways();
     clock("graph", t, graph.node_count() as u64, "nodes");
 
@@ -178,35 +267,17 @@ pub fn analyze_with_options(
             path: extract.to_path_buf(),
         });
     }
-    let inputs = match &options.communities {
-        Some(path) => {
-            let (inputs, notes) = communities_from_file(
-                path,
-                &options.community_input,
-                &options.community_fields,
-                &data,
-                graph_bounds(&graph),
-            )?;
-            warnings.extend(notes.iter().map(|w| format!("{}: {w}", path.display())));
-            inputs
-        }
-        None => {
-            let mut mapped = osm_communities(&data);
-            warnings.extend(
-                repair_osm_communities(&mut mapped)
-                    .into_iter()
-                    .map(|w| format!("{}: {w}", extract.display())),
-            );
-            if mapped.is_empty() {
-                warnings.push(format!(
-                    "the extract maps no residential areas; communities are {GRID_CELL_M} m grid cells (pass --communities FILE.geojson for real ones)"
-                ));
-                grid_communities(&graph, GRID_CELL_M)
-            } else {
-                mapped
-            }
-        }
-    };
+    let homes = Homes::new(&data);
+    let (inputs, units) = unit_inputs(
+        extract,
+        options,
+        &data,
+        &homes,
+        &streets,
+        &graph,
+        &mut warnings,
+    )?;
+    drop(streets);
     if inputs.is_empty() {
         return Err(Error::NoCommunities {
             path: extract.to_path_buf(),
@@ -214,6 +285,11 @@ pub fn analyze_with_options(
     }
     let mut communities = communities(inputs, &graph, &index, profile);
     assign_parents(&mut communities);
+    if let Some(raster) = &raster {
+        warnings.extend(raster_population(raster, &mut communities)?);
+    }
+    crate::units::fill_population(&mut communities, &homes, &profile.population);
+    drop(homes);
     let places = PlaceStats {
         facilities: facilities.len(),
         facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),
@@ -317,6 +393,7 @@ pub fn analyze_with_options(
         isochrone_options: options.isochrones.clone(),
         coverage_areas,
         places,
+        units,
         classification,
         timings,
         threads: rayon::current_num_threads(),

@@ -150,6 +150,7 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
             name,
             source: "file",
             kind: "file",
+            rule: "file",
             tags: PlaceTags {
                 population,
                 ..Default::default()
@@ -750,6 +751,7 @@ mod tests {
             name: id.into(),
             source: "osm",
             kind: "compound",
+            rule: "landuse",
             tags: PlaceTags::default(),
             polygon: MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])]),
         };

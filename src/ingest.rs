@@ -53,6 +53,61 @@ pub mod area_kind {
     pub const NEIGHBOURHOOD: u8 = 2;
 }
 
+/// A building kept for analysis units and population ([`crate::units`]):
+/// `building=residential|apartments|house|detached|terrace|dormitory`, or
+/// `building=yes` with `building:levels` (a home only inside residential land).
+#[derive(Debug, Clone)]
+pub struct OsmBuilding {
+    /// The way id (only closed ways are kept).
+    pub id: i64,
+    /// A residential building type (not `building=yes`).
+    pub residential: bool,
+    /// `building:levels`, when mapped and a positive number.
+    pub levels: Option<f64>,
+    /// `addr:street`, for labels.
+    pub street: Option<String>,
+    /// `addr:housename`, for labels.
+    pub housename: Option<String>,
+    /// The outline as node ids (first = last).
+    pub ring: Vec<i64>,
+}
+
+/// Residential `building=*` values (any level count).
+const RESIDENTIAL_BUILDINGS: &[&str] = &[
+    "residential",
+    "apartments",
+    "house",
+    "detached",
+    "terrace",
+    "dormitory",
+];
+
+/// The building a way's tags describe, if it is one [`OsmBuilding`] keeps.
+fn building_of<T: TagLookup + ?Sized>(tags: &T) -> Option<(bool, Option<f64>)> {
+    let value = tags.get("building")?;
+    let levels = tags
+        .get("building:levels")
+        .and_then(|l| l.trim().parse::<f64>().ok())
+        .filter(|l| l.is_finite() && *l >= 1.0 && *l <= 200.0);
+    if RESIDENTIAL_BUILDINGS.contains(&value) {
+        Some((true, levels))
+    } else if value == "yes" && levels.is_some() {
+        Some((false, levels))
+    } else {
+        None
+    }
+}
+
+/// Whether a node is a mapped neighbourhood centre: `place=neighbourhood|quarter`
+/// or `place:CN=neighbourhood|neighborhood|community`.
+fn is_neighbourhood_node<T: TagLookup + ?Sized>(tags: &T) -> bool {
+    matches!(tags.get("place"), Some("neighbourhood" | "quarter"))
+        || matches!(
+            tags.get("place:CN"),
+            Some("neighbourhood" | "neighborhood" | "community")
+        )
+}
+
 /// The few tags kept from an area or a facility point.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlaceTags {
@@ -250,6 +305,12 @@ pub struct OsmData {
     walk_refs: Vec<Vec<i64>>,
     pub areas: Vec<OsmArea>,
     pub points: Vec<OsmPoint>,
+    /// Residential buildings ([`OsmBuilding`]), in file order.
+    pub buildings: Vec<OsmBuilding>,
+    /// Neighbourhood centre nodes ([`is_neighbourhood_node`]); `categories` 0.
+    pub place_nodes: Vec<OsmPoint>,
+    /// Names of named walkable streets (not footways or steps), by way id, sorted.
+    pub street_names: Vec<(i64, String)>,
     /// Node roles ([`crate::walkable::node_role`]) by node id, sorted.
     pub roles: Vec<(i64, u8)>,
     pub coords: NodeCoords,
@@ -267,6 +328,7 @@ impl OsmData {
     /// Frees the walkable ways once the graph is built: only the places
     /// (areas, points, coordinates) are needed after that.
     pub fn release_walkable_ways(&mut self) {
+        self.street_names = Vec::new();
         self.walk_ways = Vec::new();
         self.walk_refs = Vec::new();
     }
@@ -360,12 +422,17 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
             }));
         data.areas.extend(part.areas);
         data.points.extend(part.points);
+        data.buildings.extend(part.buildings);
+        data.place_nodes.extend(part.place_nodes);
+        data.street_names.extend(part.street_names);
         data.notes.extend(part.notes);
         data.roles.extend(part.roles);
         relations.extend(part.relations_kept);
     }
     data.roles.sort_unstable();
     data.roles.dedup_by_key(|r| r.0);
+    data.street_names.sort_unstable();
+    data.street_names.dedup_by_key(|s| s.0);
     data.stats.walkable_ways = data.walk_ways.len();
     if data.stats.osm_nodes + data.stats.osm_ways == 0 {
         return Err(Error::Pbf {
@@ -413,6 +480,10 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
         ids.extend(a.outer.iter().chain(&a.inner).flatten());
     }
     ids.extend(data.points.iter().map(|p| p.id()));
+    ids.extend(data.place_nodes.iter().map(|p| p.id()));
+    for b in &data.buildings {
+        ids.extend(&b.ring);
+    }
     radix_sort_dedup(&mut ids);
     // Each node is in one block, so threads store into disjoint slots.
     let slots: Vec<AtomicU64> = (0..ids.len()).map(|_| AtomicU64::new(MISSING)).collect();
@@ -427,13 +498,15 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     data.stats.coordinates_kept = ids.len() - data.stats.missing_nodes;
     data.coords = NodeCoords { ids, decimicro };
     let coords = &data.coords;
-    data.points.retain_mut(|p| {
+    let locate = |p: &mut OsmPoint| {
         let Some(lonlat) = coords.get(p.id()) else {
             return false;
         };
         p.lonlat = lonlat;
         lonlat[0].abs() <= 180.0 && lonlat[1].abs() <= 90.0
-    });
+    };
+    data.points.retain_mut(locate);
+    data.place_nodes.retain_mut(locate);
     Ok(data)
 }
 
@@ -448,6 +521,9 @@ struct FirstPass {
     walk_refs: Vec<i64>,
     areas: Vec<OsmArea>,
     points: Vec<OsmPoint>,
+    buildings: Vec<OsmBuilding>,
+    place_nodes: Vec<OsmPoint>,
+    street_names: Vec<(i64, String)>,
     roles: Vec<(i64, u8)>,
     relations_kept: Vec<RelationRec>,
     notes: Vec<Note>,
@@ -466,7 +542,8 @@ impl FirstPass {
 }
 
 /// Keys [`residential_kind`] reads.
-const RESIDENTIAL_KEYS: &[&str] = &["landuse", "place"];
+/// (and [`building_of`], [`is_neighbourhood_node`]).
+const RESIDENTIAL_KEYS: &[&str] = &["landuse", "place", "building", "place:CN"];
 
 /// The residential kind of an object's tags.
 fn residential_kind<T: TagLookup + ?Sized>(tags: &T) -> u8 {
@@ -533,6 +610,25 @@ fn first_pass(
                         refs_start: start,
                         refs_end: out.walk_refs.len() as u32,
                     });
+                    if !matches!(class, WayClass::Footway | WayClass::Steps) {
+                        if let Some(name) = tags.get_lossy("name").filter(|n| !n.trim().is_empty())
+                        {
+                            out.street_names.push((w.id, name.trim().to_string()));
+                        }
+                    }
+                }
+                if let Some((residential, levels)) = building_of(&tags) {
+                    let ring: Vec<i64> = w.refs.delta().collect();
+                    if ring.len() >= 4 && ring.first() == ring.last() {
+                        out.buildings.push(OsmBuilding {
+                            id: w.id,
+                            residential,
+                            levels,
+                            street: tags.get_lossy("addr:street"),
+                            housename: tags.get_lossy("addr:housename"),
+                            ring,
+                        });
+                    }
                 }
                 let categories = out.classify(profile, OsmRef::Way(w.id), &tags);
                 let kind = residential_kind(&tags);
@@ -595,6 +691,14 @@ fn tagged_node(out: &mut FirstPass, profile: &Profile, id: i64, tags: &BlockTags
     let roles = node_roles(tags);
     if roles != 0 {
         out.roles.push((id, roles));
+    }
+    if is_neighbourhood_node(tags) {
+        out.place_nodes.push(OsmPoint {
+            osm: OsmRef::Node(id),
+            tags: PlaceTags::read(tags),
+            categories: 0,
+            lonlat: [f64::NAN; 2],
+        });
     }
     let categories = out.classify(profile, OsmRef::Node(id), tags);
     if categories != 0 {

@@ -43,6 +43,7 @@ pub mod input;
 pub mod places;
 pub mod population;
 pub mod snap;
+pub mod units;
 
 pub mod origins;
 pub mod search;

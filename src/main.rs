@@ -154,6 +154,14 @@ struct AnalyzeArgs {
     /// Property holding a community's population in --communities.
     #[arg(long)]
     population_field: Option<String>,
+    /// Population raster (GeoTIFF: WorldPop EPSG:4326, GHS-POP Mollweide):
+    /// every community's people, area-weighted (default: from buildings).
+    #[arg(long, value_name = "FILE.tif")]
+    population: Option<PathBuf>,
+    /// Share of residents who are children of the age group, e.g. 0.18
+    /// (default: the profile's, e.g. 0.1878 for 0-14 from Shandong's 2020 census).
+    #[arg(long, value_name = "SHARE")]
+    children_share: Option<f64>,
     /// Print each phase's wall time, throughput and peak memory.
     #[arg(long)]
     timings: bool,
@@ -431,9 +439,16 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         let o = childcircle::classify::overrides::FacilityOverrides::from_file(path, &profile)?;
         profile.overrides = Some(std::sync::Arc::new(o));
     }
+    if let Some(share) = args.children_share {
+        if !(0.0..=1.0).contains(&share) {
+            anyhow::bail!("--children-share must be between 0 and 1, not {share}");
+        }
+        profile.population.children_share = share;
+    }
     let options = AnalyzeOptions {
         profile,
         communities: args.communities.clone(),
+        population_raster: args.population.clone(),
         community_fields: CommunityFields {
             name: args.name_field.clone(),
             population: args.population_field.clone(),
@@ -538,6 +553,16 @@ fn print_summary(s: &Summary) {
         s.places.facilities,
         s.places.communities
     );
+    let u = &s.units;
+    let rules: Vec<String> = u.by_rule.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    say!(
+        "analysis units: {}; they hold {} of the residential land ({:.1} ha) and {} of {} residential buildings",
+        rules.join(", "),
+        pct(u.residential_land_covered).trim(),
+        u.residential_land_m2 / 1e4,
+        pct(u.residential_buildings_covered).trim(),
+        u.residential_buildings
+    );
     say!();
     // One share column per level of community when they are nested.
     let columns: Vec<(&str, &std::collections::BTreeMap<String, f64>)> = if s.by_kind.is_empty() {
@@ -596,14 +621,20 @@ fn print_summary(s: &Summary) {
         if let Some(p) = s.overall.share_population_life_circle {
             say!("  population in the life circle: {}", pct(p).trim());
         }
+        if let Some(p) = s.overall.share_children_life_circle {
+            say!("  children in the life circle: {}", pct(p).trim());
+        }
     } else {
         // Nested levels (社区 and the 小区 inside them): each on its own
         // denominator, never added together.
         say!("15-minute children's life circle (15分钟儿童生活圈), each level on its own:");
         for g in &s.by_kind {
-            let population = g
+            let mut population = g
                 .share_population_life_circle
                 .map_or(String::new(), |p| format!("; population {}", pct(p).trim()));
+            if let Some(p) = g.share_children_life_circle {
+                population.push_str(&format!("; children {}", pct(p).trim()));
+            }
             say!(
                 "  {}: {} of {} ({}{population}; rule {})",
                 kind_label(&g.name),
@@ -638,6 +669,7 @@ fn kind_label(kind: &str) -> &str {
     match kind {
         "neighbourhood" => "社区 neighbourhoods",
         "compound" => "小区 compounds",
+        "block" => "街坊 building blocks",
         other => other,
     }
 }

@@ -14,7 +14,7 @@
 use geo::{Centroid, GeodesicArea, LineString, MapCoords, MultiPolygon};
 
 use crate::graph::Graph;
-use crate::ingest::{area_kind, AreaGeometry, OsmData, OsmRef, PlaceTags};
+use crate::ingest::{AreaGeometry, OsmData, OsmRef, PlaceTags};
 use crate::profile::Profile;
 use crate::snap::{AccessPoint, GraphIndex};
 
@@ -111,13 +111,22 @@ pub struct Community {
     pub name: String,
     /// `osm`, `file` or `grid`.
     pub source: &'static str,
-    /// `neighbourhood`, `compound`, `file` or `grid`.
+    /// `neighbourhood`, `compound`, `block`, `file` or `grid`.
     pub kind: &'static str,
+    /// The rule that made it (see [`CommunityInput::rule`]).
+    pub rule: &'static str,
     pub code: Option<String>,
     pub subdistrict: Option<String>,
     /// The neighbourhood (社区) a compound (小区) lies in, when both are mapped.
     pub parent: Option<String>,
     pub population: Option<f64>,
+    /// Where `population` comes from: `file` (the planner's list), `raster`,
+    /// `buildings` (footprints × levels), `osm` (a mapped `population` tag) or
+    /// `none`.
+    pub pop_source: &'static str,
+    /// Children among the residents (population × the profile's share of
+    /// the age group), when the population is known.
+    pub children: Option<f64>,
     /// Lon/lat polygon.
     pub polygon: MultiPolygon<f64>,
     pub area_m2: f64,
@@ -274,47 +283,11 @@ pub struct CommunityInput {
     pub name: String,
     pub source: &'static str,
     pub kind: &'static str,
+    /// The rule that made it ([`crate::units`]): `landuse`, `place-area`,
+    /// `place-node`, `buildings`, `grid` or `file`.
+    pub rule: &'static str,
     pub tags: PlaceTags,
     pub polygon: MultiPolygon<f64>,
-}
-
-/// Communities mapped in OSM: `place=neighbourhood|quarter` areas and named
-/// `landuse=residential` areas (compounds). When the extract names none,
-/// unnamed residential areas stand in (named by their OSM id).
-pub fn osm_communities(data: &OsmData) -> Vec<CommunityInput> {
-    let collect = |unnamed_too: bool| {
-        let mut out = Vec::new();
-        for a in &data.areas {
-            let neighbourhood = a.kind & area_kind::NEIGHBOURHOOD != 0;
-            let compound =
-                a.kind & area_kind::RESIDENTIAL != 0 && (unnamed_too || a.tags.name.is_some());
-            if !(neighbourhood || compound) {
-                continue;
-            }
-            let Some(AreaGeometry::Polygon(polygon)) = data.area_geometry(a) else {
-                continue;
-            };
-            out.push(CommunityInput {
-                id: a.osm.to_string(),
-                name: a.tags.name.clone().unwrap_or_else(|| a.osm.to_string()),
-                source: "osm",
-                kind: if neighbourhood {
-                    "neighbourhood"
-                } else {
-                    "compound"
-                },
-                tags: a.tags.clone(),
-                polygon,
-            });
-        }
-        out
-    };
-    let named = collect(false);
-    if named.is_empty() {
-        collect(true)
-    } else {
-        named
-    }
 }
 
 /// Square cells of `cell_m` metres over the walking graph, one community per
@@ -351,6 +324,7 @@ pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
                 id,
                 source: "grid",
                 kind: "grid",
+                rule: "grid",
                 tags: PlaceTags::default(),
                 polygon: MultiPolygon(vec![geo::Polygon::new(ring, vec![])]),
             }
@@ -358,7 +332,7 @@ pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
         .collect()
 }
 
-/// Gives every compound (小区) the neighbourhood (社区) it lies in, and that
+/// Gives every compound (小区) and building block the neighbourhood (社区) it lies in, and that
 /// neighbourhood's subdistrict when the compound has none, so tables can be
 /// drawn per 社区 and per 街道 at both levels.
 pub fn assign_parents(communities: &mut [Community]) {
@@ -371,7 +345,10 @@ pub fn assign_parents(communities: &mut [Community]) {
     if parents.is_empty() {
         return;
     }
-    for c in communities.iter_mut().filter(|c| c.kind == "compound") {
+    for c in communities
+        .iter_mut()
+        .filter(|c| matches!(c.kind, "compound" | "block"))
+    {
         let Some(p) = c.polygon.interior_point() else {
             continue;
         };
@@ -383,6 +360,28 @@ pub fn assign_parents(communities: &mut [Community]) {
             }
         }
     }
+}
+
+/// The communities of `ids` whose people are not already counted by another
+/// one of `ids`: a compound or block whose neighbourhood (`parent`) is among
+/// them is left out, so that a total over nested levels counts everyone
+/// once.
+pub fn counted_once(communities: &[Community], ids: &[usize]) -> Vec<usize> {
+    let parents: std::collections::HashSet<&str> = ids
+        .iter()
+        .map(|&i| &communities[i])
+        .filter(|c| c.kind == "neighbourhood")
+        .map(|c| c.name.as_str())
+        .collect();
+    ids.iter()
+        .copied()
+        .filter(|&i| {
+            communities[i]
+                .parent
+                .as_deref()
+                .is_none_or(|p| !parents.contains(p))
+        })
+        .collect()
 }
 
 /// Geodesic area of a lon/lat polygon in m², whatever the winding of its
@@ -444,6 +443,13 @@ pub fn communities(
                 name: c.name,
                 source: c.source,
                 kind: c.kind,
+                rule: c.rule,
+                pop_source: match (c.tags.population, c.source) {
+                    (None, _) => "none",
+                    (Some(_), "file") => "file",
+                    (Some(_), _) => "osm",
+                },
+                children: None,
                 code: c.tags.code,
                 subdistrict: c.tags.subdistrict,
                 parent: None,

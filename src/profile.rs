@@ -118,6 +118,9 @@ pub struct Profile {
     /// The age group applied when none is asked for.
     #[serde(default)]
     pub default_age: Option<String>,
+    /// How residents and children are estimated without a population file.
+    #[serde(default)]
+    pub population: PopulationRules,
     /// The age group applied (set by [`Profile::for_age`]).
     #[serde(skip)]
     pub age: Option<String>,
@@ -188,6 +191,38 @@ pub struct AgeGroup {
     /// Thresholds in minutes by category id, replacing the categories' own.
     #[serde(default)]
     pub minutes: std::collections::BTreeMap<String, f64>,
+    /// Share of all residents in this age group (replaces
+    /// [`PopulationRules::children_share`] while the group applies).
+    pub population_share: Option<f64>,
+}
+
+/// Residents from buildings and children from residents (`[population]` in a
+/// profile), each figure with its source.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PopulationRules {
+    /// Residents per m² of floor area (footprint × levels).
+    pub persons_per_floor_m2: f64,
+    pub persons_source: String,
+    /// Levels of a residential building that maps no `building:levels`.
+    pub default_levels: f64,
+    pub levels_source: String,
+    /// Share of residents who are children (of the age group in effect).
+    pub children_share: f64,
+    pub children_source: String,
+}
+
+impl Default for PopulationRules {
+    fn default() -> Self {
+        PopulationRules {
+            persons_per_floor_m2: 1.0 / 36.52,
+            persons_source: "China 2020 census: urban family households have 36.52 m² of housing floor area per person".into(),
+            default_levels: 3.0,
+            levels_source: "assumption: between detached houses (1-2) and walk-up slabs (6)".into(),
+            children_share: 0.1878,
+            children_source: "Shandong, 2020 census: 18.78 % of residents are aged 0-14".into(),
+        }
+    }
 }
 
 impl Default for Profile {
@@ -319,6 +354,9 @@ impl Profile {
                 cat.minutes = *m;
             }
         }
+        if let Some(share) = g.population_share {
+            p.population.children_share = share;
+        }
         p.age = Some(g.id.clone());
         p.validate()?;
         Ok(p)
@@ -357,6 +395,15 @@ impl Profile {
         within("steps_speed_factor", self.steps_speed_factor, 0.05, 2.0)?;
         within("max_snap_m", self.max_snap_m, 1.0, 5000.0)?;
         within("access_buffer_m", self.access_buffer_m, 0.1, 500.0)?;
+        let pop = &self.population;
+        within(
+            "population.persons_per_floor_m2",
+            pop.persons_per_floor_m2,
+            0.001,
+            1.0,
+        )?;
+        within("population.default_levels", pop.default_levels, 1.0, 100.0)?;
+        within("population.children_share", pop.children_share, 0.0, 1.0)?;
         if self.categories.is_empty() {
             return Err("the profile has no [[category]]".into());
         }

@@ -469,7 +469,12 @@ fn suggest(
                 rank: r + 1,
                 lonlat: cand.lonlat,
                 origin: cand.origin,
-                population: pick.new.iter().map(|&i| weight[i]).sum::<f64>() + 0.0,
+                // Nested levels: a compound's people are in its 社区's.
+                population: crate::places::counted_once(communities, &pick.new)
+                    .iter()
+                    .map(|&i| weight[i])
+                    .sum::<f64>()
+                    + 0.0,
                 newly_covered: pick.new,
             }
         })
@@ -542,8 +547,9 @@ fn figures(
     let share = |part: usize| if n == 0 { 0.0 } else { part as f64 / n as f64 };
     let known = communities.iter().any(|c| c.population.is_some());
     let pop = |keep: &dyn Fn(usize) -> bool| -> f64 {
-        (0..n)
-            .filter(|&i| keep(i))
+        let ids: Vec<usize> = (0..n).filter(|&i| keep(i)).collect();
+        crate::places::counted_once(communities, &ids)
+            .into_iter()
             .filter_map(|i| communities[i].population)
             .sum::<f64>()
             + 0.0
@@ -657,6 +663,9 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
                 name: format!("{ch}小区"),
                 source: "file",
                 kind: "file",
+                rule: "file",
+                pop_source: "file",
+                children: None,
                 code: None,
                 subdistrict: None,
                 parent: None,

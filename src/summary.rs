@@ -28,6 +28,8 @@ pub struct CategorySummary {
     pub coverage_rule: String,
     pub population_covered: Option<f64>,
     pub share_population_covered: Option<f64>,
+    /// Share of the known children living in covered communities.
+    pub share_children_covered: Option<f64>,
 }
 
 /// Coverage of a group of communities (all, or one subdistrict).
@@ -42,6 +44,12 @@ pub struct GroupSummary {
     /// The coverage rule behind the shares: `access`, `centroid`, `share:F`,
     /// or one per level (`社区 neighbourhood share:0.5, 小区 compound access`).
     pub coverage_rule: String,
+    /// Children (population × the age group's share), when known.
+    pub children: Option<f64>,
+    /// Share of those children living in life-circle communities.
+    pub share_children_life_circle: Option<f64>,
+    /// Where the populations come from: communities per `pop_source`.
+    pub pop_sources: BTreeMap<String, usize>,
     /// Share of communities covered, by category id.
     pub share_covered: BTreeMap<String, f64>,
 }
@@ -69,6 +77,12 @@ pub struct Summary {
     pub ingest: IngestStats,
     pub graph: GraphStats,
     pub places: PlaceStats,
+    /// Which rule made how many communities, and the share of the extract's
+    /// residential land and buildings they hold.
+    pub units: crate::units::UnitStats,
+    /// How residents and children were estimated (the profile's figures and
+    /// their sources).
+    pub population_rules: crate::profile::PopulationRules,
     /// School levels, non-schools, overrides, facility sizes.
     pub classification: crate::classify::Report,
     pub threads: usize,
@@ -126,6 +140,7 @@ impl Summary {
                             0.0
                         }
                     }),
+                    share_children_covered: ratio(children(a, &covered), children(a, &all)),
                 }
             })
             .collect();
@@ -171,6 +186,8 @@ impl Summary {
             ingest: a.ingest.clone(),
             graph: a.graph.stats.clone(),
             places: a.places.clone(),
+            units: a.units.clone(),
+            population_rules: a.profile.population.clone(),
             classification: a.classification.clone(),
             threads: a.threads,
             timings: a.timings.clone(),
@@ -196,15 +213,39 @@ pub fn data_note(a: &Analysis) -> Option<String> {
     })
 }
 
-/// Total population of some communities, when every one of them has one.
+/// Total population of some communities (each person once: see
+/// [`crate::places::counted_once`]), when any community has one.
 fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
     let has_any = a.communities.iter().any(|c| c.population.is_some());
     has_any.then(|| {
         // `+ 0.0`: an empty float sum is -0.0.
-        ids.iter()
+        crate::places::counted_once(&a.communities, ids)
+            .iter()
             .filter_map(|&i| a.communities[i].population)
             .sum::<f64>()
             + 0.0
+    })
+}
+
+/// Total children of some communities, when any community has them.
+fn children(a: &Analysis, ids: &[usize]) -> Option<f64> {
+    let known = ids.iter().any(|&i| a.communities[i].children.is_some());
+    known.then(|| {
+        crate::places::counted_once(&a.communities, ids)
+            .iter()
+            .filter_map(|&i| a.communities[i].children)
+            .sum::<f64>()
+            + 0.0
+    })
+}
+
+/// `part / whole`, 0 for an empty whole, when both are known.
+fn ratio(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
+    let whole = whole?;
+    Some(if whole > 0.0 {
+        part.unwrap_or(0.0) / whole
+    } else {
+        0.0
     })
 }
 
@@ -232,6 +273,13 @@ fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
             }
         }),
         coverage_rule: rule_of(a, ids),
+        children: children(a, ids),
+        share_children_life_circle: ratio(children(a, &circle), children(a, ids)),
+        pop_sources: ids.iter().fold(BTreeMap::new(), |mut m, &i| {
+            *m.entry(a.communities[i].pop_source.to_string())
+                .or_default() += 1;
+            m
+        }),
         share_covered: a
             .profile
             .categories

@@ -162,7 +162,9 @@ pub fn load_extract(
     let graph = Graph::build(&data, &profile).unwrap();
     let index = crate::snap::GraphIndex::new(&graph);
     let facilities = crate::places::facilities(&data, &graph, &index, &profile);
-    let mut inputs = crate::places::osm_communities(&data);
+    let homes = crate::units::Homes::new(&data);
+    let streets = crate::units::Streets::new(&data);
+    let (mut inputs, _) = crate::units::osm_units(&data, &homes, &streets);
     crate::community_file::repair_osm_communities(&mut inputs);
     let communities = crate::places::communities(inputs, &graph, &index, &profile);
     (graph, facilities, communities, profile)

@@ -94,7 +94,10 @@ pub fn communities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("code".into(), json!(c.code));
             p.insert("subdist".into(), json!(c.subdistrict));
             p.insert("parent".into(), json!(c.parent));
+            p.insert("rule".into(), json!(c.rule));
             p.insert("pop".into(), opt_num(c.population, 0));
+            p.insert("pop_source".into(), json!(c.pop_source));
+            p.insert("children".into(), opt_num(c.children, 0));
             p.insert("area_m2".into(), json!(round(c.area_m2, 0)));
             p.insert("access".into(), json!(c.access_kind.as_str()));
             p.insert("n_access".into(), json!(c.access.len()));

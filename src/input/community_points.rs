@@ -236,6 +236,7 @@ pub fn point_communities(
             name: p.name,
             source: "file",
             kind: "file",
+            rule: "file",
             tags: p.tags,
             polygon,
         })

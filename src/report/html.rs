@@ -148,6 +148,7 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
         .map(|(c, cov)| {
             json!({"type": "Feature", "geometry": geometry(&c.polygon), "properties": {
                 "name": c.name, "subdist": c.subdistrict, "pop": c.population,
+                "children": c.children.map(f64::round), "rule": c.rule,
                 "met": cov.met, "circle": cov.life_circle,
                 "t": cov.minutes.iter().map(|m| m.map(|m| (m * 10.0).round() / 10.0)).collect::<Vec<_>>(),
                 "ok": cov.covered,
@@ -303,6 +304,9 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         if let Some(p) = total.and_then(|r| r.share_population_life_circle) {
             figure(percent(p), "人口达标率 population in the life circle");
         }
+        if let Some(p) = total.and_then(|r| r.share_children_life_circle) {
+            figure(percent(p), "儿童达标率 children in the life circle");
+        }
     }
     for g in &by_kind {
         let kind = crate::report::tables::kind_label(&g.name);
@@ -317,6 +321,9 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         );
         if let Some(p) = g.share_population_life_circle {
             figure(percent(p), &format!("{kind} 人口达标率 population"));
+        }
+        if let Some(p) = g.share_children_life_circle {
+            figure(percent(p), &format!("{kind} 儿童达标率 children"));
         }
     }
     if let Some(target) = tables.target {
@@ -471,7 +478,12 @@ fn bar_chart(rows: &[(String, f64, String, String)], target: Option<f64>) -> Str
 fn categories_section(out: &mut String, a: &Analysis) {
     let n = a.communities.len().max(1) as f64;
     let known = a.communities.iter().any(|c| c.population.is_some());
-    let total_pop: f64 = a.communities.iter().filter_map(|c| c.population).sum();
+    let all: Vec<usize> = (0..a.communities.len()).collect();
+    let once = crate::places::counted_once(&a.communities, &all);
+    let total_pop: f64 = once
+        .iter()
+        .filter_map(|&i| a.communities[i].population)
+        .sum();
     let rows: Vec<(String, f64, String, String)> = a
         .profile
         .categories
@@ -482,7 +494,7 @@ fn categories_section(out: &mut String, a: &Analysis) {
                 .filter(|&i| a.coverage[i].covered[k])
                 .collect();
             let share = covered.len() as f64 / n;
-            let pop: f64 = covered
+            let pop: f64 = crate::places::counted_once(&a.communities, &covered)
                 .iter()
                 .filter_map(|&i| a.communities[i].population)
                 .sum();

@@ -94,6 +94,10 @@ pub struct DistrictRow {
     pub share_life_circle: f64,
     /// Share of the known population living in life-circle communities.
     pub share_population_life_circle: Option<f64>,
+    /// Children (of the age group), when known.
+    pub children: Option<f64>,
+    /// Share of those children living in life-circle communities.
+    pub share_children_life_circle: Option<f64>,
     /// Whether `share_life_circle` reaches the target (when one is set).
     pub meets_target: Option<bool>,
 }
@@ -262,6 +266,7 @@ pub fn kind_label(kind: &str) -> String {
     match kind {
         "neighbourhood" => "社区 neighbourhood".into(),
         "compound" => "小区 compound".into(),
+        "block" => "街坊 building block".into(),
         other => other.to_string(),
     }
 }
@@ -313,13 +318,25 @@ fn row(
         }
     };
     let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    let once = crate::places::counted_once(&a.communities, ids);
     let pop = |keep: &dyn Fn(usize) -> bool| -> f64 {
-        ids.iter()
+        once.iter()
             .filter(|&&i| keep(i))
             .filter_map(|&i| a.communities[i].population)
             .sum()
     };
     let population = known.then(|| pop(&|_| true));
+    let kids = |keep: &dyn Fn(usize) -> bool| -> f64 {
+        once.iter()
+            .filter(|&&i| keep(i))
+            .filter_map(|&i| a.communities[i].children)
+            .sum::<f64>()
+            + 0.0
+    };
+    let children = ids
+        .iter()
+        .any(|&i| a.communities[i].children.is_some())
+        .then(|| kids(&|_| true));
     let circle = ids.iter().filter(|&&i| a.coverage[i].life_circle).count();
     let share_life_circle = share(circle);
     DistrictRow {
@@ -337,6 +354,10 @@ fn row(
         share_population_life_circle: population
             .filter(|&p| p > 0.0)
             .map(|p| pop(&|i| a.coverage[i].life_circle) / p),
+        children,
+        share_children_life_circle: children
+            .filter(|&c| c > 0.0)
+            .map(|c| kids(&|i| a.coverage[i].life_circle) / c),
         meets_target: target.map(|t| share_life_circle + 1e-12 >= t),
     }
 }
@@ -357,6 +378,7 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
         "类型 kind".to_string(),
         "社区数 communities".to_string(),
         "人口 population".to_string(),
+        "儿童 children".to_string(),
     ];
     for c in &t.categories {
         header.push(format!(
@@ -371,6 +393,7 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
         "生活圈达标社区数 in_life_circle".to_string(),
         "生活圈达标率 share_life_circle".to_string(),
         "人口达标率 share_population_life_circle".to_string(),
+        "儿童达标率 share_children_life_circle".to_string(),
     ]);
     if let Some(target) = t.target {
         header.push(format!("达到目标{} meets_target", percent(target)));
@@ -384,12 +407,18 @@ pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
             r.kind.clone().unwrap_or_default(),
             r.communities.to_string(),
             crate::report::csv::num(r.population, 0),
+            crate::report::csv::num(r.children, 0),
         ];
         fields.extend(r.share_covered.iter().map(|&s| percent(s)));
         fields.push(r.life_circle.to_string());
         fields.push(percent(r.share_life_circle));
         fields.push(
             r.share_population_life_circle
+                .map(percent)
+                .unwrap_or_default(),
+        );
+        fields.push(
+            r.share_children_life_circle
                 .map(percent)
                 .unwrap_or_default(),
         );
