@@ -826,7 +826,7 @@ impl<'a> Sheet<'a> {
         };
         let t = fit(&t, 11.0, panel[2]);
         self.text([x, y + 1.0], 11.0, "normal", "#333333", "start", &t);
-        y += 20.0;
+        y += 28.0;
 
         head(
             self,
