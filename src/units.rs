@@ -427,6 +427,12 @@ fn place_nodes(
             if how == AreaKind::Catchment {
                 stats.place_node_catchments += 1;
             }
+            // Pieces of land may overlap: one valid outline.
+            let polygon = if polygon.0.len() > 1 {
+                geo::unary_union(&polygon.0)
+            } else {
+                polygon
+            };
             let id = p.osm.to_string();
             let name = p.tags.name.clone().unwrap_or_else(|| {
                 stats.labelled += 1;

@@ -578,16 +578,9 @@ fn district_tables_count_every_community_once_per_level() {
             "{}",
             r.name
         );
-        // 社区 carry the model's populations; the 小区 inside them do not,
-        // and each level has its own row.
-        let compounds = r.kind.as_deref() == Some("小区 compound");
-        assert_eq!(
-            r.population.is_some(),
-            !compounds,
-            "{} {:?}",
-            r.name,
-            r.kind
-        );
+        // Both levels carry the residents of their buildings (issue 15),
+        // each level in its own row.
+        assert!(r.population.is_some(), "{} {:?}", r.name, r.kind);
     }
     // Without outlines: subdistrict rows and the total only.
     let t = district_tables(&a, None, None);
