@@ -475,7 +475,12 @@ fn repair(
                     ))
                 })?;
                 let before = polygons.len();
-                polygons.extend(valid.0.into_iter().filter(|p| p.unsigned_area() > 0.0));
+                polygons.extend(
+                    crate::places::canonical(valid)
+                        .0
+                        .into_iter()
+                        .filter(|p| p.unsigned_area() > 0.0),
+                );
                 note(if polygons.len() > before {
                     Repair::SelfIntersection
                 } else {

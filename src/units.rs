@@ -429,7 +429,7 @@ fn place_nodes(
             }
             // Pieces of land may overlap: one valid outline.
             let polygon = if polygon.0.len() > 1 {
-                geo::unary_union(&polygon.0)
+                crate::places::canonical(geo::unary_union(&polygon.0))
             } else {
                 polygon
             };

@@ -133,7 +133,7 @@ pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         return lonlat;
     }
     match lonlat.make_valid() {
-        Ok(valid) => canonical(
+        Ok(valid) => crate::places::canonical(
             MultiPolygon(
                 valid
                     .0
@@ -145,41 +145,6 @@ pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         ),
         Err(_) => lonlat,
     }
-}
-
-/// Rings starting at their smallest vertex, holes and polygons sorted: the
-/// same polygon whatever order a repair produced it in, so outputs stay
-/// identical from run to run.
-fn canonical(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
-    let key = |c: &geo::Coord<f64>| (c.x, c.y);
-    let ring = |r: geo::LineString<f64>| {
-        let mut c = r.0;
-        c.pop();
-        let start = (0..c.len())
-            .min_by(|&a, &b| key(&c[a]).partial_cmp(&key(&c[b])).expect("finite"))
-            .unwrap_or(0);
-        c.rotate_left(start);
-        if let Some(&first) = c.first() {
-            c.push(first);
-        }
-        geo::LineString(c)
-    };
-    let first = |r: &geo::LineString<f64>| r.0.first().map(key).unwrap_or_default();
-    let mut polygons: Vec<geo::Polygon<f64>> =
-        mp.0.into_iter()
-            .map(|p| {
-                let (ext, holes) = p.into_inner();
-                let mut holes: Vec<_> = holes.into_iter().map(ring).collect();
-                holes.sort_by(|a, b| first(a).partial_cmp(&first(b)).expect("finite"));
-                geo::Polygon::new(ring(ext), holes)
-            })
-            .collect();
-    polygons.sort_by(|a, b| {
-        first(a.exterior())
-            .partial_cmp(&first(b.exterior()))
-            .expect("finite")
-    });
-    MultiPolygon(polygons)
 }
 
 fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {
