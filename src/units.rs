@@ -489,9 +489,9 @@ fn blocks(homes: &Homes, streets: &Streets, stats: &mut UnitStats) -> Vec<Commun
         }
     }
     let mut groups: BTreeMap<usize, Vec<&Home>> = BTreeMap::new();
-    for i in 0..loose.len() {
+    for (i, &home) in loose.iter().enumerate() {
         let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(loose[i]);
+        groups.entry(r).or_default().push(home);
     }
     groups
         .into_values()
@@ -568,7 +568,7 @@ pub fn measure_coverage(stats: &mut UnitStats, units: &[CommunityInput], homes: 
     for land in homes.land() {
         let area = geodesic_area_m2(land);
         total += area;
-        if land.interior_point().is_some_and(|p| inside(p)) {
+        if land.interior_point().is_some_and(&inside) {
             covered += area;
         }
     }

@@ -37,7 +37,12 @@ fn kinder_point(server: &Server) -> (f64, f64) {
         if r.status != 200 {
             continue;
         }
-        if r.json()["diff"]["categories"]["kinder"]["joined_count"].as_u64() > Some(0) {
+        // A centre next to a street (the units now include blocks whose
+        // centres can lie far inside), where a kindergarten changes something.
+        let answer = r.json();
+        let near_street = answer["applied"]["snap_m"].as_f64() <= Some(50.0);
+        if near_street && answer["diff"]["categories"]["kinder"]["joined_count"].as_u64() > Some(0)
+        {
             return (lon, lat);
         }
         edit(server, &scratch, json!({"op": "undo"}));

@@ -407,8 +407,14 @@ impl<'a> Sheet<'a> {
                     (Lang::English, "compound") => "compounds",
                     (_, other) => other,
                 };
+                // The share of children beside the share of communities.
+                let children = match (self.lang, g.share_children_life_circle) {
+                    (Lang::Chinese, Some(s)) => format!("，儿童 {:.1}%", 100.0 * s),
+                    (Lang::English, Some(s)) => format!(", children {:.1}%", 100.0 * s),
+                    (_, None) => String::new(),
+                };
                 format!(
-                    "{kind} {}/{} ({:.1}%)",
+                    "{kind} {}/{} ({:.1}%{children})",
                     g.life_circle,
                     g.communities,
                     100.0 * g.share_life_circle
