@@ -188,11 +188,10 @@ impl CoverageRules {
 }
 
 /// `社区 neighbourhood`, `小区 compound`, or the kind as it is.
-fn kind_name(kind: &str) -> String {
-    match kind {
-        "neighbourhood" => "社区 neighbourhood".into(),
-        "compound" => "小区 compound".into(),
-        other => other.into(),
+pub(crate) fn kind_name(kind: &str) -> String {
+    match crate::places::kind_names(kind) {
+        Some((zh, en, _)) => format!("{zh} {en}"),
+        None => kind.to_string(),
     }
 }
 

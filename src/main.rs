@@ -565,8 +565,8 @@ fn print_summary(s: &Summary) {
     );
     say!();
     // One share column per level of community when they are nested.
-    let columns: Vec<(&str, &std::collections::BTreeMap<String, f64>)> = if s.by_kind.is_empty() {
-        vec![("communities", &s.overall.share_covered)]
+    let columns: Vec<(String, &std::collections::BTreeMap<String, f64>)> = if s.by_kind.is_empty() {
+        vec![("communities".to_string(), &s.overall.share_covered)]
     } else {
         s.by_kind
             .iter()
@@ -665,12 +665,10 @@ fn print_summary(s: &Summary) {
 }
 
 /// `社区 neighbourhoods`, `小区 compounds`, or the kind as it is.
-fn kind_label(kind: &str) -> &str {
-    match kind {
-        "neighbourhood" => "社区 neighbourhoods",
-        "compound" => "小区 compounds",
-        "block" => "街坊 building blocks",
-        other => other,
+fn kind_label(kind: &str) -> String {
+    match childcircle::places::kind_names(kind) {
+        Some((zh, _, plural)) => format!("{zh} {plural}"),
+        None => kind.to_string(),
     }
 }
 

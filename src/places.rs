@@ -104,6 +104,17 @@ impl AccessKind {
     }
 }
 
+/// The names of a kind of community (`Community::kind`): Chinese, English,
+/// English plural. One table for every writer that names a level.
+pub fn kind_names(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    match kind {
+        "neighbourhood" => Some(("社区", "neighbourhood", "neighbourhoods")),
+        "compound" => Some(("小区", "compound", "compounds")),
+        "block" => Some(("街坊", "building block", "building blocks")),
+        _ => None,
+    }
+}
+
 /// A residential community: a 社区, a 小区, or a planner's own polygon.
 #[derive(Debug, Clone)]
 pub struct Community {

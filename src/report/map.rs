@@ -400,12 +400,10 @@ impl<'a> Sheet<'a> {
         let levels: Vec<String> = by_kind
             .iter()
             .map(|g| {
-                let kind = match (self.lang, g.name.as_str()) {
-                    (Lang::Chinese, "neighbourhood") => "社区",
-                    (Lang::Chinese, "compound") => "小区",
-                    (Lang::English, "neighbourhood") => "neighbourhoods",
-                    (Lang::English, "compound") => "compounds",
-                    (_, other) => other,
+                let kind = match (self.lang, crate::places::kind_names(&g.name)) {
+                    (Lang::Chinese, Some((zh, _, _))) => zh,
+                    (Lang::English, Some((_, _, plural))) => plural,
+                    (_, None) => g.name.as_str(),
                 };
                 // The share of children beside the share of communities.
                 let children = match (self.lang, g.share_children_life_circle) {

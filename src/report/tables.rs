@@ -263,12 +263,7 @@ fn community_kinds(a: &Analysis) -> Vec<&'static str> {
 
 /// The label of a kind of community, in Chinese and English.
 pub fn kind_label(kind: &str) -> String {
-    match kind {
-        "neighbourhood" => "社区 neighbourhood".into(),
-        "compound" => "小区 compound".into(),
-        "block" => "街坊 building block".into(),
-        other => other.to_string(),
-    }
+    crate::coverage::kind_name(kind)
 }
 
 /// One row, or one per kind of community when there are several.
