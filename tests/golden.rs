@@ -1,5 +1,5 @@
-//! Golden outputs: every file `analyze` writes, byte for byte, on the shipped Dezhou model and on a real
-//! extract (Monaco), against fingerprints kept in `tests/golden/`.
+//! Golden outputs: every file `analyze` writes, byte for byte, on the shipped Dezhou model (the README's
+//! main job, and the bare model) and on a real extract (Monaco), against fingerprints kept in `tests/golden/`.
 //!
 //! Work that must not change any output — the redesign of the house, performance work — is checked here:
 //! a changed byte in any layer, table, map or report fails the test and names the file. `summary.json` is
@@ -53,14 +53,15 @@ fn fingerprints(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// Runs `analyze` from the repository's root on `extract` (relative to it, as the README's command does:
-/// the extract's path is printed in the report and the QGIS project, so it must not depend on the checkout).
-fn check(case: &str, extract: &str) {
+/// Runs `analyze` from the repository's root with `args` (an extract relative to it, as the README's
+/// commands give it: the extract's path is printed in the report and the QGIS project, so it must not
+/// depend on the checkout).
+fn check(case: &str, args: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("out");
     let run = common::childcircle(
         Path::new(env!("CARGO_MANIFEST_DIR")),
-        &["analyze", extract, "--out", out.to_str().expect("utf-8 path")],
+        &[&["analyze"], args, &["--out", out.to_str().expect("utf-8 path")]].concat(),
     );
     assert!(
         run.status.success(),
@@ -100,14 +101,21 @@ fn check(case: &str, extract: &str) {
     );
 }
 
+/// The README's main job: the shipped Dezhou model with the whole planner workflow (districts, the 30 %
+/// target, suggested sites).
+#[test]
+fn main_job_outputs_are_unchanged() {
+    check("dezhou-main-job", &[]);
+}
+
 #[test]
 fn decheng_model_outputs_are_unchanged() {
-    check("decheng", "data/dezhou/decheng.osm.pbf");
+    check("decheng", &["data/dezhou/decheng.osm.pbf"]);
 }
 
 #[test]
 fn monaco_outputs_are_unchanged() {
-    check("monaco", "data/osm/monaco.osm.pbf");
+    check("monaco", &["data/osm/monaco.osm.pbf"]);
 }
 
 #[test]
