@@ -3,7 +3,6 @@
 //! [`analyze_with_options`] takes an [`AnalyzeOptions`].
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::community_file::{repair_osm_communities, CommunityFields};
 use crate::coverage::{
@@ -24,6 +23,8 @@ use crate::places::{
 use crate::profile::Profile;
 use crate::snap::GraphIndex;
 use crate::units::{Homes, Streets, UnitStats};
+pub use crate::timings::{peak_rss_mib, PhaseTiming};
+use crate::timings::PhaseClock;
 
 /// Cell size of the grid that stands in for communities when an extract maps
 /// no residential land: 500 m, about one residential block group.
@@ -74,18 +75,6 @@ impl Default for AnalyzeOptions {
             coverage_rules: CoverageRules::default(),
         }
     }
-}
-
-/// Wall time and memory of one phase.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PhaseTiming {
-    pub phase: &'static str,
-    pub seconds: f64,
-    /// Peak resident memory of the process so far, MiB (Linux only).
-    pub peak_rss_mib: Option<f64>,
-    /// Items processed (blobs, nodes, searches, ...), to derive throughput.
-    pub items: u64,
-    pub unit: &'static str,
 }
 
 /// Everything an analysis found.
@@ -212,6 +201,7 @@ pub fn analyze_with_options(
     options: &AnalyzeOptions,
     on_phase: &mut dyn FnMut(&str),
 ) -> Result<Analysis> {
+    let mut clock = PhaseClock::start();
     let profile = &options.profile;
     if let Some(iso) = &options.isochrones {
         iso.validate()?;
@@ -223,37 +213,28 @@ pub fn analyze_with_options(
         Some(path) => Some(crate::population::PopulationRaster::open(path)?),
         None => None,
     };
-    let mut timings = Vec::new();
     let mut warnings = Vec::new();
-    let mut clock = |phase: &'static str, start: Instant, items: u64, unit: &'static str| {
-        timings.push(PhaseTiming {
-            phase,
-            seconds: start.elapsed().as_secs_f64(),
-            peak_rss_mib: peak_rss_mib(),
-            items,
-            unit,
-        });
-    };
-
     on_phase("reading the extract");
-    let t = Instant::now();
     let mut data = read_osm(extract, profile)?;
-    clock("ingest", t, data.stats.file_bytes, "bytes");
+    clock.mark("ingest", data.stats.file_bytes, "bytes");
     check_walkable(&data, extract)?;
     let classification = classify_report(&mut data, profile);
     warnings.extend(classification.warnings(profile));
+    clock.mark(
+        "classification",
+        (data.areas.len() + data.points.len()) as u64,
+        "objects",
+    );
 
     on_phase("building the walking graph");
-    let t = Instant::now();
     let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
         path: extract.to_path_buf(),
     })?;
     let streets = Streets::new(&data);
     data.release_walkable_ways();
-    clock("graph", t, graph.node_count() as u64, "nodes");
+    clock.mark("graph", graph.node_count() as u64, "nodes");
 
     on_phase("finding facilities and communities");
-    let t = Instant::now();
     let index = GraphIndex::new(&graph);
     let mut facilities = facilities(&data, &graph, &index, profile);
     if let Some(file) = &options.facility_file {
@@ -308,9 +289,7 @@ pub fn analyze_with_options(
             places.communities_unsnapped, profile.max_snap_m
         ));
     }
-    clock(
-        "places",
-        t,
+    clock.mark("places",
         (facilities.len() + communities.len()) as u64,
         "places",
     );
@@ -318,13 +297,11 @@ pub fn analyze_with_options(
     drop(data);
 
     on_phase("walking times per category");
-    let t = Instant::now();
     let (times, crossings) = category_times_and_crossings(&graph, &facilities, profile);
     let origins = all_category_origins(&facilities, profile);
-    clock("multi-source search", t, times.len() as u64, "searches");
+    clock.mark("multi-source search", times.len() as u64, "searches");
 
     on_phase("coverage of communities");
-    let t = Instant::now();
     let rules = options.coverage_rules;
     let centres = if communities
         .iter()
@@ -346,32 +323,27 @@ pub fn analyze_with_options(
         &rules,
         &centres,
     );
-    clock("coverage", t, communities.len() as u64, "communities");
+    clock.mark("coverage", communities.len() as u64, "communities");
 
     on_phase("reach of every facility");
-    let t = Instant::now();
     let bands = options
         .isochrones
         .as_ref()
         .map_or(&[][..], |o| &o.bands_min[..]);
     let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
-    clock("facility searches", t, facilities.len() as u64, "searches");
+    clock.mark("facility searches", facilities.len() as u64, "searches");
 
     let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
     if let Some(iso) = &options.isochrones {
         on_phase("isochrone polygons of every facility");
-        let t = Instant::now();
-        isochrones = facility_isochrones(&graph, &facilities, iso, profile);
+            isochrones = facility_isochrones(&graph, &facilities, iso, profile);
         let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
-        clock("isochrones", t, polygons as u64, "polygons");
+        clock.mark("isochrones", polygons as u64, "polygons");
 
         on_phase("coverage and gap areas");
-        let t = Instant::now();
-        coverage_areas =
+            coverage_areas =
             isochrone::coverage_areas(&graph, &times, &origins, &communities, iso, profile);
-        clock(
-            "coverage areas",
-            t,
+        clock.mark("coverage areas",
             coverage_areas.len() as u64,
             "categories",
         );
@@ -395,7 +367,7 @@ pub fn analyze_with_options(
         places,
         units,
         classification,
-        timings,
+        timings: clock.into_timings(),
         threads: rayon::current_num_threads(),
         warnings,
         synthetic: crate::defaults::is_dezhou_model(extract),
@@ -504,10 +476,3 @@ fn graph_bounds(graph: &Graph) -> geo::Rect<f64> {
     )
 }
 
-/// Peak resident set size of this process, from `/proc/self/status` (Linux).
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}

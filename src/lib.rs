@@ -30,6 +30,7 @@ pub mod crs;
 pub mod error;
 pub mod geodesy;
 pub mod profile;
+pub mod timings;
 pub mod walkable;
 
 pub mod ingest;

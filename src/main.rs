@@ -510,7 +510,8 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         print_summary(&summary);
         print_suggestions(&deliverables.suggestions);
         if args.timings || cli.verbose {
-            print_timings(&summary);
+            let rows: Vec<_> = summary.timings.iter().chain(&written.timings).collect();
+            print_timings(&rows, summary.threads);
         }
         if cli.verbose {
             for w in &summary.warnings {
@@ -523,7 +524,7 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
         say!();
-        for p in written {
+        for p in &written.files {
             say!("wrote {}", p.display());
         }
     }
@@ -703,16 +704,16 @@ fn print_suggestions(suggestions: &[childcircle::siting::SuggestionSummary]) {
     }
 }
 
-fn print_timings(s: &Summary) {
+fn print_timings(rows: &[&childcircle::timings::PhaseTiming], threads: usize) {
     say!();
     say!(
-        "{:<22} {:>9} {:>24} {:>12}",
+        "{:<28} {:>9} {:>24} {:>12}",
         "phase",
         "seconds",
         "throughput",
         "peak MiB"
     );
-    for t in &s.timings {
+    for t in rows {
         let rate = if t.seconds > 0.0 {
             t.items as f64 / t.seconds
         } else {
@@ -723,12 +724,15 @@ fn print_timings(s: &Summary) {
             unit => format!("{rate:.0} {unit}/s"),
         };
         say!(
-            "{:<22} {:>9.3} {:>24} {:>12}",
+            "{:<28} {:>9.3} {:>24} {:>12}",
             t.phase,
             t.seconds,
             throughput,
             t.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
         );
     }
-    say!("threads: {}", s.threads);
+    let total: f64 = rows.iter().map(|t| t.seconds).sum();
+    let peak = rows.iter().filter_map(|t| t.peak_rss_mib).fold(0.0, f64::max);
+    say!("{:<28} {:>9.3} {:>24} {:>12.0}", "total", total, "", peak);
+    say!("threads: {threads}");
 }

@@ -19,6 +19,7 @@ use crate::output::{
 };
 use crate::places::PlaceGeometry;
 use crate::summary::Summary;
+use crate::timings::{PhaseClock, PhaseTiming};
 
 /// Every file an analysis's output set may contain: the layers, their QGIS
 /// styles and project, the summary and the planner deliverables. A committed
@@ -46,9 +47,19 @@ pub const OUTPUT_FILES: &[&str] = &[
 /// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
 /// `coverage.geojson` and `summary.json` into `dir`, all or nothing, and
 /// removes the other [`OUTPUT_FILES`] an earlier run left there. Returns the
-/// paths written.
-pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+/// paths written and how long each took.
+pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
     write_outputs_with(a, dir, &[])
+}
+
+/// What [`write_outputs`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The files, as committed.
+    pub files: Vec<PathBuf>,
+    /// One row per layer serialised and staged, then staging the other files and the commit; also in
+    /// `summary.json` after the analysis's own timings (all but the summary's own row and the commit).
+    pub timings: Vec<PhaseTiming>,
 }
 
 /// [`write_outputs`] plus more files of the same run (the planner
@@ -57,21 +68,36 @@ pub fn write_outputs_with(
     a: &Analysis,
     dir: &Path,
     extra: &[(String, Vec<u8>)],
-) -> Result<Vec<PathBuf>> {
+) -> Result<Written> {
+    let mut clock = PhaseClock::start();
     let mut set = OutputSet::new(dir)?;
     set.manifest(OUTPUT_FILES);
+    let layer = |set: &mut OutputSet, clock: &mut PhaseClock, name: &str, bytes: Vec<u8>| {
+        set.write(name, &bytes)?;
+        clock.mark(name, bytes.len() as u64, "bytes");
+        Ok::<_, crate::Error>(())
+    };
     for (name, bytes) in extra {
         set.write(name, bytes)?;
     }
-    set.write("communities.geojson", &communities_geojson(a))?;
-    set.write("facilities.geojson", &facilities_geojson(a))?;
+    let staged = extra.iter().map(|(_, b)| b.len() as u64).sum();
+    clock.mark("staging the other files", staged, "bytes");
+    layer(&mut set, &mut clock, "communities.geojson", communities_geojson(a))?;
+    layer(&mut set, &mut clock, "facilities.geojson", facilities_geojson(a))?;
     if a.isochrone_options.is_some() {
-        set.write("isochrones.geojson", &isochrones_geojson(a))?;
-        set.write("coverage.geojson", &coverage_geojson(a))?;
+        layer(&mut set, &mut clock, "isochrones.geojson", isochrones_geojson(a))?;
+        layer(&mut set, &mut clock, "coverage.geojson", coverage_geojson(a))?;
     }
-    let summary = serde_json::to_vec_pretty(&Summary::new(a)).expect("summary serializes");
-    set.write("summary.json", &summary)?;
-    set.commit()
+    let mut summary = Summary::new(a);
+    summary.timings.extend_from_slice(clock.timings());
+    let summary = serde_json::to_vec_pretty(&summary).expect("summary serializes");
+    layer(&mut set, &mut clock, "summary.json", summary)?;
+    let files = set.commit()?;
+    clock.mark("commit", files.len() as u64, "files");
+    Ok(Written {
+        files,
+        timings: clock.into_timings(),
+    })
 }
 
 fn opt_num(v: Option<f64>, digits: i32) -> Value {

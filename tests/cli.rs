@@ -87,6 +87,36 @@ fn analyze_writes_valid_qgis_ready_layers() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(result.join("summary.json")).unwrap())
             .unwrap();
+    // Every file written is a row of the timings, the analysis's stages before them (all but
+    // summary.json's own row and the commit, which come after it is serialised).
+    let phases: Vec<&str> = summary["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["phase"].as_str().unwrap())
+        .collect();
+    for entry in std::fs::read_dir(&result).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let timed = match name.as_str() {
+            "summary.json" => true,
+            n if n.ends_with(".qml") || n.ends_with(".qgs") => {
+                phases.contains(&"QGIS styles and project")
+            }
+            n => phases.contains(&n),
+        };
+        assert!(timed, "{name} is not in summary.json's timings: {phases:?}");
+    }
+    assert_eq!(phases[0], "ingest", "{phases:?}");
+    let total_line = stdout.lines().find(|l| l.starts_with("total ")).unwrap();
+    let total: f64 = total_line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let rows: f64 = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("phase "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("total "))
+        .map(|l| l[28..].split_whitespace().next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((rows - total).abs() < 0.01, "rows {rows} vs total {total}");
     assert_eq!(
         communities.features.len() as u64,
         summary["overall"]["communities"].as_u64().unwrap()

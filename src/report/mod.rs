@@ -82,50 +82,62 @@ pub struct Deliverables {
 
 /// [`planner_files`], with the suggestions.
 pub fn planner_deliverables(
-    a: &mut crate::Analysis,
+    analysis: &mut crate::Analysis,
     options: &PlannerOptions,
 ) -> crate::Result<Deliverables> {
     use crate::siting;
-    options.check(&a.profile)?;
+    options.check(&analysis.profile)?;
+    let mut clock = crate::timings::PhaseClock::start();
     let districts = match &options.districts {
         Some(p) => {
             let file = read_districts(p)?;
-            a.warnings.extend(file.warnings);
+            analysis.warnings.extend(file.warnings);
             Some(file.districts)
         }
         None => None,
     };
-    let a: &crate::Analysis = a;
+    let a: &crate::Analysis = analysis;
     let candidates = match &options.candidates {
         Some(p) => Some(siting::read_candidates(p)?),
         None => None,
     };
+    let n_districts = districts.as_ref().map_or(0, Vec::len) as u64;
+    clock.mark("district and candidate files", n_districts, "districts");
     let mut suggestions = Vec::new();
     for spec in &options.suggest {
         let (category, k) = siting::parse_request(spec, &a.profile)?;
         suggestions.push(siting::suggest_sites(a, category, k, candidates.as_deref()));
     }
+    clock.mark("siting", options.suggest.len() as u64, "requests");
     let districts = districts.as_deref();
     let tables = district_tables(a, districts, options.target);
-    let mut files = qgis_files(a, &suggestions);
+    clock.mark("district tables", tables.rows.len() as u64, "rows");
+    let mut files = Vec::new();
+    // Each file is timed as it is made: serialising or rendering it (staging and committing are the writers').
+    let mut made = |files: &mut Vec<(String, Vec<u8>)>, new: Vec<(String, Vec<u8>)>| {
+        let bytes = new.iter().map(|(_, b)| b.len() as u64).sum();
+        let phase = match &new[..] {
+            [(name, _)] => name.clone(),
+            _ => "QGIS styles and project".to_owned(),
+        };
+        clock.mark(phase, bytes, "bytes");
+        files.extend(new);
+    };
+    made(&mut files, qgis_files(a, &suggestions));
     if !suggestions.is_empty() {
-        files.push((
-            "suggestions.geojson".into(),
-            siting::suggestions_geojson(a, &suggestions),
-        ));
+        let layer = siting::suggestions_geojson(a, &suggestions);
+        made(&mut files, vec![("suggestions.geojson".into(), layer)]);
     }
-    files.push(("gaps.csv".into(), siting::gaps_csv(a)));
-    files.push(("districts.csv".into(), districts_csv(&tables)));
-    files.push((
-        "map.svg".into(),
-        map_svg(a, districts, &suggestions).into_bytes(),
-    ));
-    files.push(("map.png".into(), map_png(a, districts, &suggestions)?));
-    files.push((
-        "report.html".into(),
-        report_html(a, &tables, districts, &suggestions).into_bytes(),
-    ));
+    made(&mut files, vec![("gaps.csv".into(), siting::gaps_csv(a))]);
+    made(&mut files, vec![("districts.csv".into(), districts_csv(&tables))]);
+    let svg = map_svg(a, districts, &suggestions).into_bytes();
+    made(&mut files, vec![("map.svg".into(), svg)]);
+    let png = map_png(a, districts, &suggestions)?;
+    made(&mut files, vec![("map.png".into(), png)]);
+    let html = report_html(a, &tables, districts, &suggestions).into_bytes();
+    made(&mut files, vec![("report.html".into(), html)]);
     let suggestions = suggestions.iter().map(|s| s.summary(a)).collect();
+    analysis.timings.extend(clock.into_timings());
     Ok(Deliverables { files, suggestions })
 }
 
