@@ -22,9 +22,9 @@ use crate::places::{
 };
 use crate::profile::Profile;
 use crate::snap::GraphIndex;
-use crate::units::{Homes, Streets, UnitStats};
-pub use crate::timings::{peak_rss_mib, PhaseTiming};
 use crate::timings::PhaseClock;
+pub use crate::timings::{peak_rss_mib, PhaseTiming};
+use crate::units::{Homes, Streets, UnitStats};
 
 /// Cell size of the grid that stands in for communities when an extract maps
 /// no residential land: 500 m, about one residential block group.
@@ -289,7 +289,8 @@ pub fn analyze_with_options(
             places.communities_unsnapped, profile.max_snap_m
         ));
     }
-    clock.mark("places",
+    clock.mark(
+        "places",
         (facilities.len() + communities.len()) as u64,
         "places",
     );
@@ -336,17 +337,14 @@ pub fn analyze_with_options(
     let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
     if let Some(iso) = &options.isochrones {
         on_phase("isochrone polygons of every facility");
-            isochrones = facility_isochrones(&graph, &facilities, iso, profile);
+        isochrones = facility_isochrones(&graph, &facilities, iso, profile);
         let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
         clock.mark("isochrones", polygons as u64, "polygons");
 
         on_phase("coverage and gap areas");
-            coverage_areas =
+        coverage_areas =
             isochrone::coverage_areas(&graph, &times, &origins, &communities, iso, profile);
-        clock.mark("coverage areas",
-            coverage_areas.len() as u64,
-            "categories",
-        );
+        clock.mark("coverage areas", coverage_areas.len() as u64, "categories");
     }
 
     Ok(Analysis {
@@ -475,4 +473,3 @@ fn graph_bounds(graph: &Graph) -> geo::Rect<f64> {
         geo::Coord { x: hi[0], y: hi[1] },
     )
 }
-

@@ -31,6 +31,7 @@ pub mod error;
 pub mod geodesy;
 pub mod profile;
 pub mod timings;
+pub mod validity;
 pub mod walkable;
 
 pub mod ingest;

@@ -732,7 +732,10 @@ fn print_timings(rows: &[&childcircle::timings::PhaseTiming], threads: usize) {
         );
     }
     let total: f64 = rows.iter().map(|t| t.seconds).sum();
-    let peak = rows.iter().filter_map(|t| t.peak_rss_mib).fold(0.0, f64::max);
+    let peak = rows
+        .iter()
+        .filter_map(|t| t.peak_rss_mib)
+        .fold(0.0, f64::max);
     say!("{:<28} {:>9.3} {:>24} {:>12.0}", "total", total, "", peak);
     say!("threads: {threads}");
 }

@@ -82,11 +82,31 @@ pub fn write_outputs_with(
     }
     let staged = extra.iter().map(|(_, b)| b.len() as u64).sum();
     clock.mark("staging the other files", staged, "bytes");
-    layer(&mut set, &mut clock, "communities.geojson", communities_geojson(a))?;
-    layer(&mut set, &mut clock, "facilities.geojson", facilities_geojson(a))?;
+    layer(
+        &mut set,
+        &mut clock,
+        "communities.geojson",
+        communities_geojson(a),
+    )?;
+    layer(
+        &mut set,
+        &mut clock,
+        "facilities.geojson",
+        facilities_geojson(a),
+    )?;
     if a.isochrone_options.is_some() {
-        layer(&mut set, &mut clock, "isochrones.geojson", isochrones_geojson(a))?;
-        layer(&mut set, &mut clock, "coverage.geojson", coverage_geojson(a))?;
+        layer(
+            &mut set,
+            &mut clock,
+            "isochrones.geojson",
+            isochrones_geojson(a),
+        )?;
+        layer(
+            &mut set,
+            &mut clock,
+            "coverage.geojson",
+            coverage_geojson(a),
+        )?;
     }
     let mut summary = Summary::new(a);
     summary.timings.extend_from_slice(clock.timings());

@@ -129,7 +129,10 @@ pub fn planner_deliverables(
         made(&mut files, vec![("suggestions.geojson".into(), layer)]);
     }
     made(&mut files, vec![("gaps.csv".into(), siting::gaps_csv(a))]);
-    made(&mut files, vec![("districts.csv".into(), districts_csv(&tables))]);
+    made(
+        &mut files,
+        vec![("districts.csv".into(), districts_csv(&tables))],
+    );
     let svg = map_svg(a, districts, &suggestions).into_bytes();
     made(&mut files, vec![("map.svg".into(), svg)]);
     let png = map_png(a, districts, &suggestions)?;
