@@ -95,6 +95,8 @@ pub struct Analysis {
     /// The rules `coverage` was judged by.
     pub coverage_rules: CoverageRules,
     pub reach: Vec<FacilityReach>,
+    /// Places per child served, per facility and per category with places.
+    pub capacity: crate::classify::capacity::Places,
     /// Isochrone bands of every facility (empty without isochrone options).
     pub isochrones: Vec<Vec<Band>>,
     pub isochrone_options: Option<IsochroneOptions>,
@@ -332,6 +334,7 @@ pub fn analyze_with_options(
         .as_ref()
         .map_or(&[][..], |o| &o.bands_min[..]);
     let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
+    let capacity = crate::classify::capacity::places(profile, &facilities, &communities, &reach);
     clock.mark("facility searches", facilities.len() as u64, "searches");
 
     let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
@@ -359,6 +362,7 @@ pub fn analyze_with_options(
         coverage,
         coverage_rules: rules,
         reach,
+        capacity,
         isochrones,
         isochrone_options: options.isochrones.clone(),
         coverage_areas,

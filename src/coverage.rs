@@ -53,6 +53,11 @@ pub struct FacilityReach {
     pub population: f64,
     /// Population of the communities reached within each isochrone band.
     pub band_population: Vec<f64>,
+    /// The communities reached within the threshold and their times, for
+    /// categories with places only ([`crate::profile::Category::places`]):
+    /// what [`crate::classify::capacity`] finds each community's nearest
+    /// facility from. Empty for other categories.
+    pub within: Vec<(u32, Time)>,
 }
 
 /// When a community counts as covered for a category.
@@ -422,6 +427,7 @@ pub fn facility_reach(
             || SearchState::new(graph.node_count()),
             |state, f| {
                 let threshold = minutes_to_time(profile.categories[f.category].minutes);
+                let places = profile.categories[f.category].places;
                 let origins = f.origins(profile.walking_speed_mps);
                 let seeds: Vec<Seed> = origins.seeds(graph);
                 let empty = FacilityReach {
@@ -470,6 +476,9 @@ pub fn facility_reach(
                     if t <= threshold {
                         out.communities += 1;
                         out.population += pop;
+                        if places {
+                            out.within.push((item.data as u32, t));
+                        }
                     }
                     for (b, &band) in bands.iter().enumerate() {
                         if t <= band {

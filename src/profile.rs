@@ -72,6 +72,11 @@ pub struct Category {
     /// The category an area below this one's size counts for instead.
     #[serde(default)]
     pub smaller: Option<String>,
+    /// Whether its facilities hold a number of children (kindergarten,
+    /// school places): places per child served are reported for it
+    /// ([`crate::classify::capacity`]).
+    #[serde(default)]
+    pub places: bool,
 }
 
 /// Walking rules and facility categories.

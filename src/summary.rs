@@ -30,6 +30,9 @@ pub struct CategorySummary {
     pub share_population_covered: Option<f64>,
     /// Share of the known children living in covered communities.
     pub share_children_covered: Option<f64>,
+    /// Places per child served, for categories with places
+    /// ([`crate::classify::capacity`]); null for the others.
+    pub places: Option<crate::classify::capacity::CategoryPlaces>,
 }
 
 /// Coverage of a group of communities (all, or one subdistrict).
@@ -141,6 +144,7 @@ impl Summary {
                         }
                     }),
                     share_children_covered: ratio(children(a, &covered), children(a, &all)),
+                    places: a.capacity.by_category.get(k).cloned().flatten(),
                 }
             })
             .collect();

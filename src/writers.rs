@@ -170,7 +170,8 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
         .facilities
         .iter()
         .zip(&a.reach)
-        .map(|(f, r)| {
+        .enumerate()
+        .map(|(i, (f, r))| {
             let cat = &a.profile.categories[f.category];
             let (osm_type, osm_id) = match (f.source(), f.osm) {
                 ("file", _) => (None, None),
@@ -211,6 +212,8 @@ pub fn facilities_geojson(a: &Analysis) -> Vec<u8> {
             p.insert("served".into(), json!(r.communities));
             p.insert("served_pop".into(), json!(round(r.population, 0)));
             p.insert("capacity".into(), opt_num(f.capacity, 0));
+            let per_child = a.capacity.per_facility.get(i).copied().flatten();
+            p.insert("places_per_child".into(), opt_num(per_child, 3));
             feature(point_geometry(at), p)
         })
         .collect();

@@ -630,6 +630,45 @@ fn beyond_the_name_other_names_websites_and_descriptions() {
                 ],
                 &["school"],
             ),
+            // The other Heidelberg schools without a level, all their tags: no
+            // signal, so no guess (an "International School" is no level, nor a
+            // "-Schule"; w268515363, w29114721, w24608070, w372535119, w372535120).
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Heidelberg International School"),
+                    ("short_name", "H.I.S."),
+                    ("website", "http://www.hischool.de"),
+                ],
+                &["school"],
+            ),
+            (
+                &[
+                    ("addr:city", "Heidelberg"),
+                    ("addr:street", "Roonstraße"),
+                    ("amenity", "school"),
+                    ("name", "St. Raphael-Schulen"),
+                    ("website", "http://www.st-raphael-schule.de/"),
+                    ("wheelchair", "no"),
+                ],
+                &["school"],
+            ),
+            (
+                &[
+                    ("amenity", "school"),
+                    ("name", "Elisabeth von Thadden-Schule"),
+                    ("wheelchair", "limited"),
+                ],
+                &["school"],
+            ),
+            (
+                &[("amenity", "school"), ("name", "Julius-Springer-Schule")],
+                &["school"],
+            ),
+            (
+                &[("amenity", "school"), ("name", "Pestalozzi-Schule")],
+                &["school"],
+            ),
             // The name decides before short_name and website (w155204823).
             (
                 &[

@@ -61,7 +61,12 @@ fn check(case: &str, args: &[&str]) {
     let out = dir.path().join("out");
     let run = common::childcircle(
         Path::new(env!("CARGO_MANIFEST_DIR")),
-        &[&["analyze"], args, &["--out", out.to_str().expect("utf-8 path")]].concat(),
+        &[
+            &["analyze"],
+            args,
+            &["--out", out.to_str().expect("utf-8 path")],
+        ]
+        .concat(),
     );
     assert!(
         run.status.success(),
@@ -85,7 +90,11 @@ fn check(case: &str, args: &[&str]) {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     let mut differences = Vec::new();
-    for name in want.keys().chain(got.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for name in want
+        .keys()
+        .chain(got.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         match (want.get(name), got.get(name)) {
             (Some(w), Some(g)) if w == g => {}
             (Some(w), Some(g)) => differences.push(format!("{name}: was {w}, now {g}")),

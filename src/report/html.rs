@@ -48,6 +48,7 @@ pub fn report_html(
     ));
     legend(&mut body, a, suggestions);
     categories_section(&mut body, a);
+    places_section(&mut body, a);
     districts_section(&mut body, tables);
     siting_section(&mut body, a, suggestions);
     gaps_section(&mut body, a);
@@ -525,6 +526,47 @@ fn categories_section(out: &mut String, a: &Analysis) {
         ),
         bar_chart(&rows, None)
     );
+}
+
+/// Places per child served, per category with places
+/// ([`crate::classify::capacity`]).
+fn places_section(out: &mut String, a: &Analysis) {
+    let rows: Vec<_> = a
+        .profile
+        .categories
+        .iter()
+        .zip(&a.capacity.by_category)
+        .filter_map(|(c, p)| p.as_ref().map(|p| (c, p)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(concat!(
+        "<h2>学位 <small>Places per child served</small></h2>",
+        "<p class=\"note\">每个社区的儿童计入其标准时间内最近的该类设施；每童学位只计容量已知的设施及其服务的儿童，",
+        "“容量已知”为这些儿童占服务儿童的比例。 · Each community's children count at its nearest facility of the ",
+        "category within the threshold; places per child over the facilities whose capacity is known and the children ",
+        "they serve, with the share of the children served that this speaks for.</p>",
+        "<table class=\"data\"><tr><th>类别 category</th><th>设施 facilities</th><th>容量已知 with capacity</th>",
+        "<th>学位 places</th><th>服务儿童 children served</th><th>每童学位 places per child</th>",
+        "<th>容量已知 known share</th><th>无设施可达 children unserved</th></tr>"
+    ));
+    for (c, p) in rows {
+        let _ = write!(
+            out,
+            "<tr><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td><td class=\"num\">{:.0}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td></tr>",
+            escape(&c.label_zh),
+            escape(&c.label_en),
+            p.facilities,
+            p.with_capacity,
+            p.places,
+            p.children_served,
+            p.overall.map_or_else(|| "—".to_string(), |v| format!("{v:.2}")),
+            p.known_share.map_or_else(|| "—".to_string(), percent),
+            p.children_unserved
+        );
+    }
+    out.push_str("</table>");
 }
 
 fn districts_section(out: &mut String, t: &DistrictTables) {

@@ -349,6 +349,8 @@ fn facilities(a: &Analysis) -> Layer {
         ("reach_nodes", "Walking nodes within the threshold"),
         ("served", "Communities served"),
         ("served_pop", "Population served"),
+        ("capacity", "Capacity (places)"),
+        ("places_per_child", "Places per child served"),
     ]);
     // Indoor spaces as squares (buildings), outdoor ones as circles.
     let mut categories = String::new();
