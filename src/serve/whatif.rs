@@ -9,6 +9,9 @@
 //! | `POST /api/scenarios/{id}/edits` | `{"op":"add","category":"kinder","lon":…,"lat":…}`, `{"op":"move","facility":N,"lon":…,"lat":…}`, `{"op":"remove","facility":N}`, `{"op":"undo"}`, `{"op":"redo"}` |
 //! | `GET /api/scenarios/{id}/facilities.geojson` | the edited facilities (`?only=new`: added and moved only, for `analyze --facilities`) |
 //! | `GET /api/scenarios/{id}/changed.csv` | the changed communities, CSV with BOM |
+//! | `GET /api/scenarios/{id}/map.png` | the scenario's coverage map, drawn by the report's map writer |
+//! | `GET /api/scenarios/{id}/report.html` | the scenario's HTML report (`?target=0.8`: districts against that share) |
+//! | `GET /api/scenarios/{id}/suggestions?category=kinder&k=5` | greedy new sites for one category over the scenario's coverage |
 //! | `POST /api/scenarios/{id}/import` | replaces the scenario's edits by a scenario file's |
 //! | `GET /api/isochrone?lon=…&lat=…` | 5/10/15-minute walking polygons from one point |
 //!
@@ -30,13 +33,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::engine::{Metric, Network, Query as IsoQuery};
 use super::error::Dialect;
 use super::http::App;
-use crate::scenario::figures::{before_after, diff, Change};
+use crate::scenario::figures::{before_after, diff, Change, Figures};
 use crate::scenario::{file, Base, Edit, EditError, Scenario};
 
 /// How many scenarios a server keeps, and for how long.
@@ -178,6 +181,9 @@ pub fn routes(router: Router<Arc<App>>) -> Router<Arc<App>> {
             get(export_geojson),
         )
         .route("/api/scenarios/{id}/changed.csv", get(export_csv))
+        .route("/api/scenarios/{id}/map.png", get(export_png))
+        .route("/api/scenarios/{id}/report.html", get(export_html))
+        .route("/api/scenarios/{id}/suggestions", get(suggestions))
         .route("/api/isochrone", get(isochrone))
 }
 
@@ -280,10 +286,10 @@ async fn state(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
     let limits = app.whatif.limits.clone();
     let body = on_pool(&app, move |_| {
         let s = scenario.lock().expect("not poisoned");
-        Ok(state_json(&id, &s, &limits, None, 0.0))
+        Ok(state_json(&id, &s, &limits, None, 0.0).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// An edit request.
@@ -386,10 +392,10 @@ async fn edit(
             Op::Redo => s.redo().map(|_| None).map_err(refused)?,
         };
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        Ok(state_json(&id, &s, &limits, slot, ms))
+        Ok(state_json(&id, &s, &limits, slot, ms).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 async fn import(
@@ -411,10 +417,10 @@ async fn import(
             fresh.apply(e).map_err(|e| refused_named(i, e))?;
         }
         *s = fresh;
-        Ok(state_json(&id, &s, &limits, None, 0.0))
+        Ok(state_json(&id, &s, &limits, None, 0.0).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 fn refused_named(i: usize, e: EditError) -> WhatIfError {
@@ -456,6 +462,122 @@ async fn export_csv(State(app): State<Arc<App>>, Path(id): Path<String>) -> Repl
         "scenario-changed.csv",
         bytes,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    target: Option<f64>,
+}
+
+async fn export_png(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
+    loaded(&app)?;
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let bytes = on_pool(&app, move |_| {
+        let districts = s.base().districts();
+        crate::scenario::snapshot::map_png(&s, Some(districts).filter(|d| !d.is_empty())).map_err(
+            |e| {
+                WhatIfError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the map could not be drawn: {e}"),
+                )
+            },
+        )
+    })
+    .await?;
+    Ok(download("image/png", "scenario-map.png", bytes))
+}
+
+async fn export_html(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Reply {
+    loaded(&app)?;
+    let Query(q) = q.map_err(|e| bad(format!("target must be a share from 0 to 1: {e}")))?;
+    if let Some(t) = q.target.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(bad(format!("target={t}: a share from 0 to 1 (0.8 = 80 %)")));
+    }
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let html = on_pool(&app, move |_| {
+        let districts = s.base().districts();
+        Ok(crate::scenario::snapshot::report_html(
+            &s,
+            Some(districts).filter(|d| !d.is_empty()),
+            q.target,
+        ))
+    })
+    .await?;
+    Ok(download(
+        "text/html;charset=utf-8",
+        "scenario-report.html",
+        html.into_bytes(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuggestQuery {
+    category: Option<String>,
+    k: Option<usize>,
+}
+
+/// Most sites one suggestion request may ask for.
+const MAX_SUGGESTED: usize = 20;
+
+async fn suggestions(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    q: Result<Query<SuggestQuery>, axum::extract::rejection::QueryRejection>,
+) -> Reply {
+    let engine = loaded(&app)?;
+    let Query(q) = q.map_err(|e| bad(format!("suggestions take category and k: {e}")))?;
+    let profile = &engine.base.profile;
+    let id_ = q
+        .category
+        .as_deref()
+        .ok_or_else(|| bad("suggestions need a category"))?;
+    let category = profile.category_index(id_).ok_or_else(|| {
+        bad(format!(
+            "category {id_:?} is not one of the profile's ({})",
+            profile.category_ids()
+        ))
+    })?;
+    let k = q.k.unwrap_or(5);
+    if !(1..=MAX_SUGGESTED).contains(&k) {
+        return Err(bad(format!("k={k}: from 1 to {MAX_SUGGESTED} sites")));
+    }
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let body = on_pool(&app, move |_| {
+        let base = s.base();
+        let found = crate::siting::suggest(
+            &base.graph,
+            &base.communities,
+            &s.state().coverage,
+            &base.profile,
+            category,
+            k,
+            None,
+        );
+        let sites: Vec<Value> = found
+            .sites
+            .iter()
+            .map(|site| {
+                json!({"rank": site.rank, "lonlat": [round6(site.lonlat[0]), round6(site.lonlat[1])],
+                       "newly_covered": site.newly_covered.len(),
+                       "population": site.population,
+                       "children": site.newly_covered.iter()
+                           .filter_map(|&i| base.communities[i].children).sum::<f64>()})
+            })
+            .collect();
+        Ok(json!({"category": base.profile.categories[category].id, "requested": k,
+                  "candidates": found.candidates, "sites": sites}))
+    })
+    .await?;
+    Ok(axum::Json(body).into_response())
 }
 
 fn download(kind: &'static str, name: &str, bytes: Vec<u8>) -> Response {
@@ -532,44 +654,156 @@ async fn isochrone(
     Ok(axum::Json(body).into_response())
 }
 
-/// A joined/left list, capped, with the communities' names.
-fn change_json(base: &Base, c: &Change, max: usize) -> Value {
-    let list = |ids: &[usize]| -> Vec<Value> {
-        ids.iter()
-            .take(max)
-            .map(|&i| {
-                let m = &base.communities[i];
-                json!({"community": i, "id": m.id, "name": m.name, "population": m.population})
-            })
-            .collect()
-    };
-    json!({
-        "joined": list(&c.joined), "joined_count": c.joined.len(),
-        "left": list(&c.left), "left_count": c.left.len(),
-        "population_gained": c.population_gained, "population_lost": c.population_lost,
-    })
+/// One community of a joined/left list.
+#[derive(Serialize)]
+struct Listed<'a> {
+    community: usize,
+    id: &'a str,
+    name: &'a str,
+    population: Option<f64>,
+    children: Option<f64>,
 }
 
-/// Everything the page shows of a scenario.
-pub fn state_json(
-    id: &str,
-    s: &Scenario,
+/// A joined/left list, capped, with the communities' names.
+#[derive(Serialize)]
+struct ChangeAnswer<'a> {
+    joined: Vec<Listed<'a>>,
+    joined_count: usize,
+    left: Vec<Listed<'a>>,
+    left_count: usize,
+    population_gained: f64,
+    population_lost: f64,
+    children_gained: f64,
+    children_lost: f64,
+}
+
+impl<'a> ChangeAnswer<'a> {
+    fn new(base: &'a Base, c: &Change, max: usize) -> ChangeAnswer<'a> {
+        let list = |ids: &[usize]| -> Vec<Listed<'a>> {
+            ids.iter()
+                .take(max)
+                .map(|&i| {
+                    let m = &base.communities[i];
+                    Listed {
+                        community: i,
+                        id: &m.id,
+                        name: &m.name,
+                        population: m.population,
+                        children: m.children,
+                    }
+                })
+                .collect()
+        };
+        ChangeAnswer {
+            joined: list(&c.joined),
+            joined_count: c.joined.len(),
+            left: list(&c.left),
+            left_count: c.left.len(),
+            population_gained: c.population_gained,
+            population_lost: c.population_lost,
+            children_gained: c.children_gained,
+            children_lost: c.children_lost,
+        }
+    }
+}
+
+/// The categories' changes, as an object keyed by category id.
+struct ByCategory<'a>(Vec<(&'a str, ChangeAnswer<'a>)>);
+
+impl Serialize for ByCategory<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct DiffAnswer<'a> {
+    life_circle: ChangeAnswer<'a>,
+    categories: ByCategory<'a>,
+    changed_communities: usize,
+}
+
+/// One edit of the edit list.
+#[derive(Serialize)]
+struct EditAnswer<'a> {
+    op: &'static str,
+    facility: usize,
+    lonlat: Option<[f64; 2]>,
+    category: Option<&'a str>,
+}
+
+/// One facility that differs from the base.
+#[derive(Serialize)]
+struct FacilityAnswer<'a> {
+    facility: usize,
+    state: &'static str,
+    category: &'a str,
+    lonlat: [f64; 2],
+    name: Option<&'a str>,
+    snapped: Option<[f64; 2]>,
+}
+
+/// Where the last edit put its facility.
+#[derive(Serialize)]
+struct AppliedAnswer {
+    facility: usize,
+    snapped: Option<[f64; 2]>,
+    snap_m: Option<f64>,
+}
+
+/// Everything the page shows of a scenario (the answer to every scenario
+/// request), serialised straight from the scenario.
+#[derive(Serialize)]
+pub struct StateAnswer<'a> {
+    id: &'a str,
+    edits: Vec<EditAnswer<'a>>,
+    redo: usize,
+    facilities: Vec<FacilityAnswer<'a>>,
+    before: Figures,
+    after: Figures,
+    diff: DiffAnswer<'a>,
+    /// One character per community: `'0'` + 2 × categories met + life circle.
+    communities: String,
+    memory_bytes: usize,
+    /// Time spent on the request: the edit (given) plus building this answer.
+    pub server_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<AppliedAnswer>,
+}
+
+impl StateAnswer<'_> {
+    /// The answer as JSON bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("JSON encodes")
+    }
+}
+
+/// Everything the page shows of a scenario; `server_ms` is the time already
+/// spent on the request (the edit), to which building the answer is added.
+pub fn state_json<'a>(
+    id: &'a str,
+    s: &'a Scenario,
     limits: &ScenarioLimits,
     slot: Option<usize>,
     server_ms: f64,
-) -> Value {
-    let base = s.base();
+) -> StateAnswer<'a> {
+    let t = Instant::now();
+    let base = &**s.base();
     let cats = &base.profile.categories;
     let (before, after) = before_after(s, None);
     let d = diff(s);
-    let t = Instant::now();
-    let edits: Vec<Value> = s
+    let edits = s
         .edits()
         .iter()
         .map(|a| {
             let (op, lonlat) = match &a.edit {
-                Edit::Add { lonlat, .. } => ("add", Some(lonlat)),
-                Edit::Move { lonlat, .. } => ("move", Some(lonlat)),
+                Edit::Add { lonlat, .. } => ("add", Some(*lonlat)),
+                Edit::Move { lonlat, .. } => ("move", Some(*lonlat)),
                 Edit::Remove { .. } => ("remove", None),
             };
             let category = a
@@ -582,64 +816,75 @@ pub fn state_json(
                         .map(|f| f.category)
                 })
                 .or_else(|| base.facilities.get(a.slot).map(|f| f.category));
-            json!({"op": op, "facility": a.slot, "lonlat": lonlat,
-                   "category": category.map(|k| cats[k].id.clone())})
+            EditAnswer {
+                op,
+                facility: a.slot,
+                lonlat,
+                category: category.map(|k| cats[k].id.as_str()),
+            }
         })
         .collect();
-    let changed: Vec<Value> = s
+    let facilities = s
         .slots()
         .iter()
         .enumerate()
         .filter_map(|(slot, now)| {
             let was = base.facilities.get(slot);
-            let kind = match (was, now) {
+            let state = match (was, now) {
                 (Some(_), None) => "removed",
                 (Some(w), Some(n)) if w.lonlat != n.lonlat => "moved",
                 (None, Some(_)) => "added",
                 _ => return None,
             };
             let f = now.as_ref().or(was)?;
-            Some(
-                json!({"facility": slot, "state": kind, "category": cats[f.category].id,
-                "lonlat": f.lonlat, "name": f.name,
-                "snapped": f.access.first().map(|a| snapped(base, a))}),
-            )
+            Some(FacilityAnswer {
+                facility: slot,
+                state,
+                category: &cats[f.category].id,
+                lonlat: f.lonlat,
+                name: f.name.as_deref(),
+                snapped: f.access.first().map(|a| snapped(base, a)),
+            })
         })
         .collect();
-    // One character per community: '0' + 2 × categories met + life circle.
-    let communities: String = s
+    let communities = s
         .state()
         .coverage
         .iter()
         .map(|c| char::from(b'0' + (2 * c.met.min(40) + usize::from(c.life_circle)) as u8))
         .collect();
-    let mut out = json!({
-        "id": id,
-        "edits": edits,
-        "redo": s.redoable(),
-        "facilities": changed,
-        "before": before,
-        "after": after,
-        "diff": {
-            "life_circle": change_json(base, &d.life_circle, limits.max_listed),
-            "categories": cats.iter().zip(&d.categories)
-                .map(|(c, ch)| (c.id.clone(), change_json(base, ch, limits.max_listed)))
-                .collect::<serde_json::Map<String, Value>>(),
-            "changed_communities": d.changed.len(),
-        },
-        "communities": communities,
-        "memory_bytes": s.memory_bytes(),
-    });
-    out["server_ms"] = json!(server_ms + t.elapsed().as_secs_f64() * 1e3);
-    if let Some(slot) = slot {
+    let max = limits.max_listed;
+    let diff = DiffAnswer {
+        life_circle: ChangeAnswer::new(base, &d.life_circle, max),
+        categories: ByCategory(
+            cats.iter()
+                .zip(&d.categories)
+                .map(|(c, ch)| (c.id.as_str(), ChangeAnswer::new(base, ch, max)))
+                .collect(),
+        ),
+        changed_communities: d.changed.len(),
+    };
+    let applied = slot.map(|slot| {
         let f = s.slots()[slot].as_ref();
-        out["applied"] = json!({
-            "facility": slot,
-            "snapped": f.and_then(|f| f.access.first()).map(|a| snapped(base, a)),
-            "snap_m": f.and_then(|f| f.snap_m()),
-        });
+        AppliedAnswer {
+            facility: slot,
+            snapped: f.and_then(|f| f.access.first()).map(|a| snapped(base, a)),
+            snap_m: f.and_then(|f| f.snap_m()),
+        }
+    });
+    StateAnswer {
+        id,
+        edits,
+        redo: s.redoable(),
+        facilities,
+        before,
+        after,
+        diff,
+        communities,
+        memory_bytes: s.memory_bytes(),
+        server_ms: server_ms + t.elapsed().as_secs_f64() * 1e3,
+        applied,
     }
-    out
 }
 
 /// Where an access point meets the network, lon/lat.
