@@ -158,12 +158,13 @@ impl Base {
     }
 
     /// Bytes a new scenario holds beyond this base (times and crossings of
-    /// every node and category, coverage, facility slots), approximately;
-    /// each edit adds at most `2 × FACILITY_BYTES` more.
+    /// every node and category, coverage, the set of changed communities
+    /// once all have changed, facility slots), approximately; each edit adds
+    /// at most `2 × FACILITY_BYTES` more.
     pub fn scenario_bytes(&self) -> usize {
         let categories = self.profile.categories.len();
         self.graph.node_count() * categories * 5
-            + self.communities.len() * (categories * 40 + 64)
+            + self.communities.len() * (categories * 40 + 64 + 32)
             + self.facilities.len() * FACILITY_BYTES
     }
 
