@@ -7,7 +7,8 @@
 //! lists, every community's colour), which is the server time of
 //! `POST /api/scenarios/{id}/edits` less HTTP. Per isochrone: one point,
 //! bands of 5/10/15 minutes, polygons and reach (`Engine::answer`).
-//! Prints the median, 95th percentile and maximum of each.
+//! Prints the median, 95th percentile and maximum of each, then the time of
+//! one snapshot (`report.html`, `map.png`) of the edited scenario.
 //!
 //! `nice cargo bench --bench whatif`
 
@@ -87,8 +88,7 @@ fn main() {
         |s: &mut Scenario, f: &mut dyn FnMut(&mut Scenario) -> bool, into: &mut Vec<f64>| {
             let t = Instant::now();
             if f(s) {
-                let json = state_json("bench", s, &limits, None, 0.0);
-                std::hint::black_box(serde_json::to_vec(&json).unwrap());
+                std::hint::black_box(state_json("bench", s, &limits, None, 0.0).to_bytes());
                 into.push(t.elapsed().as_secs_f64() * 1e3);
             }
         };
@@ -150,4 +150,28 @@ fn main() {
         }
     }
     report("isochrone: one point, 5/10/15 min", iso);
+
+    // The snapshot through the report writers, once each (with the edits above).
+    let t = Instant::now();
+    let districts = base.districts();
+    println!(
+        "district outlines: {} in {:.2} s (once per server)",
+        districts.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let districts = Some(districts).filter(|d| !d.is_empty());
+    let t = Instant::now();
+    let html = childcircle::scenario::snapshot::report_html(&s, districts, Some(0.8));
+    println!(
+        "snapshot: report.html {:.1} MB in {:.2} s",
+        html.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let png = childcircle::scenario::snapshot::map_png(&s, districts).expect("the map draws");
+    println!(
+        "snapshot: map.png {:.1} MB in {:.2} s",
+        png.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
 }

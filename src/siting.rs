@@ -371,7 +371,9 @@ struct Candidate {
     starts: Origins,
 }
 
-fn suggest(
+/// [`suggest_sites`] over any coverage of the communities (a what-if
+/// scenario's, say).
+pub fn suggest(
     graph: &Graph,
     communities: &[Community],
     coverage: &[CommunityCoverage],

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use childcircle::analysis::{analyze_with_options, AnalyzeOptions};
+use childcircle::graph::UNREACHED;
 use childcircle::scenario::{batch, figures, Base, Edit, EditError, Scenario};
+use childcircle::search::Seed;
 
 fn load(path: &str) -> Arc<Base> {
     let options = AnalyzeOptions {
@@ -83,6 +85,7 @@ fn assert_matches_batch(s: &Scenario, what: &str) {
         }
     }
     assert_eq!(got.origins, expected.origins, "{what}: origins");
+    assert_crossings_on_a_shortest_walk(base, got, what);
     for (i, (g, e)) in got.coverage.iter().zip(&expected.coverage).enumerate() {
         let c = &base.communities[i];
         assert_eq!(g.minutes, e.minutes, "{what}: community {} minutes", c.id);
@@ -91,11 +94,63 @@ fn assert_matches_batch(s: &Scenario, what: &str) {
         assert_eq!(g.life_circle, e.life_circle, "{what}: community {}", c.id);
         assert_eq!(g.met, e.met, "{what}: community {}", c.id);
     }
+    // The figures' counts and the diff, kept per edit, equal full passes.
+    assert_eq!(
+        s.tally(),
+        &figures::Tally::new(base, &got.coverage),
+        "{what}: the figures' counts"
+    );
+    assert_eq!(
+        figures::diff(s),
+        figures::diff_scan(base, &got.coverage),
+        "{what}: the diff"
+    );
+}
+
+/// Every reached node's crossings are those of one of its shortest walks:
+/// 0 at a start reached at its start time, else a neighbour's on a tight
+/// arc plus that arc's crossing. (Where several walks are equally short the
+/// batch search counts the one its queue meets first, the scenario's repair
+/// may count another; the times are equal either way.)
+fn assert_crossings_on_a_shortest_walk(
+    base: &Base,
+    got: &childcircle::scenario::State,
+    what: &str,
+) {
+    let g = &base.graph;
+    for k in 0..got.times.len() {
+        let (t, x) = (&got.times[k], &got.crossings[k]);
+        let seeds = got.origins[k].seeds(g);
+        let mut bad = 0;
+        for v in 0..g.node_count() as u32 {
+            let (tv, xv) = (t[v as usize], x[v as usize]);
+            if tv == UNREACHED {
+                bad += usize::from(xv != 0);
+                continue;
+            }
+            let start = Seed { node: v, time: tv };
+            let seeded = xv == 0 && seeds.binary_search(&start).is_ok();
+            let first = g.first_arc(v);
+            let tight = g.arcs(v).iter().enumerate().any(|(i, a)| {
+                let tu = t[a.head as usize];
+                tu != UNREACHED
+                    && tu + a.weight == tv
+                    && x[a.head as usize].saturating_add(u8::from(g.is_crossing_arc(first + i)))
+                        == xv
+            });
+            bad += usize::from(!seeded && !tight);
+        }
+        assert_eq!(
+            bad, 0,
+            "{what}: category {k}: {bad} nodes' crossings are on no shortest walk"
+        );
+    }
 }
 
 fn random_sequences(base: Arc<Base>, name: &str, seeds: std::ops::Range<u64>, steps: usize) {
     let mut refused = 0;
     let mut changed = 0;
+    eprintln!("{name}: seeds {seeds:?}, {steps} steps each");
     for seed in seeds {
         let mut rng = Rng(seed);
         let mut s = Scenario::new(base.clone());
@@ -124,11 +179,15 @@ fn random_sequences(base: Arc<Base>, name: &str, seeds: std::ops::Range<u64>, st
         changed += figures::diff(&s).changed.len();
         // Undoing everything gives the base back exactly.
         while s.undo().is_ok() {}
-        assert_eq!(
-            s.state().coverage,
-            base.state.coverage,
-            "{name} seed {seed}: undo all"
-        );
+        for (g, e) in s.state().coverage.iter().zip(&base.state.coverage) {
+            assert_eq!(
+                (&g.minutes, &g.covered, &g.share, g.met, g.life_circle),
+                (&e.minutes, &e.covered, &e.share, e.met, e.life_circle),
+                "{name} seed {seed}: undo all"
+            );
+        }
+        assert_eq!(s.tally(), &base.tally, "{name} seed {seed}: undo all");
+        assert_eq!(s.changed_communities().count(), 0, "{name} seed {seed}");
         assert_eq!(
             s.state().times,
             base.state.times,
@@ -147,6 +206,40 @@ fn random_edit_sequences_match_the_batch_path_on_monaco() {
 #[test]
 fn random_edit_sequences_match_the_batch_path_on_the_dezhou_model() {
     random_sequences(load("data/dezhou/decheng.osm.pbf"), "decheng", 100..104, 12);
+}
+
+/// Removing the facilities of one category one by one, each removal
+/// repaired locally, until none is left, and putting them back by undo: every
+/// step equals the batch path.
+#[test]
+fn removing_a_whole_category_one_by_one_matches_the_batch_path() {
+    let base = load("data/osm/monaco.osm.pbf");
+    let seed = 5;
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed);
+    let mut s = Scenario::new(base.clone());
+    let k = rng.below(base.profile.categories.len());
+    let mut slots: Vec<usize> = (0..base.facilities.len())
+        .filter(|&i| base.facilities[i].category == k)
+        .collect();
+    // A seeded order, not the file's.
+    for i in (1..slots.len()).rev() {
+        slots.swap(i, rng.below(i + 1));
+    }
+    assert!(
+        slots.len() > 1,
+        "category {k} has {} facilities",
+        slots.len()
+    );
+    for (n, &slot) in slots.iter().enumerate() {
+        s.apply(Edit::Remove { facility: slot }).unwrap();
+        assert_matches_batch(&s, &format!("seed {seed}: category {k}, removal {n}"));
+    }
+    assert!(s.state().times[k].iter().all(|&t| t == UNREACHED));
+    while s.undo().is_ok() {
+        assert_matches_batch(&s, &format!("seed {seed}: category {k}, undo"));
+    }
+    assert_eq!(s.state().times, base.state.times);
 }
 
 /// Adding a kindergarten where none is near brings communities into the

@@ -468,10 +468,168 @@ fn the_page_adds_a_kindergarten_in_headless_chromium() {
         format!("name,category,lon,lat\nclick,kinder,{lon},{lat}\n"),
     )
     .unwrap();
-    assert_eq!(report["shown"], batch_figures(dir.path(), Some(&list)));
+    let mut shown = report["shown"].clone();
+    // The children row is shown exactly when the communities carry children.
+    let children = shown.as_object_mut().unwrap().remove("children");
+    assert_eq!(
+        children.is_some(),
+        report["children_known"] == true,
+        "{report}"
+    );
+    if let Some(c) = children {
+        assert_eq!(c.as_f64(), report["children_after"].as_f64());
+    }
+    assert_eq!(shown, batch_figures(dir.path(), Some(&list)));
+    // The suggested sites the page got are all drawn.
+    assert_eq!(
+        report["sites"]["drawn"], report["sites"]["listed"],
+        "{report}"
+    );
+    assert!(report["sites"]["listed"].as_u64() > Some(0), "{report}");
     let png = std::fs::read(&shot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "screenshot"
     );
+}
+
+/// `var DATA = …;` of a report.html, parsed.
+fn report_data(html: &str) -> Value {
+    let start = html.find("var DATA = ").expect("report.html embeds DATA") + "var DATA = ".len();
+    let end = start + html[start..].find(";\n</script>").expect("DATA ends");
+    serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap()
+}
+
+/// The scenario's snapshot through the report writers: map.png decodes at
+/// the report's size and is not blank; report.html shows the after state
+/// (its facilities, the communities in the life circle as the page's after
+/// figures count them); the district outlines, the children in the figures
+/// and the suggested sites on the Dezhou model; bad requests get reasons.
+#[test]
+fn the_snapshot_is_drawn_by_the_report_writers() {
+    let model = support::manifest_dir().join("data/dezhou/decheng.osm.pbf");
+    let server = Server::start(&model, &[]);
+    let base = get(&server.addr, "/api/base").unwrap().json();
+    let districts = base["districts"].as_array().unwrap();
+    assert!(!districts.is_empty(), "the Dezhou model's districts");
+    assert!(districts
+        .iter()
+        .all(|d| !d["outline"][0].as_array().unwrap().is_empty()));
+    assert!(
+        base["figures"]["children"].as_f64() > Some(0.0),
+        "children known"
+    );
+    let id = create(&server);
+    // Suggested sites over the scenario's coverage: add the first one.
+    let r = get(
+        &server.addr,
+        &format!("/api/scenarios/{id}/suggestions?category=kinder&k=3"),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sites = r.json();
+    let first = &sites["sites"][0];
+    assert_eq!(first["rank"], 1);
+    assert!(first["newly_covered"].as_u64() > Some(0), "{sites}");
+    let at = first["lonlat"].as_array().unwrap();
+    let state = edit(
+        &server,
+        &id,
+        json!({"op": "add", "category": "kinder", "lon": at[0], "lat": at[1]}),
+    );
+    assert_eq!(
+        state.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&state.body)
+    );
+    let state = state.json();
+    let kinder = state["after"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["id"] == "kinder")
+        .unwrap();
+    let (b, a) = (
+        &state["before"]["categories"][kinder]["covered"],
+        &state["after"]["categories"][kinder]["covered"],
+    );
+    assert!(a["communities"].as_u64() > b["communities"].as_u64());
+    assert!(a["children"].as_f64() > b["children"].as_f64(), "{b} → {a}");
+    let gained = state["diff"]["categories"]["kinder"]["children_gained"]
+        .as_f64()
+        .unwrap();
+    let d = a["children"].as_f64().unwrap() - b["children"].as_f64().unwrap();
+    assert!(
+        (gained - d).abs() < 1e-3,
+        "children gained {gained}, figures {d}"
+    );
+
+    let r = get(&server.addr, &format!("/api/scenarios/{id}/map.png")).unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    let png = resvg::tiny_skia::Pixmap::decode_png(&r.body).expect("map.png decodes");
+    assert_eq!((png.width(), png.height()), (3200, 2262));
+    let first_pixel = png.pixels()[0];
+    let differing = png.pixels().iter().filter(|p| **p != first_pixel).count();
+    assert!(
+        differing > png.pixels().len() / 20,
+        "map.png is nearly blank"
+    );
+
+    let r = get(
+        &server.addr,
+        &format!("/api/scenarios/{id}/report.html?target=0.5"),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    let html = String::from_utf8(r.body).unwrap();
+    let data = report_data(&html);
+    let facilities: u64 = state["after"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["facilities"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        data["facilities"].as_array().unwrap().len() as u64,
+        facilities
+    );
+    let communities = data["communities"]["features"].as_array().unwrap();
+    let in_circle = communities
+        .iter()
+        .filter(|f| f["properties"]["circle"] == true)
+        .count() as u64;
+    assert_eq!(
+        in_circle,
+        state["after"]["life_circle"]["communities"]
+            .as_u64()
+            .unwrap()
+    );
+    let covered = communities
+        .iter()
+        .filter(|f| f["properties"]["ok"][kinder] == true)
+        .count() as u64;
+    assert_eq!(covered, a["communities"].as_u64().unwrap());
+    assert_eq!(
+        data["districts"]["features"].as_array().unwrap().len(),
+        districts.len()
+    );
+    assert!(html.contains(&format!("<div class=\"value\">{facilities}</div>")));
+
+    for (path, reason) in [
+        ("report.html?target=7", "a share from 0 to 1"),
+        ("suggestions?category=zoo", "category \"zoo\""),
+        ("suggestions?category=kinder&k=0", "from 1 to 20"),
+    ] {
+        let r = get(&server.addr, &format!("/api/scenarios/{id}/{path}")).unwrap();
+        assert_eq!(r.status, 400, "{path}");
+        assert!(error(&r).contains(reason), "{path}: {}", error(&r));
+    }
+    let r = get(
+        &server.addr,
+        "/api/scenarios/0123456789abcdef0123456789abcdef/map.png",
+    )
+    .unwrap();
+    assert_eq!(r.status, 404);
 }

@@ -1,20 +1,28 @@
-//! The key figures of a scenario (communities and population in the life
-//! circle, per category, per subdistrict against a target) and its diff
-//! against the base: which communities joined or left each category and the
-//! life circle, with the population gained or lost where known.
+//! The key figures of a scenario (communities, population and children in
+//! the life circle, per category, per subdistrict against a target) and its
+//! diff against the base: which communities joined or left each category and
+//! the life circle, with the population and children gained or lost where
+//! known. Both are kept per edit: the figures from a [`Tally`] updated for
+//! the communities an edit evaluates again, the diff from the set of
+//! communities that differ from the base; [`Tally::new`] and [`diff_scan`]
+//! are the full passes the tests hold them equal to.
 
 use serde::Serialize;
 
 use super::{Base, Scenario};
 use crate::coverage::CommunityCoverage;
+use crate::places::Community;
 
-/// Communities and population meeting one condition.
+/// Communities, population and children meeting one condition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Count {
     pub communities: usize,
     /// Summed population of those communities that have one (`None` when no
     /// community of the analysis has a population).
     pub population: Option<f64>,
+    /// Summed children of those communities that have a count (`None` when
+    /// no community of the analysis has one).
+    pub children: Option<f64>,
 }
 
 /// One category's figures.
@@ -45,42 +53,98 @@ pub struct GroupFigures {
 pub struct Figures {
     pub communities: usize,
     pub population: Option<f64>,
+    pub children: Option<f64>,
     pub life_circle: Count,
     pub categories: Vec<CategoryFigures>,
     pub subdistricts: Vec<GroupFigures>,
     pub target: Option<f64>,
 }
 
-/// Figures of a coverage over the base's communities (one pass over them).
+/// People of a set of communities in millionths, so that sums kept up to
+/// date one community at a time equal sums taken afresh, exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct People {
+    population: i64,
+    children: i64,
+}
+
+fn micro(v: Option<f64>) -> i64 {
+    v.map_or(0, |v| (v * 1e6).round() as i64)
+}
+
+impl People {
+    fn of(c: &Community) -> People {
+        People {
+            population: micro(c.population),
+            children: micro(c.children),
+        }
+    }
+
+    fn add(&mut self, p: People, sign: i64) {
+        self.population += sign * p.population;
+        self.children += sign * p.children;
+    }
+}
+
+/// The counts behind [`Figures`], kept up to date one community at a time
+/// as a scenario evaluates communities again ([`Tally::count`]), so that the
+/// figures after an edit cost the edit's communities, not all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    covered: Vec<usize>,
+    covered_people: Vec<People>,
+    circle: usize,
+    circle_people: People,
+    /// Per subdistrict, communities in the life circle.
+    group_circle: Vec<usize>,
+}
+
+impl Tally {
+    /// The tally of a whole coverage (one pass over the communities).
+    pub fn new(base: &Base, coverage: &[CommunityCoverage]) -> Tally {
+        let mut t = Tally {
+            covered: vec![0; base.profile.categories.len()],
+            covered_people: vec![People::default(); base.profile.categories.len()],
+            group_circle: vec![0; base.subdistricts.names.len()],
+            ..Tally::default()
+        };
+        for (i, cov) in coverage.iter().enumerate() {
+            t.count(base, i, cov, 1);
+        }
+        t
+    }
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) community `i` with coverage
+    /// `cov`.
+    pub fn count(&mut self, base: &Base, i: usize, cov: &CommunityCoverage, sign: i64) {
+        let people = People::of(&base.communities[i]);
+        for (j, &is) in cov.covered.iter().enumerate() {
+            if is {
+                self.covered[j] = (self.covered[j] as i64 + sign) as usize;
+                self.covered_people[j].add(people, sign);
+            }
+        }
+        if cov.life_circle {
+            self.circle = (self.circle as i64 + sign) as usize;
+            self.circle_people.add(people, sign);
+            let g = base.subdistricts.of[i] as usize;
+            self.group_circle[g] = (self.group_circle[g] as i64 + sign) as usize;
+        }
+    }
+}
+
+/// Figures of a tally over the base's communities.
 pub fn figures(
     base: &Base,
-    coverage: &[CommunityCoverage],
+    tally: &Tally,
     facilities_per_category: &[usize],
     target: Option<f64>,
 ) -> Figures {
-    let communities = &base.communities;
-    let known = communities.iter().any(|c| c.population.is_some());
-    let k = base.profile.categories.len();
-    let (mut covered, mut covered_pop) = (vec![0usize; k], vec![0.0f64; k]);
-    let (mut circle, mut circle_pop) = (0usize, 0.0f64);
-    let groups = &base.subdistricts;
-    let mut per_group = vec![(0usize, 0usize); groups.names.len()];
-    for ((c, cov), &g) in communities.iter().zip(coverage).zip(&groups.of) {
-        let pop = c.population.unwrap_or(0.0);
-        for (j, &is) in cov.covered.iter().enumerate() {
-            if is {
-                covered[j] += 1;
-                covered_pop[j] += pop;
-            }
-        }
-        circle += usize::from(cov.life_circle);
-        circle_pop += if cov.life_circle { pop } else { 0.0 };
-        per_group[g as usize].0 += 1;
-        per_group[g as usize].1 += usize::from(cov.life_circle);
-    }
-    let count = |n: usize, pop: f64| Count {
+    let known = &base.subdistricts.known;
+    let count = |n: usize, p: People| Count {
         communities: n,
-        population: known.then_some(pop + 0.0),
+        population: known.population.then_some(p.population as f64 / 1e6),
+        children: known.children.then_some(p.children as f64 / 1e6),
     };
     let categories = base
         .profile
@@ -94,14 +158,16 @@ pub fn figures(
             required: c.required,
             minutes: c.minutes,
             facilities: facilities_per_category[j],
-            covered: count(covered[j], covered_pop[j]),
+            covered: count(tally.covered[j], tally.covered_people[j]),
         })
         .collect();
+    let groups = &base.subdistricts;
     let subdistricts = groups
         .names
         .iter()
-        .zip(per_group)
-        .map(|(name, (n, lc))| {
+        .zip(&groups.members)
+        .zip(&tally.group_circle)
+        .map(|((name, &n), &lc)| {
             let share = if n == 0 { 0.0 } else { lc as f64 / n as f64 };
             GroupFigures {
                 name: name.clone(),
@@ -113,13 +179,24 @@ pub fn figures(
         })
         .collect();
     Figures {
-        communities: communities.len(),
-        population: known.then(|| communities.iter().filter_map(|c| c.population).sum()),
-        life_circle: count(circle, circle_pop),
+        communities: base.communities.len(),
+        population: known
+            .population
+            .then_some(known.total.population as f64 / 1e6),
+        children: known.children.then_some(known.total.children as f64 / 1e6),
+        life_circle: count(tally.circle, tally.circle_people),
         categories,
         subdistricts,
         target,
     }
+}
+
+/// Which people counts the communities carry at all, and their totals.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub population: bool,
+    pub children: bool,
+    total: People,
 }
 
 /// The subdistricts (街道) of the base's communities, by name.
@@ -128,6 +205,10 @@ pub struct Subdistricts {
     pub names: Vec<String>,
     /// Per community, the index of its subdistrict in `names`.
     pub of: Vec<u32>,
+    /// Per subdistrict, its number of communities.
+    pub members: Vec<usize>,
+    /// Which people counts the communities carry.
+    pub known: Known,
 }
 
 impl Subdistricts {
@@ -143,11 +224,29 @@ impl Subdistricts {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let of = communities
+        let of: Vec<u32> = communities
             .iter()
             .map(|c| names.binary_search(&name(c)).expect("listed") as u32)
             .collect();
-        Subdistricts { names, of }
+        let mut members = vec![0; names.len()];
+        for &g in &of {
+            members[g as usize] += 1;
+        }
+        let mut total = People::default();
+        for c in communities {
+            total.add(People::of(c), 1);
+        }
+        let known = Known {
+            population: communities.iter().any(|c| c.population.is_some()),
+            children: communities.iter().any(|c| c.children.is_some()),
+            total,
+        };
+        Subdistricts {
+            names,
+            of,
+            members,
+            known,
+        }
     }
 }
 
@@ -159,6 +258,27 @@ pub struct Change {
     pub left: Vec<usize>,
     pub population_gained: f64,
     pub population_lost: f64,
+    pub children_gained: f64,
+    pub children_lost: f64,
+}
+
+impl Change {
+    fn record(&mut self, c: &Community, i: usize, before: bool, after: bool) {
+        let (pop, kids) = (c.population.unwrap_or(0.0), c.children.unwrap_or(0.0));
+        match (before, after) {
+            (false, true) => {
+                self.joined.push(i);
+                self.population_gained += pop;
+                self.children_gained += kids;
+            }
+            (true, false) => {
+                self.left.push(i);
+                self.population_lost += pop;
+                self.children_lost += kids;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What a scenario changes against its base.
@@ -171,44 +291,48 @@ pub struct Diff {
     pub changed: Vec<usize>,
 }
 
-/// The diff between the base's coverage and the scenario's.
+/// Whether a community's coverage differs from the base's in what the diff
+/// reports (a time, a flag or the life circle).
+pub fn differs(before: &CommunityCoverage, after: &CommunityCoverage) -> bool {
+    before.minutes != after.minutes
+        || before.covered != after.covered
+        || before.life_circle != after.life_circle
+}
+
+/// The diff between the base's coverage and the scenario's, from the
+/// communities the scenario knows to differ (kept up to date per edit).
 pub fn diff(scenario: &Scenario) -> Diff {
-    let base = scenario.base();
+    diff_of(
+        scenario.base(),
+        &scenario.state().coverage,
+        scenario.changed_communities(),
+    )
+}
+
+/// The diff of `after` against the base's coverage over every community:
+/// what [`diff`] must equal (the test oracle).
+pub fn diff_scan(base: &Base, after: &[CommunityCoverage]) -> Diff {
     let before = &base.state.coverage;
-    let after = &scenario.state().coverage;
-    let pop = |i: usize| base.communities[i].population.unwrap_or(0.0);
-    let change = |flag: &dyn Fn(&CommunityCoverage) -> bool| {
-        let mut c = Change::default();
-        for (i, (b, a)) in before.iter().zip(after).enumerate() {
-            match (flag(b), flag(a)) {
-                (false, true) => {
-                    c.joined.push(i);
-                    c.population_gained += pop(i);
-                }
-                (true, false) => {
-                    c.left.push(i);
-                    c.population_lost += pop(i);
-                }
-                _ => {}
-            }
-        }
-        c
+    let changed = (0..before.len()).filter(|&i| differs(&before[i], &after[i]));
+    diff_of(base, after, changed)
+}
+
+fn diff_of(base: &Base, after: &[CommunityCoverage], changed: impl Iterator<Item = usize>) -> Diff {
+    let before = &base.state.coverage;
+    let mut d = Diff {
+        life_circle: Change::default(),
+        categories: vec![Change::default(); base.profile.categories.len()],
+        changed: Vec::new(),
     };
-    Diff {
-        life_circle: change(&|c: &CommunityCoverage| c.life_circle),
-        categories: (0..base.profile.categories.len())
-            .map(|k| change(&|c: &CommunityCoverage| c.covered[k]))
-            .collect(),
-        changed: before
-            .iter()
-            .zip(after)
-            .enumerate()
-            .filter(|(_, (b, a))| {
-                b.minutes != a.minutes || b.covered != a.covered || b.life_circle != a.life_circle
-            })
-            .map(|(i, _)| i)
-            .collect(),
+    for i in changed {
+        let (b, a, c) = (&before[i], &after[i], &base.communities[i]);
+        d.life_circle.record(c, i, b.life_circle, a.life_circle);
+        for (k, change) in d.categories.iter_mut().enumerate() {
+            change.record(c, i, b.covered[k], a.covered[k]);
+        }
+        d.changed.push(i);
     }
+    d
 }
 
 /// Facilities per category of a facility list.
@@ -232,14 +356,14 @@ pub fn before_after(scenario: &Scenario, target: Option<f64>) -> (Figures, Figur
     } else {
         figures(
             base,
-            &base.state.coverage,
+            &base.tally,
             &facilities_per_category(base.facilities.iter(), k),
             target,
         )
     };
     let after = figures(
         base,
-        &scenario.state().coverage,
+        scenario.tally(),
         &facilities_per_category(scenario.slots().iter().flatten(), k),
         target,
     );

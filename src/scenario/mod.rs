@@ -7,23 +7,30 @@
 //!
 //! - **adding** a facility can only shorten times: one bounded search from
 //!   the new facility, then `min` into its category's node times;
-//! - **removing** one (a move is a removal and an addition) recomputes its
-//!   category exactly: one multi-source search from the category's remaining
-//!   facilities (about 1.6 ms a category on the prefecture model);
+//! - **removing** one (a move is a removal and an addition) repairs only the
+//!   nodes that facility was nearest to ([`repair`]): one bounded search
+//!   from it finds them, one Dijkstra from their edge gives them their new
+//!   times, exactly;
 //! - then only the communities that read a changed node time or an edge
 //!   where a facility came or went are evaluated again, for that category
-//!   ([`local`]). The result after any edit sequence equals a fresh analysis
-//!   of the edited facility set ([`batch`], the `analyze` path;
-//!   `tests/scenario.rs` checks it on seeded random edit sequences).
+//!   ([`local`]), and the figures' counts and the set of communities that
+//!   differ from the base are updated for those alone ([`figures`]). The
+//!   result after any edit sequence equals a fresh analysis of the edited
+//!   facility set ([`batch`], the `analyze` path; `tests/scenario.rs` checks
+//!   it on seeded random edit sequences).
 //!
 //! Every edit can be undone and redone. Before/after figures and the diff
 //! against the base live in [`figures`]; the scenario file (GeoJSON of the
-//! edited facilities) and the changed-communities CSV in [`file`].
+//! edited facilities) and the changed-communities CSV in [`file`]; the
+//! report of a scenario (map, HTML) in [`snapshot`].
 
 pub mod figures;
 pub mod file;
 pub mod local;
+pub mod repair;
+pub mod snapshot;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,7 +39,7 @@ use crate::graph::{Graph, Time};
 use crate::origins::Origins;
 use crate::places::{facility_access, Community, Facility, PlaceGeometry};
 use crate::profile::Profile;
-use crate::search::{multi_source_times_and_crossings, with_thread_state};
+use crate::search::with_thread_state;
 use crate::snap::GraphIndex;
 
 /// Most edits one scenario keeps (done plus undone); beyond, an edit is refused.
@@ -67,10 +74,17 @@ pub struct Base {
     pub readers: local::Readers,
     /// The subdistrict of each community.
     pub subdistricts: figures::Subdistricts,
+    /// The counts of the base's figures.
+    pub tally: figures::Tally,
     /// The base's own figures (no target).
     pub figures: figures::Figures,
     /// Lon/lat bounds of the graph: `[min lon, min lat, max lon, max lat]`.
     pub bounds: [f64; 4],
+    /// What the report writers read of the loaded analysis besides.
+    pub meta: snapshot::Meta,
+    /// District outlines for the page and the snapshot, made on first use
+    /// ([`Base::districts`]).
+    districts: std::sync::OnceLock<Vec<crate::report::tables::District>>,
 }
 
 impl Base {
@@ -78,14 +92,33 @@ impl Base {
     /// times are searched again to keep the crossings).
     pub fn from_analysis(a: crate::Analysis) -> Base {
         let index = GraphIndex::new(&a.graph);
-        Base::new(
+        let meta = snapshot::Meta::of(&a);
+        let mut base = Base::new(
             a.extract,
             a.profile,
             a.graph,
             index,
             a.facilities,
             a.communities,
-        )
+        );
+        base.meta = meta;
+        base
+    }
+
+    /// District outlines: for the shipped Dezhou model its districts file
+    /// (as `analyze` uses by default), else the subdistricts (街道) named by
+    /// the communities, each the union of its communities' outlines.
+    pub fn districts(&self) -> &[crate::report::tables::District] {
+        self.districts.get_or_init(|| {
+            if crate::defaults::is_dezhou_model(&self.extract) {
+                let file = crate::defaults::dezhou_districts()
+                    .and_then(|p| crate::report::tables::read_districts(&p));
+                if let Ok(file) = file {
+                    return file.districts;
+                }
+            }
+            snapshot::subdistrict_outlines(&self.communities, &self.subdistricts)
+        })
     }
 
     /// A base from its parts, evaluated with the batch path ([`batch`]).
@@ -105,6 +138,7 @@ impl Base {
             readers,
             subdistricts,
             figures: figures::Figures::default(),
+            tally: figures::Tally::default(),
             extract,
             profile,
             graph,
@@ -113,20 +147,24 @@ impl Base {
             communities,
             state,
             bounds,
+            meta: snapshot::Meta::default(),
+            districts: std::sync::OnceLock::new(),
         };
         let per_category =
             figures::facilities_per_category(base.facilities.iter(), base.profile.categories.len());
-        base.figures = figures::figures(&base, &base.state.coverage, &per_category, None);
+        base.tally = figures::Tally::new(&base, &base.state.coverage);
+        base.figures = figures::figures(&base, &base.tally, &per_category, None);
         base
     }
 
     /// Bytes a new scenario holds beyond this base (times and crossings of
-    /// every node and category, coverage, facility slots), approximately;
-    /// each edit adds at most `2 × FACILITY_BYTES` more.
+    /// every node and category, coverage, the set of changed communities
+    /// once all have changed, facility slots), approximately; each edit adds
+    /// at most `2 × FACILITY_BYTES` more.
     pub fn scenario_bytes(&self) -> usize {
         let categories = self.profile.categories.len();
         self.graph.node_count() * categories * 5
-            + self.communities.len() * (categories * 40 + 64)
+            + self.communities.len() * (categories * 40 + 64 + 32)
             + self.facilities.len() * FACILITY_BYTES
     }
 
@@ -295,6 +333,11 @@ pub struct Scenario {
     base: Arc<Base>,
     slots: Vec<Option<Facility>>,
     state: State,
+    /// The counts of the current figures.
+    tally: figures::Tally,
+    /// The communities whose coverage differs from the base's
+    /// ([`figures::differs`]).
+    changed: BTreeSet<usize>,
     done: Vec<Applied>,
     undone: Vec<Applied>,
 }
@@ -305,6 +348,8 @@ impl Scenario {
         Scenario {
             slots: base.facilities.iter().cloned().map(Some).collect(),
             state: base.state.clone(),
+            tally: base.tally.clone(),
+            changed: BTreeSet::new(),
             base,
             done: Vec::new(),
             undone: Vec::new(),
@@ -318,6 +363,16 @@ impl Scenario {
     /// The current times, origins and coverage.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The counts of the current figures ([`figures::figures`]).
+    pub fn tally(&self) -> &figures::Tally {
+        &self.tally
+    }
+
+    /// The communities whose coverage differs from the base's, in order.
+    pub fn changed_communities(&self) -> impl Iterator<Item = usize> + '_ {
+        self.changed.iter().copied()
     }
 
     /// Every slot: `Some` facility, or `None` where one was removed.
@@ -422,11 +477,19 @@ impl Scenario {
         touched_edges.extend(edges(&old));
         // (category, nodes whose time or crossings changed)
         let mut changed: Vec<(usize, Vec<u32>)> = Vec::new();
-        if let Some(k) = old.as_ref().map(|f| f.category) {
-            changed.push((k, self.recompute_category(k)));
+        if let Some(f) = &old {
+            changed.push((f.category, self.remove_from_category(f)));
         }
-        if let Some(k) = new_category.filter(|k| changed.iter().all(|c| c.0 != *k)) {
-            changed.push((k, self.add_to_category(slot, k)));
+        if let Some(k) = new_category {
+            let nodes = self.add_to_category(slot, k);
+            match changed.iter_mut().find(|c| c.0 == k) {
+                Some(c) => {
+                    c.1.extend(nodes);
+                    c.1.sort_unstable();
+                    c.1.dedup();
+                }
+                None => changed.push((k, nodes)),
+            }
         }
         for (k, nodes) in &changed {
             self.state.origins[*k] = self.category_origins(*k);
@@ -436,7 +499,7 @@ impl Scenario {
     }
 
     /// Evaluates again, for category `k`, the communities reading `nodes` or
-    /// `edges`.
+    /// `edges`, keeping the tally and the set of changed communities.
     fn reevaluate(&mut self, k: usize, nodes: &[u32], edges: &[u32]) {
         let base = &*self.base;
         let category = local::Category {
@@ -446,13 +509,21 @@ impl Scenario {
             crossings: &self.state.crossings[k],
         };
         for i in base.readers.of(nodes, edges) {
+            let cov = &mut self.state.coverage[i];
+            self.tally.count(base, i, cov, -1);
             local::evaluate(
                 &base.graph,
                 &base.profile,
                 &base.communities[i],
                 &category,
-                &mut self.state.coverage[i],
+                cov,
             );
+            self.tally.count(base, i, cov, 1);
+            if figures::differs(&base.state.coverage[i], cov) {
+                self.changed.insert(i);
+            } else {
+                self.changed.remove(&i);
+            }
         }
     }
 
@@ -467,23 +538,25 @@ impl Scenario {
         )
     }
 
-    /// One multi-source search from every facility of category `k`; returns
-    /// the nodes whose time or crossings changed.
-    fn recompute_category(&mut self, k: usize) -> Vec<u32> {
+    /// Takes facility `f` (no longer in its slot) out of its category's
+    /// times ([`repair::remove`]); returns the nodes whose time or
+    /// crossings changed.
+    fn remove_from_category(&mut self, f: &Facility) -> Vec<u32> {
+        let k = f.category;
         let base = &*self.base;
-        let seeds = self.category_origins(k).seeds(&base.graph);
-        let limit = search_limit(&base.profile);
-        let (times, crossings) = with_thread_state(base.graph.node_count(), |state| {
-            multi_source_times_and_crossings(state, &base.graph, &seeds, limit)
-        });
-        let (old_t, old_x) = (&self.state.times[k], &self.state.crossings[k]);
-        let changed = (0..times.len())
-            .filter(|&n| times[n] != old_t[n] || crossings[n] != old_x[n])
-            .map(|n| n as u32)
-            .collect();
-        self.state.times[k] = times;
-        self.state.crossings[k] = crossings;
-        changed
+        let speed = base.profile.walking_speed_mps;
+        let removed = f.origins(speed).seeds(&base.graph);
+        let remaining = self.category_origins(k).seeds(&base.graph);
+        repair::remove(
+            &base.graph,
+            repair::Times {
+                times: &mut self.state.times[k],
+                crossings: &mut self.state.crossings[k],
+            },
+            &removed,
+            &remaining,
+            search_limit(&base.profile),
+        )
     }
 
     /// One bounded search from the facility in `slot`, `min`-ed into the

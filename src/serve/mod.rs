@@ -30,6 +30,7 @@ pub mod pool;
 pub mod reach;
 pub mod valhalla;
 pub mod whatif;
+pub mod whatif_answer;
 pub mod whatif_map;
 
 use std::net::SocketAddr;

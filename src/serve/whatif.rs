@@ -9,6 +9,9 @@
 //! | `POST /api/scenarios/{id}/edits` | `{"op":"add","category":"kinder","lon":…,"lat":…}`, `{"op":"move","facility":N,"lon":…,"lat":…}`, `{"op":"remove","facility":N}`, `{"op":"undo"}`, `{"op":"redo"}` |
 //! | `GET /api/scenarios/{id}/facilities.geojson` | the edited facilities (`?only=new`: added and moved only, for `analyze --facilities`) |
 //! | `GET /api/scenarios/{id}/changed.csv` | the changed communities, CSV with BOM |
+//! | `GET /api/scenarios/{id}/map.png` | the scenario's coverage map, drawn by the report's map writer |
+//! | `GET /api/scenarios/{id}/report.html` | the scenario's HTML report (`?target=0.8`: districts against that share) |
+//! | `GET /api/scenarios/{id}/suggestions?category=kinder&k=5` | greedy new sites for one category over the scenario's coverage |
 //! | `POST /api/scenarios/{id}/import` | replaces the scenario's edits by a scenario file's |
 //! | `GET /api/isochrone?lon=…&lat=…` | 5/10/15-minute walking polygons from one point |
 //!
@@ -36,7 +39,8 @@ use serde_json::{json, Value};
 use super::engine::{Metric, Network, Query as IsoQuery};
 use super::error::Dialect;
 use super::http::App;
-use crate::scenario::figures::{before_after, diff, Change};
+use super::whatif_answer::round6;
+pub use super::whatif_answer::{state_json, StateAnswer};
 use crate::scenario::{file, Base, Edit, EditError, Scenario};
 
 /// How many scenarios a server keeps, and for how long.
@@ -178,6 +182,9 @@ pub fn routes(router: Router<Arc<App>>) -> Router<Arc<App>> {
             get(export_geojson),
         )
         .route("/api/scenarios/{id}/changed.csv", get(export_csv))
+        .route("/api/scenarios/{id}/map.png", get(export_png))
+        .route("/api/scenarios/{id}/report.html", get(export_html))
+        .route("/api/scenarios/{id}/suggestions", get(suggestions))
         .route("/api/isochrone", get(isochrone))
 }
 
@@ -280,10 +287,10 @@ async fn state(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
     let limits = app.whatif.limits.clone();
     let body = on_pool(&app, move |_| {
         let s = scenario.lock().expect("not poisoned");
-        Ok(state_json(&id, &s, &limits, None, 0.0))
+        Ok(state_json(&id, &s, &limits, None, 0.0).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// An edit request.
@@ -386,10 +393,10 @@ async fn edit(
             Op::Redo => s.redo().map(|_| None).map_err(refused)?,
         };
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        Ok(state_json(&id, &s, &limits, slot, ms))
+        Ok(state_json(&id, &s, &limits, slot, ms).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 async fn import(
@@ -411,10 +418,10 @@ async fn import(
             fresh.apply(e).map_err(|e| refused_named(i, e))?;
         }
         *s = fresh;
-        Ok(state_json(&id, &s, &limits, None, 0.0))
+        Ok(state_json(&id, &s, &limits, None, 0.0).to_bytes())
     })
     .await?;
-    Ok(axum::Json(body).into_response())
+    Ok(json_bytes(body))
 }
 
 fn refused_named(i: usize, e: EditError) -> WhatIfError {
@@ -456,6 +463,122 @@ async fn export_csv(State(app): State<Arc<App>>, Path(id): Path<String>) -> Repl
         "scenario-changed.csv",
         bytes,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    target: Option<f64>,
+}
+
+async fn export_png(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
+    loaded(&app)?;
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let bytes = on_pool(&app, move |_| {
+        let districts = s.base().districts();
+        crate::scenario::snapshot::map_png(&s, Some(districts).filter(|d| !d.is_empty())).map_err(
+            |e| {
+                WhatIfError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the map could not be drawn: {e}"),
+                )
+            },
+        )
+    })
+    .await?;
+    Ok(download("image/png", "scenario-map.png", bytes))
+}
+
+async fn export_html(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Reply {
+    loaded(&app)?;
+    let Query(q) = q.map_err(|e| bad(format!("target must be a share from 0 to 1: {e}")))?;
+    if let Some(t) = q.target.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(bad(format!("target={t}: a share from 0 to 1 (0.8 = 80 %)")));
+    }
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let html = on_pool(&app, move |_| {
+        let districts = s.base().districts();
+        Ok(crate::scenario::snapshot::report_html(
+            &s,
+            Some(districts).filter(|d| !d.is_empty()),
+            q.target,
+        ))
+    })
+    .await?;
+    Ok(download(
+        "text/html;charset=utf-8",
+        "scenario-report.html",
+        html.into_bytes(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuggestQuery {
+    category: Option<String>,
+    k: Option<usize>,
+}
+
+/// Most sites one suggestion request may ask for.
+const MAX_SUGGESTED: usize = 20;
+
+async fn suggestions(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    q: Result<Query<SuggestQuery>, axum::extract::rejection::QueryRejection>,
+) -> Reply {
+    let engine = loaded(&app)?;
+    let Query(q) = q.map_err(|e| bad(format!("suggestions take category and k: {e}")))?;
+    let profile = &engine.base.profile;
+    let id_ = q
+        .category
+        .as_deref()
+        .ok_or_else(|| bad("suggestions need a category"))?;
+    let category = profile.category_index(id_).ok_or_else(|| {
+        bad(format!(
+            "category {id_:?} is not one of the profile's ({})",
+            profile.category_ids()
+        ))
+    })?;
+    let k = q.k.unwrap_or(5);
+    if !(1..=MAX_SUGGESTED).contains(&k) {
+        return Err(bad(format!("k={k}: from 1 to {MAX_SUGGESTED} sites")));
+    }
+    let scenario = app.whatif.get(&id)?;
+    let s = scenario.lock().expect("not poisoned").clone();
+    let body = on_pool(&app, move |_| {
+        let base = s.base();
+        let found = crate::siting::suggest(
+            &base.graph,
+            &base.communities,
+            &s.state().coverage,
+            &base.profile,
+            category,
+            k,
+            None,
+        );
+        let sites: Vec<Value> = found
+            .sites
+            .iter()
+            .map(|site| {
+                json!({"rank": site.rank, "lonlat": [round6(site.lonlat[0]), round6(site.lonlat[1])],
+                       "newly_covered": site.newly_covered.len(),
+                       "population": site.population,
+                       "children": site.newly_covered.iter()
+                           .filter_map(|&i| base.communities[i].children).sum::<f64>()})
+            })
+            .collect();
+        Ok(json!({"category": base.profile.categories[category].id, "requested": k,
+                  "candidates": found.candidates, "sites": sites}))
+    })
+    .await?;
+    Ok(axum::Json(body).into_response())
 }
 
 fn download(kind: &'static str, name: &str, bytes: Vec<u8>) -> Response {
@@ -530,125 +653,4 @@ async fn isochrone(
     })
     .await?;
     Ok(axum::Json(body).into_response())
-}
-
-/// A joined/left list, capped, with the communities' names.
-fn change_json(base: &Base, c: &Change, max: usize) -> Value {
-    let list = |ids: &[usize]| -> Vec<Value> {
-        ids.iter()
-            .take(max)
-            .map(|&i| {
-                let m = &base.communities[i];
-                json!({"community": i, "id": m.id, "name": m.name, "population": m.population})
-            })
-            .collect()
-    };
-    json!({
-        "joined": list(&c.joined), "joined_count": c.joined.len(),
-        "left": list(&c.left), "left_count": c.left.len(),
-        "population_gained": c.population_gained, "population_lost": c.population_lost,
-    })
-}
-
-/// Everything the page shows of a scenario.
-pub fn state_json(
-    id: &str,
-    s: &Scenario,
-    limits: &ScenarioLimits,
-    slot: Option<usize>,
-    server_ms: f64,
-) -> Value {
-    let base = s.base();
-    let cats = &base.profile.categories;
-    let (before, after) = before_after(s, None);
-    let d = diff(s);
-    let t = Instant::now();
-    let edits: Vec<Value> = s
-        .edits()
-        .iter()
-        .map(|a| {
-            let (op, lonlat) = match &a.edit {
-                Edit::Add { lonlat, .. } => ("add", Some(lonlat)),
-                Edit::Move { lonlat, .. } => ("move", Some(lonlat)),
-                Edit::Remove { .. } => ("remove", None),
-            };
-            let category = a
-                .after()
-                .map(|f| f.category)
-                .or_else(|| {
-                    s.slots()
-                        .get(a.slot)
-                        .and_then(|f| f.as_ref())
-                        .map(|f| f.category)
-                })
-                .or_else(|| base.facilities.get(a.slot).map(|f| f.category));
-            json!({"op": op, "facility": a.slot, "lonlat": lonlat,
-                   "category": category.map(|k| cats[k].id.clone())})
-        })
-        .collect();
-    let changed: Vec<Value> = s
-        .slots()
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, now)| {
-            let was = base.facilities.get(slot);
-            let kind = match (was, now) {
-                (Some(_), None) => "removed",
-                (Some(w), Some(n)) if w.lonlat != n.lonlat => "moved",
-                (None, Some(_)) => "added",
-                _ => return None,
-            };
-            let f = now.as_ref().or(was)?;
-            Some(
-                json!({"facility": slot, "state": kind, "category": cats[f.category].id,
-                "lonlat": f.lonlat, "name": f.name,
-                "snapped": f.access.first().map(|a| snapped(base, a))}),
-            )
-        })
-        .collect();
-    // One character per community: '0' + 2 × categories met + life circle.
-    let communities: String = s
-        .state()
-        .coverage
-        .iter()
-        .map(|c| char::from(b'0' + (2 * c.met.min(40) + usize::from(c.life_circle)) as u8))
-        .collect();
-    let mut out = json!({
-        "id": id,
-        "edits": edits,
-        "redo": s.redoable(),
-        "facilities": changed,
-        "before": before,
-        "after": after,
-        "diff": {
-            "life_circle": change_json(base, &d.life_circle, limits.max_listed),
-            "categories": cats.iter().zip(&d.categories)
-                .map(|(c, ch)| (c.id.clone(), change_json(base, ch, limits.max_listed)))
-                .collect::<serde_json::Map<String, Value>>(),
-            "changed_communities": d.changed.len(),
-        },
-        "communities": communities,
-        "memory_bytes": s.memory_bytes(),
-    });
-    out["server_ms"] = json!(server_ms + t.elapsed().as_secs_f64() * 1e3);
-    if let Some(slot) = slot {
-        let f = s.slots()[slot].as_ref();
-        out["applied"] = json!({
-            "facility": slot,
-            "snapped": f.and_then(|f| f.access.first()).map(|a| snapped(base, a)),
-            "snap_m": f.and_then(|f| f.snap_m()),
-        });
-    }
-    out
-}
-
-/// Where an access point meets the network, lon/lat.
-fn snapped(base: &Base, a: &crate::snap::AccessPoint) -> [f64; 2] {
-    let xy = super::engine::point_on_edge(&base.graph, a);
-    let p = base.graph.projection.unproject(xy);
-    [round6(p[0]), round6(p[1])]
-}
-
-fn round6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
 }

@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use super::whatif::ScenarioLimits;
 use crate::report::style::{category_colour, met_colour, CIRCLE_OUTLINE};
-use crate::scenario::figures::{facilities_per_category, figures};
 use crate::scenario::Base;
 
 fn r5(v: f64) -> f64 {
@@ -61,7 +60,7 @@ pub fn base_json(base: &Base, limits: &ScenarioLimits) -> Vec<u8> {
         .zip(&base.state.coverage)
         .map(|(c, cov)| {
             json!({"id": c.id, "name": c.name, "subdistrict": c.subdistrict,
-                   "population": c.population, "outline": outlines(&c.polygon),
+                   "population": c.population, "children": c.children, "outline": outlines(&c.polygon),
                    "met": cov.met, "life_circle": cov.life_circle})
         })
         .collect();
@@ -78,7 +77,6 @@ pub fn base_json(base: &Base, limits: &ScenarioLimits) -> Vec<u8> {
     let met_colours: Vec<String> = (0..=cats.len())
         .map(|m| met_colour(m.min(required), required).hex())
         .collect();
-    let per_category = facilities_per_category(base.facilities.iter(), cats.len());
     let doc = json!({
         "extract": base.extract.file_name().map(|n| n.to_string_lossy().into_owned()),
         "synthetic": crate::defaults::is_dezhou_model(&base.extract),
@@ -91,7 +89,10 @@ pub fn base_json(base: &Base, limits: &ScenarioLimits) -> Vec<u8> {
         "streets": streets(base),
         "communities": communities,
         "facilities": facilities,
-        "figures": figures(base, &base.state.coverage, &per_category, None),
+        "districts": base.districts().iter()
+            .map(|d| json!({"name": d.name, "outline": outlines(&d.polygon)}))
+            .collect::<Vec<Value>>(),
+        "figures": &base.figures,
         "limits": {
             "max_scenarios": limits.max_scenarios,
             "idle_minutes": limits.idle.as_secs() / 60,

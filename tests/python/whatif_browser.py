@@ -2,7 +2,7 @@
 
 Usage: whatif_browser.py URL LON LAT SCREENSHOT.png
 Loads the page, picks the kindergarten category, clicks the map at (LON, LAT),
-waits for the figures, saves a screenshot and prints one JSON line: the edit
+waits for the figures, asks for suggested sites, saves a screenshot and prints one JSON line: the edit
 as the server recorded it, the figures the page shows, the browser console's
 errors.
 """
@@ -47,8 +47,15 @@ try:
     ActionChains(driver).move_to_element_with_offset(el, int(x - w / 2), int(y - h / 2)).click().perform()
     wait.until(lambda d: d.execute_script(
         "return document.body.dataset.edits === '1' && !document.body.dataset.busy"))
-    # Back to the whole extract for the screenshot.
+    # Back to the whole extract; ask for suggested kindergarten sites.
     driver.execute_script("const b = window.childcircle.base.bounds; window.childcircle.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false})")
+    message = driver.find_element(By.ID, "message").text
+    driver.find_element(By.ID, "suggest").click()
+    wait.until(lambda d: d.execute_script("return document.body.dataset.sites !== undefined"))
+    sites = {
+        "listed": driver.execute_script("return window.childcircle.sites.length"),
+        "drawn": len(driver.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.site")),
+    }
     driver.execute_script("return new Promise(r => setTimeout(r, 300))")
     driver.save_screenshot(shot)
     s = driver.execute_script("return window.childcircle.scenario")
@@ -59,13 +66,20 @@ try:
             for c in s["after"]["categories"]
         },
     }
+    children = driver.find_elements(By.ID, "lc-children-after")
+    if children:
+        shown["children"] = float(children[0].get_attribute("data-value"))
     errors = [e["message"] for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     print(json.dumps({
         "edit": s["edits"][0],
         "shown": shown,
-        "message": driver.find_element(By.ID, "message").text,
+        "message": message,
+        "sites_message": driver.find_element(By.ID, "message").text,
         "joined": s["diff"]["categories"]["kinder"]["joined_count"],
         "errors": errors,
+        "sites": sites,
+        "children_known": s["after"]["children"] is not None,
+        "children_after": s["after"]["life_circle"]["children"],
     }, ensure_ascii=False))
 finally:
     driver.quit()

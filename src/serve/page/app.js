@@ -76,12 +76,19 @@ function drawBase() {
     poly.addTo(map);
     return poly;
   });
+  state.districtLayer = L.layerGroup((b.districts || []).map((d) => {
+    const line = L.polygon(d.outline.map((r) => r.map(ll)), {
+      renderer: canvas, color: '#1f1f7a', weight: 2.2, dashArray: '6 4', fill: false, interactive: false,
+    });
+    return line;
+  })).addTo(map);
   state.facilityPane = map.createPane('facilities');
   state.facilityPane.style.zIndex = 450;
   state.svg = L.svg({ pane: 'facilities' });
   state.facilityLayers = new Map();
   b.facilities.forEach((f) => addFacilityMarker(f.facility, f.category, f.lonlat, f.name));
   state.isoLayer = L.layerGroup().addTo(map);
+  state.siteLayer = L.layerGroup().addTo(map);
   state.snapLayer = L.layerGroup().addTo(map);
   map.on('click', onMapClick);
   map.on('mousemove', onDragMove);
@@ -118,6 +125,8 @@ function legend(map) {
       h += `<span class="swatch" style="background:${b.met_colours[m]}"></span>${m} `;
     }
     h += `<br><span class="swatch" style="background:#fff;border:2px solid ${b.life_circle_colour}"></span>生活圈 life circle`;
+    if ((b.districts || []).length) h += '<br><span class="swatch" style="background:#fff;border:2px dashed #1f1f7a"></span>街道/区县 districts';
+    h += '<br><span class="swatch site"></span>建议选址 suggested site';
     d.innerHTML = h;
     return d;
   };
@@ -242,6 +251,37 @@ async function isochrone(lon, lat) {
   }
 }
 
+async function suggest() {
+  const cat = $('#category').value;
+  const k = Math.max(1, Math.min(20, Number($('#suggest-k').value) || 5));
+  try {
+    say('建议选址计算中 finding sites…');
+    const r = await api('GET', `/api/scenarios/${state.scenario.id}/suggestions?category=${encodeURIComponent(cat)}&k=${k}`);
+    state.siteLayer.clearLayers();
+    state.sites = r.sites;
+    const c = category(cat);
+    for (const site of r.sites) {
+      const m = L.marker(ll(site.lonlat), {
+        icon: L.divIcon({ className: 'site', html: `<span style="border-color:${c.colour}">${site.rank}</span>`, iconSize: [20, 20] }),
+        pane: 'facilities', title: `#${site.rank}`,
+      });
+      m.bindTooltip(`${esc(catLabel(c))} #${site.rank}: +${site.newly_covered} 社区 communities`
+        + `${site.population ? ' · ' + fmt(site.population) + ' 人' : ''}${site.children ? ' · 儿童 ' + fmt(site.children) : ''}`
+        + ' · 点击添加 click to add');
+      m.on('click', (e) => {
+        L.DomEvent.stopPropagation(e);
+        send({ op: 'add', category: cat, lon: site.lonlat[0], lat: site.lonlat[1], name: `建议 ${site.rank}` });
+        m.remove();
+      });
+      m.addTo(state.siteLayer);
+    }
+    document.body.dataset.sites = String(r.sites.length);
+    say(`建议选址 suggested sites: ${r.sites.length} (${esc(catLabel(c))}); 点击添加 click one to add it`);
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
 // ---- panels ------------------------------------------------------------
 
 function show(s) {
@@ -254,12 +294,18 @@ function show(s) {
   editList(s);
   $('#undo').disabled = s.edits.length === 0;
   $('#redo').disabled = s.redo === 0;
+  exportLinks(s);
+  $('#timing').textContent = s.server_ms ? `服务器 server ${s.server_ms.toFixed(1)} ms` : '';
+  document.body.dataset.edits = String(s.edits.length);
+}
+
+function exportLinks(s) {
   const base = `/api/scenarios/${s.id}`;
   $('#export-geojson').href = `${base}/facilities.geojson`;
   $('#export-new').href = `${base}/facilities.geojson?only=new`;
   $('#export-csv').href = `${base}/changed.csv`;
-  $('#timing').textContent = s.server_ms ? `服务器 server ${s.server_ms.toFixed(1)} ms` : '';
-  document.body.dataset.edits = String(s.edits.length);
+  $('#export-png').href = `${base}/map.png`;
+  $('#export-html').href = `${base}/report.html?target=${Number($('#target').value) / 100}`;
 }
 
 function figures(s) {
@@ -271,12 +317,18 @@ function figures(s) {
     h += `<tr><td>生活圈人口 population in the life circle</td><td class="num">${fmt(b.life_circle.population)}</td>`
       + `<td class="num" id="lc-pop-after">${fmt(a.life_circle.population)}${delta(b.life_circle.population, a.life_circle.population)}</td></tr>`;
   }
+  if (b.children !== null && b.children !== undefined) {
+    h += `<tr><td>生活圈儿童 children in the life circle</td><td class="num">${fmt(b.life_circle.children)} / ${fmt(b.children)}</td>`
+      + `<td class="num" id="lc-children-after" data-value="${a.life_circle.children}">${fmt(a.life_circle.children)}${delta(b.life_circle.children, a.life_circle.children)}</td></tr>`;
+  }
+  const kids = b.children !== null && b.children !== undefined;
   a.categories.forEach((c, k) => {
     const bc = b.categories[k];
     h += `<tr><td><span class="swatch" style="background:${category(c.id).colour}"></span>${esc(c.label_zh)} ${esc(c.label_en)} ≤${c.minutes}′${c.required ? '' : ' *'}`
       + `<br><span class="muted">设施 facilities ${bc.facilities}${c.facilities !== bc.facilities ? ' → ' + c.facilities : ''}</span></td>`
-      + `<td class="num">${fmt(bc.covered.communities)}</td>`
-      + `<td class="num" id="cat-${esc(c.id)}" data-value="${c.covered.communities}">${fmt(c.covered.communities)}${delta(bc.covered.communities, c.covered.communities)}</td></tr>`;
+      + `<td class="num">${fmt(bc.covered.communities)}${kids ? `<br><span class="muted">儿童 ${fmt(bc.covered.children)}</span>` : ''}</td>`
+      + `<td class="num" id="cat-${esc(c.id)}" data-value="${c.covered.communities}">${fmt(c.covered.communities)}${delta(bc.covered.communities, c.covered.communities)}`
+      + `${kids ? `<br><span class="muted" id="cat-children-${esc(c.id)}" data-value="${c.covered.children}">儿童 ${fmt(c.covered.children)}${delta(bc.covered.children, c.covered.children)}</span>` : ''}</td></tr>`;
   });
   $('#figures').innerHTML = h;
 }
@@ -288,6 +340,9 @@ function changeList(title, ch) {
   let h = `<div><b>${title}</b>: <span class="gain">+${ch.joined_count}</span> <span class="loss">−${ch.left_count}</span>`;
   if (ch.population_gained || ch.population_lost) {
     h += ` <span class="muted">(人口 population +${fmt(ch.population_gained)} −${fmt(ch.population_lost)})</span>`;
+  }
+  if (ch.children_gained || ch.children_lost) {
+    h += ` <span class="muted">(儿童 children +${fmt(ch.children_gained)} −${fmt(ch.children_lost)})</span>`;
   }
   h += '<ul>' + ch.joined.map((x) => item(x, 1)).join('') + more(ch.joined_count, ch.joined.length)
     + ch.left.map((x) => item(x, -1)).join('') + more(ch.left_count, ch.left.length) + '</ul></div>';
@@ -354,7 +409,8 @@ async function start() {
   show(await scenario());
   $('#undo').onclick = () => send({ op: 'undo' });
   $('#redo').onclick = () => send({ op: 'redo' });
-  $('#target').oninput = () => districts(state.scenario);
+  $('#suggest').onclick = suggest;
+  $('#target').oninput = () => { districts(state.scenario); exportLinks(state.scenario); };
   $('#import').onchange = async (e) => {
     const file = e.target.files[0];
     if (!file) return;

@@ -1,0 +1,148 @@
+//! The report of a scenario: its edited state handed to the report writers
+//! of `analyze` ([`crate::report::map_png`], [`crate::report::report_html`]),
+//! so the snapshot a planner exports from the page is drawn exactly like the
+//! batch deliverables, with the scenario's facilities, times and coverage.
+//!
+//! What the writers read beyond the scenario (ingest and unit statistics,
+//! the classification, warnings) is kept from the loaded analysis in
+//! [`Meta`]. The serve pipeline draws no isochrone polygons, so the
+//! snapshot has no coverage areas or isochrones (the map's small per-category
+//! panels show the communities only); everything else is recomputed for the
+//! edited facility set (the facilities' reach included).
+
+use crate::analysis::Analysis;
+use crate::coverage::{facility_reach, CoverageRules};
+use crate::ingest::IngestStats;
+use crate::places::PlaceStats;
+use crate::report::tables::{district_tables, District};
+use crate::units::UnitStats;
+
+use super::figures::Subdistricts;
+use super::Scenario;
+use crate::places::Community;
+
+/// What the report writers read of the loaded analysis that a scenario does
+/// not change.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub ingest: IngestStats,
+    pub coverage_rules: CoverageRules,
+    pub places: PlaceStats,
+    pub units: UnitStats,
+    pub classification: crate::classify::Report,
+    pub warnings: Vec<String>,
+    pub synthetic: bool,
+}
+
+impl Meta {
+    /// The parts of `a` a snapshot needs.
+    pub fn of(a: &Analysis) -> Meta {
+        Meta {
+            ingest: a.ingest.clone(),
+            coverage_rules: a.coverage_rules,
+            places: a.places.clone(),
+            units: a.units.clone(),
+            classification: a.classification.clone(),
+            warnings: a.warnings.clone(),
+            synthetic: a.synthetic,
+        }
+    }
+}
+
+/// The outline of each named subdistrict: the union of its communities'
+/// polygons (communities without a subdistrict are left out).
+pub fn subdistrict_outlines(communities: &[Community], groups: &Subdistricts) -> Vec<District> {
+    let mut members: Vec<Vec<&geo::Polygon<f64>>> = vec![Vec::new(); groups.names.len()];
+    for (c, &g) in communities.iter().zip(&groups.of) {
+        if c.subdistrict.is_some() {
+            members[g as usize].extend(c.polygon.0.iter());
+        }
+    }
+    groups
+        .names
+        .iter()
+        .zip(members)
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(name, m)| District {
+            name: name.clone(),
+            polygon: geo::unary_union(m),
+        })
+        .collect()
+}
+
+/// One line saying what the scenario changed, for the report's notes.
+pub fn edits_note(s: &Scenario) -> String {
+    let (mut added, mut moved, mut removed) = (0, 0, 0);
+    let base = s.base();
+    for (slot, now) in s.slots().iter().enumerate() {
+        match (base.facilities.get(slot), now) {
+            (None, Some(_)) => added += 1,
+            (Some(_), None) => removed += 1,
+            (Some(w), Some(n)) if w.lonlat != n.lonlat => moved += 1,
+            _ => {}
+        }
+    }
+    let edits = s.edits().len();
+    format!(
+        "规划推演方案 what-if scenario: {edits} edits — {added} facilities added, {moved} moved, {removed} removed against the loaded data"
+    )
+}
+
+/// The scenario as an analysis: the base's graph and communities with the
+/// scenario's facilities, times, origins and coverage.
+pub fn analysis(s: &Scenario) -> Analysis {
+    let base = s.base();
+    let meta = &base.meta;
+    let facilities = s.facilities();
+    let reach = facility_reach(
+        &base.graph,
+        &facilities,
+        &base.communities,
+        &base.profile,
+        &[],
+    );
+    let state = s.state();
+    let mut warnings = meta.warnings.clone();
+    warnings.push(edits_note(s));
+    let places = PlaceStats {
+        facilities: facilities.len(),
+        facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),
+        ..meta.places.clone()
+    };
+    Analysis {
+        extract: base.extract.clone(),
+        profile: base.profile.clone(),
+        ingest: meta.ingest.clone(),
+        graph: base.graph.clone(),
+        facilities,
+        communities: base.communities.clone(),
+        times: state.times.clone(),
+        origins: state.origins.clone(),
+        coverage: state.coverage.clone(),
+        coverage_rules: meta.coverage_rules,
+        reach,
+        isochrones: Vec::new(),
+        isochrone_options: None,
+        coverage_areas: Vec::new(),
+        places,
+        units: meta.units.clone(),
+        classification: meta.classification.clone(),
+        timings: Vec::new(),
+        threads: rayon::current_num_threads(),
+        warnings,
+        synthetic: meta.synthetic,
+    }
+}
+
+/// The scenario's coverage map as PNG (the report's `map.png`).
+pub fn map_png(s: &Scenario, districts: Option<&[District]>) -> crate::Result<Vec<u8>> {
+    crate::report::map_png(&analysis(s), districts, &[])
+}
+
+/// The scenario's HTML report (the report's `report.html`), with the
+/// districts table against `target`.
+pub fn report_html(s: &Scenario, districts: Option<&[District]>, target: Option<f64>) -> String {
+    let a = analysis(s);
+    let tables = district_tables(&a, districts, target);
+    crate::report::report_html(&a, &tables, districts, &[])
+}
