@@ -8,7 +8,6 @@
 use contour::ContourBuilder;
 use geo::{
     Area, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect, Simplify,
-    Validation,
 };
 
 use super::grid::TimeGrid;
@@ -85,7 +84,7 @@ fn clean(raw: MultiPolygon<f64>, cell_m: f64) -> MultiPolygon<f64> {
         .map(|(shell, holes)| {
             let p = Polygon::new(shell.into_inner().0, holes);
             let simplified = p.simplify(cell_m / 4.0);
-            if simplified.is_valid() {
+            if super::valid::polygon_is_valid(&simplified) {
                 simplified
             } else {
                 p

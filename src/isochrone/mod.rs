@@ -10,6 +10,7 @@
 
 pub mod contours;
 pub mod grid;
+pub mod valid;
 
 use geo::{Area, MapCoords, MultiPolygon};
 use rayon::prelude::*;
@@ -118,7 +119,7 @@ pub struct Band {
 /// by geo's `MakeValid` (the ring becomes two rings, or a ring and a hole).
 pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     use geo::orient::{Direction, Orient};
-    use geo::{MakeValid, RemoveRepeatedPoints, Validation};
+    use geo::{MakeValid, RemoveRepeatedPoints};
     let round7 = |v: f64| (v * 1e7).round() / 1e7;
     let lonlat = mp
         .map_coords(|c| {
@@ -129,7 +130,7 @@ pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
             }
         })
         .remove_repeated_points();
-    if lonlat.is_valid() {
+    if valid::multi_polygon_is_valid(&lonlat) {
         return lonlat;
     }
     match lonlat.make_valid() {
