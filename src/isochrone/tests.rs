@@ -302,7 +302,11 @@ fn fast_validity_agrees_with_geo() {
     let (mut valid_seen, mut invalid_seen) = (0, 0);
     let mut check = |mp: &MultiPolygon<f64>, what: &str| {
         let expected = mp.is_valid();
-        assert_eq!(valid::multi_polygon_is_valid(mp), expected, "{what}: {mp:?}");
+        assert_eq!(
+            valid::multi_polygon_is_valid(mp),
+            expected,
+            "{what}: {mp:?}"
+        );
         for p in &mp.0 {
             assert_eq!(valid::polygon_is_valid(p), p.is_valid(), "{what}: {p:?}");
         }
@@ -314,7 +318,11 @@ fn fast_validity_agrees_with_geo() {
     };
     let (graph, facilities, _, profile) = crate::testmap::load_extract("monaco.osm.pbf");
     let mut state = SearchState::new(graph.node_count());
-    for f in facilities.iter().filter(|f| !f.access.is_empty()).step_by(5) {
+    for f in facilities
+        .iter()
+        .filter(|f| !f.access.is_empty())
+        .step_by(5)
+    {
         let origins = f.origins(profile.walking_speed_mps);
         let options = IsochroneOptions::default();
         for (minutes, mp) in isochrone_with_state(&graph, &origins, &options, &profile, &mut state)

@@ -100,16 +100,11 @@ pub(crate) fn has_self_intersection(ring: &LineString<f64>) -> bool {
     let hi_x = |l: &Line<f64>| l.start.x.max(l.end.x);
     let mut order: Vec<u32> = (0..lines.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| lo_x(&lines[a as usize]).total_cmp(&lo_x(&lines[b as usize])));
-    let meets = |a: &Line<f64>, b: &Line<f64>| {
-        a.intersects(b) && a.start != b.end && a.end != b.start
-    };
+    let meets =
+        |a: &Line<f64>, b: &Line<f64>| a.intersects(b) && a.start != b.end && a.end != b.start;
     for (k, &i) in order.iter().enumerate() {
         let a = &lines[i as usize];
-        let (right, y0, y1) = (
-            hi_x(a),
-            a.start.y.min(a.end.y),
-            a.start.y.max(a.end.y),
-        );
+        let (right, y0, y1) = (hi_x(a), a.start.y.min(a.end.y), a.start.y.max(a.end.y));
         for &j in &order[k + 1..] {
             let b = &lines[j as usize];
             if lo_x(b) > right {

@@ -520,6 +520,9 @@ mod tests {
             });
             compared += 1;
         }
-        assert!(compared > 100 && reached > 1000, "{compared} points, {reached} places reached");
+        assert!(
+            compared > 100 && reached > 1000,
+            "{compared} points, {reached} places reached"
+        );
     }
 }

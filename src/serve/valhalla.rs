@@ -272,7 +272,9 @@ pub fn response_bytes(req: &Request, answer: &Answer, engine: &Engine, limits: &
             out.extend_from_slice(b",\"type\":\"Feature\"}");
         };
         if req.polygons {
-            feature(&mut out, &|out| write::polygon_geometry(out, &contour.polygon));
+            feature(&mut out, &|out| {
+                write::polygon_geometry(out, &contour.polygon)
+            });
         } else {
             for p in &contour.polygon.0 {
                 feature(&mut out, &|out| {
