@@ -4,7 +4,12 @@
 # and the real valhalla_service (pyvalhalla) on the same extract, both with
 # WORKERS search threads. Needs `wrk` (Debian) and the test venv
 # (python/setup-test-venv.sh). Usage:
-#   benches/serve_load.sh [EXTRACT] [BBOX] [SECONDS]
+#   benches/serve_load.sh [EXTRACT] [BBOX|nodes] [SECONDS]
+# With `nodes` instead of a box, requests start 20 m or so off 256 seeded
+# graph nodes of the extract (from `childcircle export-graph`), as on a
+# city-scale model most of a box is off the network. Columns: all answers per
+# second, the 2xx among them, and latency over all answers (wrk's); the
+# server answers 503 at once when its queue is full instead of queueing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extract="${1:-data/osm/monaco.osm.pbf}"
@@ -18,6 +23,19 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 cargo build --release -q || exit 1
+if [ "$BBOX" = nodes ]; then
+  target/release/childcircle export-graph "$extract" --out "$work/graph" -q >/dev/null
+  "$venv/bin/python" - "$work" <<'PY'
+import csv, random, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/graph/nodes.csv")))
+rng = random.Random(16)
+with open(d + "/points.csv", "w") as f:
+    for r in rng.sample(rows, 256):
+        f.write(f"{float(r['lon']) + 0.0002:.6f},{float(r['lat']) - 0.0001:.6f}\n")
+PY
+  export POINTS="$work/points.csv"
+fi
 site="$("$venv/bin/python" -c 'import valhalla, pathlib; print(pathlib.Path(valhalla.__file__).parent)')"
 export LD_LIBRARY_PATH="$site/../pyvalhalla.libs"
 mkdir -p "$work/tiles"
@@ -42,7 +60,7 @@ for port in 18101 18102; do
     sleep 0.2
   done
 done
-printf '%-12s %6s %10s %10s %10s\n' server conns 'req/s' p50 p99
+printf '%-12s %6s %10s %10s %10s %10s\n' server conns 'req/s' '2xx/s' p50 p99
 for name in childcircle valhalla; do
   port=$([ $name = childcircle ] && echo 18101 || echo 18102)
   for c in 1 16 256; do
@@ -50,6 +68,9 @@ for name in childcircle valhalla; do
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
     p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
-    printf '%-12s %6s %10s %10s %10s\n' "$name" "$c" "$rps" "$p50" "$p99"
+    total="$(awk '/requests in/ {print $1}' <<<"$out")"
+    bad="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    ok="$(awk -v r="$rps" -v t="$total" -v b="${bad:-0}" 'BEGIN {printf "%.0f", (t > 0 ? r * (t - b) / t : 0)}')"
+    printf '%-12s %6s %10s %10s %10s %10s\n' "$name" "$c" "$rps" "$ok" "$p50" "$p99"
   done
 done

@@ -31,7 +31,6 @@ pub mod error;
 pub mod geodesy;
 pub mod profile;
 pub mod timings;
-pub mod validity;
 pub mod walkable;
 
 pub mod ingest;

@@ -84,7 +84,7 @@ fn clean(raw: MultiPolygon<f64>, cell_m: f64) -> MultiPolygon<f64> {
         .map(|(shell, holes)| {
             let p = Polygon::new(shell.into_inner().0, holes);
             let simplified = p.simplify(cell_m / 4.0);
-            if crate::validity::polygon_is_valid(&simplified) {
+            if super::valid::polygon_is_valid(&simplified) {
                 simplified
             } else {
                 p

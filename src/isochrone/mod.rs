@@ -10,6 +10,7 @@
 
 pub mod contours;
 pub mod grid;
+pub mod valid;
 
 use geo::{Area, MapCoords, MultiPolygon};
 use rayon::prelude::*;
@@ -129,7 +130,7 @@ pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
             }
         })
         .remove_repeated_points();
-    if crate::validity::multipolygon_is_valid(&lonlat) {
+    if valid::multi_polygon_is_valid(&lonlat) {
         return lonlat;
     }
     match lonlat.make_valid() {

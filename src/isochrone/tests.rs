@@ -290,3 +290,87 @@ fn a_band_does_not_depend_on_the_other_bands() {
         );
     }
 }
+
+/// The fast validity check ([`valid`]) answers as geo's `is_valid` does: on
+/// real isochrone outlines (projected, rounded to lon/lat as the writers
+/// round them, and simplified hard enough to break some), and on random
+/// outlines on a small lattice, where segments cross, touch, overlap and
+/// repeat points and holes poke out of their shells.
+#[test]
+fn fast_validity_agrees_with_geo() {
+    use geo::{MapCoords, RemoveRepeatedPoints, Simplify};
+    let (mut valid_seen, mut invalid_seen) = (0, 0);
+    let mut check = |mp: &MultiPolygon<f64>, what: &str| {
+        let expected = mp.is_valid();
+        assert_eq!(
+            valid::multi_polygon_is_valid(mp),
+            expected,
+            "{what}: {mp:?}"
+        );
+        for p in &mp.0 {
+            assert_eq!(valid::polygon_is_valid(p), p.is_valid(), "{what}: {p:?}");
+        }
+        if expected {
+            valid_seen += 1;
+        } else {
+            invalid_seen += 1;
+        }
+    };
+    let (graph, facilities, _, profile) = crate::testmap::load_extract("monaco.osm.pbf");
+    let mut state = SearchState::new(graph.node_count());
+    for f in facilities
+        .iter()
+        .filter(|f| !f.access.is_empty())
+        .step_by(5)
+    {
+        let origins = f.origins(profile.walking_speed_mps);
+        let options = IsochroneOptions::default();
+        for (minutes, mp) in isochrone_with_state(&graph, &origins, &options, &profile, &mut state)
+        {
+            let what = format!("{} {minutes} min", f.osm);
+            check(&mp, &what);
+            let round7 = |v: f64| (v * 1e7).round() / 1e7;
+            let lonlat = mp
+                .map_coords(|c| {
+                    let [x, y] = graph.projection.unproject([c.x, c.y]);
+                    geo::Coord {
+                        x: round7(x),
+                        y: round7(y),
+                    }
+                })
+                .remove_repeated_points();
+            check(&lonlat, &what);
+            for tolerance in [40.0, 120.0] {
+                check(&mp.simplify(tolerance), &what);
+            }
+        }
+    }
+    // Random outlines: seeded, so a failure replays.
+    const SEED: u64 = 0x150;
+    let mut rng = crate::search::tests::Rng(SEED);
+    for case in 0..3000 {
+        let ring = |rng: &mut crate::search::tests::Rng, at: f64, size: u64| {
+            let n = 3 + rng.below(6) as usize;
+            let mut pts: Vec<(f64, f64)> = (0..n)
+                .map(|_| (at + rng.below(size) as f64, at + rng.below(size) as f64))
+                .collect();
+            pts.push(pts[0]);
+            geo::LineString::from(pts)
+        };
+        let parts = 1 + rng.below(3) as usize;
+        let polygons = (0..parts)
+            .map(|k| {
+                let offset = k as f64 * rng.below(8) as f64;
+                let holes = (0..rng.below(3))
+                    .map(|_| ring(&mut rng, offset + 1.0, 4))
+                    .collect();
+                geo::Polygon::new(ring(&mut rng, offset, 7), holes)
+            })
+            .collect();
+        check(&MultiPolygon(polygons), &format!("seed {SEED} case {case}"));
+    }
+    assert!(
+        valid_seen > 500 && invalid_seen > 500,
+        "{valid_seen} valid, {invalid_seen} invalid: both kinds must be exercised"
+    );
+}

@@ -109,6 +109,8 @@ pub fn analysis(s: &Scenario) -> Analysis {
         facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),
         ..meta.places.clone()
     };
+    let capacity =
+        crate::classify::capacity::places(&base.profile, &facilities, &base.communities, &reach);
     Analysis {
         extract: base.extract.clone(),
         profile: base.profile.clone(),
@@ -121,6 +123,7 @@ pub fn analysis(s: &Scenario) -> Analysis {
         coverage: state.coverage.clone(),
         coverage_rules: meta.coverage_rules,
         reach,
+        capacity,
         isochrones: Vec::new(),
         isochrone_options: None,
         coverage_areas: Vec::new(),

@@ -122,6 +122,77 @@ pub struct Engine {
     pub base: Arc<Base>,
     ages: Vec<Variant>,
     distance: Variant,
+    /// The places that have an access point on an edge at each node.
+    places: PlacesByNode,
+}
+
+/// Which communities and facilities have an access point on an edge at each
+/// graph node (CSR: `first[n]..first[n + 1]` indexes `items`; a facility's
+/// index has [`FACILITY`] set). A search reaches a place only through a
+/// reached end of one of its edges, or along an edge it started on, so the
+/// places listed under the nodes it settled and the ends of its start edges
+/// are the only ones it can reach: a query looks at those, not at every place
+/// of the extract.
+struct PlacesByNode {
+    first: Vec<u32>,
+    items: Vec<u32>,
+}
+
+/// Marks a facility in [`PlacesByNode::items`].
+const FACILITY: u32 = 1 << 31;
+
+impl PlacesByNode {
+    fn new(graph: &Graph, communities: &[Community], facilities: &[Facility]) -> PlacesByNode {
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut add = |id: u32, access: &[AccessPoint]| {
+            for a in access {
+                let e = graph.edges[a.pos.edge as usize];
+                pairs.push((e.u, id));
+                pairs.push((e.v, id));
+            }
+        };
+        for (i, c) in communities.iter().enumerate() {
+            add(i as u32, &c.access);
+        }
+        for (i, f) in facilities.iter().enumerate() {
+            add(i as u32 | FACILITY, &f.access);
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut first = vec![0u32; graph.node_count() + 1];
+        for &(n, _) in &pairs {
+            first[n as usize + 1] += 1;
+        }
+        for n in 0..graph.node_count() {
+            first[n + 1] += first[n];
+        }
+        PlacesByNode {
+            first,
+            items: pairs.into_iter().map(|(_, id)| id).collect(),
+        }
+    }
+
+    fn at(&self, node: u32) -> &[u32] {
+        &self.items[self.first[node as usize] as usize..self.first[node as usize + 1] as usize]
+    }
+
+    /// The places a finished search may have reached, each once, in order
+    /// (communities, then facilities).
+    fn candidates(&self, graph: &Graph, state: &SearchState, origins: &Origins) -> Vec<u32> {
+        let mut out: Vec<u32> = state
+            .settled()
+            .iter()
+            .flat_map(|&n| self.at(n).iter().copied())
+            .collect();
+        for o in origins.iter() {
+            let e = graph.edges[o.pos.edge as usize];
+            out.extend_from_slice(self.at(e.u));
+            out.extend_from_slice(self.at(e.v));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl Engine {
@@ -152,12 +223,15 @@ impl Engine {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
+        let model = Base::from_analysis(analysis);
+        let places = PlacesByNode::new(&model.graph, &model.communities, &model.facilities);
         Ok(Engine {
+            places,
             extract: extract.to_path_buf(),
             extract_modified,
             distance: variant("distance".into(), crate::export::distance_profile(&base)),
             profile: base,
-            base: Arc::new(Base::from_analysis(analysis)),
+            base: Arc::new(model),
             ages,
         })
     }
@@ -285,6 +359,21 @@ impl Engine {
         origins: &Origins,
         bands_min: &[f64],
     ) -> Vec<Reach> {
+        let candidates = self.places.candidates(graph, state, origins);
+        self.reaches_among(graph, profile, state, origins, bands_min, &candidates)
+    }
+
+    /// [`Engine::reaches`] among some places (ids as in [`PlacesByNode`],
+    /// ascending); the others count as unreached.
+    fn reaches_among(
+        &self,
+        graph: &Graph,
+        profile: &Profile,
+        state: &SearchState,
+        origins: &Origins,
+        bands_min: &[f64],
+        candidates: &[u32],
+    ) -> Vec<Reach> {
         // An access point is reached through a reached end of its edge or
         // along the edge from a start on it; checking that first skips the
         // places the search never came near.
@@ -302,17 +391,16 @@ impl Engine {
                 .min()
                 .unwrap_or(UNREACHED)
         };
-        let mut communities: Vec<(Time, usize)> = self
-            .communities()
+        let split = candidates.partition_point(|&id| id & FACILITY == 0);
+        let mut communities: Vec<(Time, usize)> = candidates[..split]
             .iter()
-            .enumerate()
-            .map(|(i, c)| (time(&c.access), i))
+            .map(|&i| (time(&self.communities()[i as usize].access), i as usize))
             .filter(|&(t, _)| t != UNREACHED)
             .collect();
         communities.sort_unstable();
-        let facilities: Vec<(Time, usize)> = self
-            .facilities()
+        let facilities: Vec<(Time, usize)> = candidates[split..]
             .iter()
+            .map(|&i| &self.facilities()[(i & !FACILITY) as usize])
             .map(|f| (time(&f.access), f.category))
             .filter(|&(t, _)| t != UNREACHED)
             .collect();
@@ -377,4 +465,64 @@ fn denoise(mp: &MultiPolygon<f64>, share: f64) -> MultiPolygon<f64> {
         kept.truncate(1);
     }
     MultiPolygon(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The places looked at through [`PlacesByNode`] give the same reach as
+    /// looking at every place of the extract, on seeded random points of
+    /// Monaco, for the served walker and an age group.
+    #[test]
+    fn reaches_by_node_index_match_a_scan_of_every_place() {
+        const SEED: u64 = 0x16;
+        let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+        let engine = Engine::load(&extract, &Profile::default()).expect("Monaco loads");
+        let everything: Vec<u32> = (0..engine.communities().len() as u32)
+            .chain((0..engine.facilities().len() as u32).map(|i| i | FACILITY))
+            .collect();
+        let mut rng = crate::search::tests::Rng(SEED);
+        let (mut compared, mut reached) = (0, 0);
+        for case in 0..200 {
+            let network = if case % 3 == 0 {
+                Network::Age(0)
+            } else {
+                Network::Base
+            };
+            let (graph, profile) = engine.weighted(network, Metric::Time);
+            let node = rng.below(graph.node_count() as u64) as u32;
+            let [lon, lat] = graph.lonlat(node);
+            let lonlat = [lon + 2e-4, lat - 1e-4];
+            let xy = graph.projection.project(lonlat);
+            let Some(access) = engine.base.index.snap(graph, xy, profile.max_snap_m) else {
+                continue;
+            };
+            let origins = Origins::new(&[access], profile.walking_speed_mps);
+            let bands = [2.0, 6.0, 15.0];
+            let limit = crate::graph::minutes_to_time(15.0) + 1;
+            with_thread_state(graph.node_count(), |state| {
+                state.run(graph, &origins.seeds(graph), limit);
+                let fast = engine.reaches(graph, profile, state, &origins, &bands);
+                let slow =
+                    engine.reaches_among(graph, profile, state, &origins, &bands, &everything);
+                for (a, b) in fast.iter().zip(&slow) {
+                    assert_eq!(a.communities, b.communities, "seed {SEED} case {case}");
+                    assert_eq!(a.facilities, b.facilities, "seed {SEED} case {case}");
+                    assert_eq!(
+                        a.population.to_bits(),
+                        b.population.to_bits(),
+                        "seed {SEED} case {case}"
+                    );
+                    assert_eq!(a.with_population, b.with_population);
+                    reached += a.communities.len() + a.facilities.iter().sum::<usize>();
+                }
+            });
+            compared += 1;
+        }
+        assert!(
+            compared > 100 && reached > 1000,
+            "{compared} points, {reached} places reached"
+        );
+    }
 }

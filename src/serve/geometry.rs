@@ -55,3 +55,69 @@ pub fn bbox<'a>(polygons: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> Op
     }
     b.map(|b| b.map(round6))
 }
+
+/// Writers of the same GeoJSON straight into a buffer, byte for byte what
+/// serialising the values above gives (numbers through serde_json's own
+/// float formatting), without building a value per coordinate.
+pub mod write {
+    use super::round6;
+    use geo::{LineString, MultiPolygon, Polygon};
+
+    /// A number as serde_json writes it.
+    pub fn number(out: &mut Vec<u8>, v: f64) {
+        serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
+    }
+
+    /// `[lon, lat]`, as [`super::lonlat_json`].
+    pub fn lonlat(out: &mut Vec<u8>, p: [f64; 2]) {
+        out.push(b'[');
+        number(out, round6(p[0]));
+        out.push(b',');
+        number(out, round6(p[1]));
+        out.push(b']');
+    }
+
+    /// A ring or line, as [`super::ring_json`].
+    pub fn ring(out: &mut Vec<u8>, ring: &LineString<f64>) {
+        out.push(b'[');
+        for (i, c) in ring.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            lonlat(out, [c.x, c.y]);
+        }
+        out.push(b']');
+    }
+
+    fn polygon_rings(out: &mut Vec<u8>, p: &Polygon<f64>) {
+        out.push(b'[');
+        ring(out, p.exterior());
+        for hole in p.interiors() {
+            out.push(b',');
+            ring(out, hole);
+        }
+        out.push(b']');
+    }
+
+    /// As [`super::polygon_geometry`].
+    pub fn polygon_geometry(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
+        out.extend_from_slice(b"{\"coordinates\":");
+        match mp.0.as_slice() {
+            [] => out.extend_from_slice(b"[],\"type\":\"Polygon\"}"),
+            [one] => {
+                polygon_rings(out, one);
+                out.extend_from_slice(b",\"type\":\"Polygon\"}");
+            }
+            parts => {
+                out.push(b'[');
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    polygon_rings(out, p);
+                }
+                out.extend_from_slice(b"],\"type\":\"MultiPolygon\"}");
+            }
+        }
+    }
+}

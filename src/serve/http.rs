@@ -232,12 +232,12 @@ async fn valhalla_answer(app: &Arc<App>, body: Bytes) -> Reply {
         let answer = engine
             .answer(&request.query)
             .map_err(|e| valhalla::query_error(&e))?;
-        Ok(encode(&valhalla::response(
+        Ok(valhalla::response_bytes(
             &request,
             &answer,
             engine,
             &app.limits,
-        )))
+        ))
     })
     .await
 }

@@ -20,7 +20,10 @@ pub struct Limits {
     /// Time a client has to send its request head and body (slower → 408 or
     /// the connection is closed); no worker is held meanwhile.
     pub read_timeout: Duration,
-    /// Longest wait for a free worker before 503.
+    /// Longest wait for a place in the worker queue before 503: short, so
+    /// that under overload a request is refused at once rather than queued
+    /// for seconds (admission control; the latency of the requests admitted
+    /// stays that of the queue below).
     pub queue_timeout: Duration,
     /// Requests waiting for or running on the worker pool, per worker.
     pub queue_per_worker: usize,
@@ -41,8 +44,8 @@ impl Default for Limits {
             max_time_min: 120.0,
             max_distance_km: 20.0,
             read_timeout: Duration::from_secs(10),
-            queue_timeout: Duration::from_secs(30),
-            queue_per_worker: 64,
+            queue_timeout: Duration::from_millis(100),
+            queue_per_worker: 8,
             max_connections: 1024,
             drain_timeout: Duration::from_secs(30),
             max_listed_communities: 200,

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::engine::{Answer, Engine, Metric, Network, Query, QueryError};
 use super::error::{valhalla_code as code, ApiError};
-use super::geometry::{lonlat_json, polygon_geometry, ring_json};
+use super::geometry::{lonlat_json, polygon_geometry, ring_json, write};
 use super::limits::Limits;
 use super::reach::extension;
 
@@ -197,31 +197,117 @@ pub fn query_error(e: &QueryError) -> ApiError {
     }
 }
 
-/// The response body.
-pub fn response(req: &Request, answer: &Answer, engine: &Engine, limits: &Limits) -> Value {
-    let metric = match req.query.metric {
-        Metric::Time => "time",
-        Metric::Distance => "distance",
-    };
-    // Largest contour first, as Valhalla orders them.
+/// The contours largest first, as Valhalla orders them.
+fn largest_first(answer: &Answer) -> Vec<usize> {
     let mut order: Vec<usize> = (0..answer.contours.len()).collect();
     order.sort_by(|&a, &b| {
         answer.contours[b]
             .value
             .total_cmp(&answer.contours[a].value)
     });
+    order
+}
+
+/// The properties of the contour at `rank` (0: the largest) of `n`.
+fn properties(
+    req: &Request,
+    answer: &Answer,
+    (i, rank, n): (usize, usize, usize),
+    engine: &Engine,
+    limits: &Limits,
+) -> Value {
+    let metric = match req.query.metric {
+        Metric::Time => "time",
+        Metric::Distance => "distance",
+    };
+    let contour = &answer.contours[i];
+    let color = req.colors[i]
+        .clone()
+        .unwrap_or_else(|| default_color(rank, n));
+    let color = format!("#{color}");
+    let mut props = json!({
+        "fill-opacity": 0.33, "fillColor": color, "opacity": 0.33, "fill": color,
+        "fillOpacity": 0.33, "color": color, "contour": contour.value, "metric": metric,
+    });
+    extension(&mut props, &contour.reach, engine, limits);
+    props
+}
+
+/// The features showing the snapped and input locations.
+fn location_features(req: &Request, answer: &Answer) -> Vec<Value> {
+    let mut features = Vec::new();
+    for (i, (snapped, input)) in answer.snapped.iter().zip(&req.query.locations).enumerate() {
+        features.push(json!({
+            "geometry": {"coordinates": [lonlat_json(*snapped)], "type": "MultiPoint"},
+            "properties": {"location_index": i, "type": "snapped"}, "type": "Feature"}));
+        features.push(json!({
+            "geometry": {"coordinates": lonlat_json(*input), "type": "Point"},
+            "properties": {"location_index": i, "type": "input"}, "type": "Feature"}));
+    }
+    features
+}
+
+/// The response body, encoded: the bytes of [`response`], written straight
+/// into one buffer (the polygons' coordinates make no value tree).
+pub fn response_bytes(req: &Request, answer: &Answer, engine: &Engine, limits: &Limits) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 << 10);
+    out.extend_from_slice(b"{\"features\":[");
+    let order = largest_first(answer);
+    let mut first = true;
+    let mut comma = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    for (rank, &i) in order.iter().enumerate() {
+        let props = properties(req, answer, (i, rank, order.len()), engine, limits);
+        let props = serde_json::to_vec(&props).expect("a JSON value encodes");
+        let contour = &answer.contours[i];
+        let mut feature = |out: &mut Vec<u8>, geometry: &dyn Fn(&mut Vec<u8>)| {
+            comma(out);
+            out.extend_from_slice(b"{\"properties\":");
+            out.extend_from_slice(&props);
+            out.extend_from_slice(b",\"geometry\":");
+            geometry(out);
+            out.extend_from_slice(b",\"type\":\"Feature\"}");
+        };
+        if req.polygons {
+            feature(&mut out, &|out| {
+                write::polygon_geometry(out, &contour.polygon)
+            });
+        } else {
+            for p in &contour.polygon.0 {
+                feature(&mut out, &|out| {
+                    out.extend_from_slice(b"{\"coordinates\":");
+                    write::ring(out, p.exterior());
+                    out.extend_from_slice(b",\"type\":\"LineString\"}");
+                });
+            }
+        }
+    }
+    if req.show_locations {
+        for f in location_features(req, answer) {
+            comma(&mut out);
+            serde_json::to_writer(&mut out, &f).expect("a JSON value encodes");
+        }
+    }
+    out.extend_from_slice(b"],\"type\":\"FeatureCollection\"");
+    if let Some(id) = &req.id {
+        out.extend_from_slice(b",\"id\":");
+        serde_json::to_writer(&mut out, id).expect("a JSON value encodes");
+    }
+    out.push(b'}');
+    out
+}
+
+/// The response body as a JSON value (the reference [`response_bytes`] is
+/// tested against).
+pub fn response(req: &Request, answer: &Answer, engine: &Engine, limits: &Limits) -> Value {
+    let order = largest_first(answer);
     let mut features = Vec::new();
     for (rank, &i) in order.iter().enumerate() {
         let contour = &answer.contours[i];
-        let color = req.colors[i]
-            .clone()
-            .unwrap_or_else(|| default_color(rank, order.len()));
-        let color = format!("#{color}");
-        let mut props = json!({
-            "fill-opacity": 0.33, "fillColor": color, "opacity": 0.33, "fill": color,
-            "fillOpacity": 0.33, "color": color, "contour": contour.value, "metric": metric,
-        });
-        extension(&mut props, &contour.reach, engine, limits);
+        let props = properties(req, answer, (i, rank, order.len()), engine, limits);
         let geometries = if req.polygons {
             vec![polygon_geometry(&contour.polygon)]
         } else {
@@ -237,14 +323,7 @@ pub fn response(req: &Request, answer: &Answer, engine: &Engine, limits: &Limits
         }
     }
     if req.show_locations {
-        for (i, (snapped, input)) in answer.snapped.iter().zip(&req.query.locations).enumerate() {
-            features.push(json!({
-                "geometry": {"coordinates": [lonlat_json(*snapped)], "type": "MultiPoint"},
-                "properties": {"location_index": i, "type": "snapped"}, "type": "Feature"}));
-            features.push(json!({
-                "geometry": {"coordinates": lonlat_json(*input), "type": "Point"},
-                "properties": {"location_index": i, "type": "input"}, "type": "Feature"}));
-        }
+        features.extend(location_features(req, answer));
     }
     let mut body = json!({"features": features, "type": "FeatureCollection"});
     if let Some(id) = &req.id {
@@ -256,6 +335,58 @@ pub fn response(req: &Request, answer: &Answer, engine: &Engine, limits: &Limits
 #[cfg(test)]
 mod tests {
     use super::default_color;
+
+    /// The response written straight to bytes is the bytes of the response
+    /// value, for seeded random points of Monaco and every shape of request
+    /// (polygons or lines, locations shown, ids, colours, several contours).
+    #[test]
+    fn response_bytes_match_the_value() {
+        use super::*;
+        const SEED: u64 = 0x17;
+        let extract =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+        let engine = Engine::load(&extract, &crate::profile::Profile::default()).unwrap();
+        let limits = Limits::default();
+        let mut rng = crate::search::tests::Rng(SEED);
+        let mut answered = 0;
+        for case in 0..120 {
+            let g = engine.graph();
+            let [lon, lat] = g.lonlat(rng.below(g.node_count() as u64) as u32);
+            let id = match case % 3 {
+                0 => String::new(),
+                1 => format!(r#","id":"q{case}""#),
+                _ => format!(r#","id":{case}"#),
+            };
+            let contours = match case % 4 {
+                0 => r#"[{"time":5},{"time":10},{"time":15}]"#,
+                1 => r#"[{"time":12,"color":"ff0000"},{"time":3}]"#,
+                2 => r#"[{"distance":0.8}]"#,
+                _ => r#"[{"time":2},{"time":20}]"#,
+            };
+            let body = format!(
+                r#"{{"locations":[{{"lat":{},"lon":{}}}],"costing":"pedestrian","contours":{contours},"polygons":{},"show_locations":{},"denoise":{}{id}}}"#,
+                lat + 1e-4,
+                lon - 2e-4,
+                case % 2 == 0,
+                case % 5 == 0,
+                [1.0, 0.0, 0.3][case % 3]
+            );
+            let req = parse(body.as_bytes(), &limits).unwrap();
+            let Ok(answer) = engine.answer(&req.query) else {
+                continue;
+            };
+            let value = serde_json::to_vec(&response(&req, &answer, &engine, &limits)).unwrap();
+            let bytes = response_bytes(&req, &answer, &engine, &limits);
+            assert!(
+                value == bytes,
+                "seed {SEED} case {case}:\n{}\n{}",
+                String::from_utf8_lossy(&value),
+                String::from_utf8_lossy(&bytes)
+            );
+            answered += 1;
+        }
+        assert!(answered > 100, "{answered} answered");
+    }
 
     /// The ramp real Valhalla 3.9 writes for 2, 3 and 4 contours.
     #[test]
