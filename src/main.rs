@@ -66,7 +66,7 @@ struct PlanArgs {
     #[arg(long, default_value_t = 4_000_000)]
     node_budget: u64,
     /// How far an owned community or facility may reach beyond its core, metres.
-    #[arg(long, default_value_t = 2500.0)]
+    #[arg(long, default_value_t = 1300.0)]
     allowance: f64,
     /// Scale the halo (below 1 breaks exactness: for tests only).
     #[arg(long, default_value_t = 1.0, hide = true)]

@@ -59,17 +59,12 @@ impl Halo {
         }
     }
 
-    /// The same halo scaled by `factor` (the negative control uses 0.5).
+    /// The halo's reach scaled by `factor`, its parts as they are (the
+    /// allowance check keeps its value): the negative control uses 0.5.
     pub fn scaled(self, factor: f64) -> Halo {
-        let s = |v: f64| v * factor;
         Halo {
-            walk_m: s(self.walk_m),
-            snap_m: s(self.snap_m),
-            access_m: s(self.access_m),
-            allowance_m: s(self.allowance_m),
-            cell_m: s(self.cell_m),
-            geodesic_m: s(self.geodesic_m),
-            total_m: s(self.total_m),
+            total_m: self.total_m * factor,
+            ..self
         }
     }
 }
