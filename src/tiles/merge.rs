@@ -278,3 +278,26 @@ fn share(a: f64, b: f64) -> f64 {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_a_layer_keeps_every_feature_byte_for_byte() {
+        let f = |id: &str| -> geojson::Feature {
+            let mut p = geojson::JsonObject::new();
+            p.insert("id".into(), serde_json::json!(id));
+            crate::output::feature(crate::output::point_geometry([1.0, 2.0]), p)
+        };
+        let layer = crate::output::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
+        let sorted = sort_layer(&layer, Path::new("x")).unwrap();
+        let want = crate::output::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
+        assert_eq!(
+            String::from_utf8(sorted).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        let empty = crate::output::feature_collection(&[], "x");
+        assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
+    }
+}

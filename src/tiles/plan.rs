@@ -354,3 +354,31 @@ pub fn make_plan(extract: &Path, options: &PlanOptions, dir: &Path) -> Result<Pl
     crate::output::write_atomic(&dir.join(super::PLAN_FILE), &json)?;
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cores_are_half_open_and_the_reach_holds_the_halo() {
+        let t = Tile {
+            index: 0,
+            key: "c0r0".into(),
+            core: [116.0, 37.0, 116.25, 37.25],
+            reach: [0.0; 4],
+            nodes: 0,
+            ways: 0,
+            relations: 0,
+            memory_bytes: 0,
+        };
+        assert!(t.owns([116.0, 37.0]));
+        assert!(!t.owns([116.25, 37.1]) && !t.owns([116.1, 37.25]));
+        let reach = reach_of(t.core, 2000.0);
+        // Every side is at least 2000 m (haversine) from the core.
+        let d = |a: [f64; 2], b: [f64; 2]| crate::geodesy::haversine_m(a, b);
+        assert!(d([116.0, 37.25], [reach[0], 37.25]) >= 2000.0);
+        assert!(d([116.25, 37.25], [reach[2], 37.25]) >= 2000.0);
+        assert!(d([116.1, 37.0], [116.1, reach[1]]) >= 2000.0);
+        assert!(d([116.1, 37.25], [116.1, reach[3]]) >= 2000.0);
+    }
+}
