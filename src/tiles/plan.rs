@@ -12,9 +12,10 @@ use crate::profile::Profile;
 /// Metres per degree of latitude, at least (the meridian degree is shortest,
 /// 110 574 m, at the equator): dividing by it over-estimates a box's degrees.
 const MIN_M_PER_DEG_LAT: f64 = 110_574.0;
-/// Metres per degree of longitude at the equator; on the ellipsoid a parallel
-/// at latitude φ is at least this × cos φ long per degree.
-const M_PER_DEG_LON_EQUATOR: f64 = 111_319.0;
+/// Metres per degree of longitude at the equator on the sphere the engine
+/// measures walks on (haversine, R = 6371 km; the ellipsoid's is longer): a
+/// parallel at latitude φ is this × cos φ long per degree.
+const M_PER_DEG_LON_EQUATOR: f64 = 111_194.0;
 /// Quadtree depth limit: a tile of 0.25° splits into tiles of 0.25/2⁶ ≈ 430 m.
 const MAX_DEPTH: u32 = 6;
 
