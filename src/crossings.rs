@@ -30,17 +30,29 @@ pub const SIDEWALK_OFFSET_M: f64 = 6.0;
 pub const CROSSING_LENGTH_M: f32 = 15.0;
 
 /// Splits major roads into sidewalks, corners and crossings.
-pub fn model_crossings(mut parts: GraphParts) -> GraphParts {
+pub fn model_crossings(parts: GraphParts) -> GraphParts {
+    model_crossings_about(parts, None).0
+}
+
+/// [`model_crossings`] with its local projection centred on `origin`
+/// (default: the mean of the nodes); returns the origin it used, if any.
+pub fn model_crossings_about(
+    mut parts: GraphParts,
+    origin: Option<[f64; 2]>,
+) -> (GraphParts, Option<[f64; 2]>) {
     let n = parts.lonlat.len();
     if !parts.edges.iter().any(|e| e.flags & way_flag::MAJOR != 0) || n == 0 {
-        return parts;
+        return (parts, None);
     }
     // A local projection for angles and offsets.
-    let (lon0, lat0) = parts
-        .lonlat
-        .iter()
-        .fold((0.0, 0.0), |a, p| (a.0 + p[0], a.1 + p[1]));
-    let proj = LocalProjection::new(lon0 / n as f64, lat0 / n as f64);
+    let [lon0, lat0] = origin.unwrap_or_else(|| {
+        let (lon, lat) = parts
+            .lonlat
+            .iter()
+            .fold((0.0, 0.0), |a, p| (a.0 + p[0], a.1 + p[1]));
+        [lon / n as f64, lat / n as f64]
+    });
+    let proj = LocalProjection::new(lon0, lat0);
     let xy = |p: [f64; 2]| proj.project(p);
     let back = |p: [f64; 2]| proj.unproject(p);
 
@@ -246,7 +258,7 @@ pub fn model_crossings(mut parts: GraphParts) -> GraphParts {
             out.shapes.push(s);
         }
     }
-    out
+    (out, Some([lon0, lat0]))
 }
 
 /// The polyline moved `d` metres to its left (negative: right).

@@ -91,10 +91,25 @@ pub struct GraphParts {
     pub shapes: Vec<Vec<[f64; 2]>>,
 }
 
+/// Where a walking graph's geometry is centred: the box its projection and
+/// node order are taken from, and the origin of the crossing model's
+/// projection. One run takes them from its own nodes; a tile
+/// ([`crate::tiles`]) is given the whole extract's, so that its distances
+/// and ties agree with one run's to the bit.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Frame {
+    /// `[x0, y0, x1, y1]`, lon/lat degrees.
+    pub bbox: [f64; 4],
+    pub crossings: Option<[f64; 2]>,
+}
+
 /// The walking graph: nodes, a CSR of arcs, and edges with shapes.
 #[derive(Debug, Clone)]
 pub struct Graph {
     pub projection: LocalProjection,
+    /// Where its geometry is centred (the kept nodes' box, or the
+    /// profile's `frame`).
+    pub frame: Frame,
     /// Node positions in projected metres.
     pub xy: Vec<[f32; 2]>,
     /// OSM node id of each graph node.
@@ -376,10 +391,14 @@ impl Graph {
             edges,
             shapes,
         };
+        let mut crossings = None;
         if profile.crossings.model {
-            parts = crate::crossings::model_crossings(parts);
+            let origin = profile.frame.and_then(|f| f.crossings);
+            (parts, crossings) = crate::crossings::model_crossings_about(parts, origin);
         }
-        Graph::from_parts(parts, profile, stats)
+        let mut graph = Graph::from_parts(parts, profile, stats)?;
+        graph.frame.crossings = crossings;
+        Ok(graph)
     }
 
     /// Builds the search graph from nodes and edges (the OSM-independent half
@@ -428,6 +447,13 @@ impl Graph {
                     hi[k] = hi[k].max(p[k]);
                 }
             }
+        }
+        if let Some(Frame {
+            bbox: [x0, y0, x1, y1],
+            ..
+        }) = profile.frame
+        {
+            (lo, hi) = ([x0, y0], [x1, y1]);
         }
         let projection = LocalProjection::new((lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0);
         let project = |p: [f64; 2]| {
@@ -521,6 +547,10 @@ impl Graph {
             + roles.len();
         let mut graph = Graph {
             projection,
+            frame: Frame {
+                bbox: [lo[0], lo[1], hi[0], hi[1]],
+                crossings: None,
+            },
             xy,
             osm_id,
             roles,

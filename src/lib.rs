@@ -68,6 +68,7 @@ pub mod isochrone;
 pub mod report;
 pub mod scenario;
 pub mod siting;
+pub mod tiles;
 
 #[cfg(feature = "serve")]
 pub mod serve;

@@ -44,6 +44,57 @@ enum Command {
     /// openrouteservice APIs.
     #[cfg(feature = "serve")]
     Serve(ServeArgs),
+    /// Cut an extract into tiles with a halo (DIR/plan.json, DIR/tiles/<i>/).
+    Plan(PlanArgs),
+    /// Analyse one tile of a plan; keeps what its core owns.
+    Tile(TileArgs),
+    /// Merge the finished tiles of a plan into the outputs of the whole area.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// OpenStreetMap extract (.osm.pbf).
+    extract: PathBuf,
+    /// Size of the grid cells, degrees.
+    #[arg(long, default_value_t = 0.25)]
+    tile_deg: f64,
+    /// Plan directory.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Split a tile (quadtree) while its core + halo holds more OSM nodes.
+    #[arg(long, default_value_t = 4_000_000)]
+    node_budget: u64,
+    /// How far an owned community or facility may reach beyond its core, metres.
+    #[arg(long, default_value_t = 1300.0)]
+    allowance: f64,
+    /// Scale the halo (below 1 breaks exactness: for tests only).
+    #[arg(long, default_value_t = 1.0, hide = true)]
+    halo_factor: f64,
+    /// Profile: `child` (default), `adult`, or a TOML file.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Age group of the profile.
+    #[arg(long)]
+    age: Option<String>,
+}
+
+#[derive(Args)]
+struct TileArgs {
+    /// Plan directory (from `childcircle plan`).
+    dir: PathBuf,
+    /// Which tile.
+    #[arg(long)]
+    index: usize,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Plan directory whose tiles are all finished.
+    dir: PathBuf,
+    /// Output directory.
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
 #[cfg(feature = "serve")]
@@ -323,7 +374,79 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth(cli, args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve(cli, args),
+        Command::Plan(args) => plan(cli, args),
+        Command::Tile(args) => tile(cli, args),
+        Command::Merge(args) => merge(cli, args),
     }
+}
+
+fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
+    use childcircle::tiles::plan::{make_plan, PlanOptions};
+    let profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
+    if !(args.allowance.is_finite() && (0.0..=100_000.0).contains(&args.allowance)) {
+        anyhow::bail!("--allowance must be between 0 and 100000 metres");
+    }
+    let cell = IsochroneOptions::default().cell_m;
+    let halo =
+        childcircle::tiles::Halo::new(&profile, args.allowance, cell).scaled(args.halo_factor);
+    let options = PlanOptions {
+        tile_deg: args.tile_deg,
+        node_budget: args.node_budget,
+        halo,
+        profile: args.profile.clone(),
+        age: args.age.clone(),
+    };
+    let plan = make_plan(&args.extract, &options, &args.out)?;
+    if !cli.quiet {
+        let nodes: u64 = plan.tiles.iter().map(|t| t.nodes).sum();
+        say!(
+            "{} tiles ({} skipped without residential land), halo {:.0} m; {} nodes in all tiles",
+            plan.tiles.len(),
+            plan.skipped,
+            plan.halo.total_m,
+            nodes
+        );
+        say!(
+            "wrote {}",
+            args.out.join(childcircle::tiles::PLAN_FILE).display()
+        );
+    }
+    Ok(())
+}
+
+fn tile(cli: &Cli, args: &TileArgs) -> anyhow::Result<()> {
+    use childcircle::tiles::own::{run_tile, Outcome};
+    match run_tile(&args.dir, args.index)? {
+        Outcome::Skipped if !cli.quiet => say!("tile {} is finished already", args.index),
+        Outcome::Done(s) if !cli.quiet => say!(
+            "tile {} ({}): {} of {} communities and {} of {} facilities owned, {:.2} s",
+            s.index,
+            s.key,
+            s.communities,
+            s.communities_seen,
+            s.facilities,
+            s.facilities_seen,
+            s.seconds
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn merge(cli: &Cli, args: &MergeArgs) -> anyhow::Result<()> {
+    let (summary, written) = childcircle::tiles::merge::merge(&args.dir, &args.out)?;
+    if !cli.quiet {
+        say!(
+            "{} tiles: {} communities, {} in the life circle",
+            summary.tiles.tiles,
+            summary.overall.communities,
+            summary.overall.life_circle
+        );
+        for p in written {
+            say!("wrote {}", p.display());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "serve")]

@@ -116,6 +116,11 @@ pub struct Profile {
     /// The planner's `--facility-overrides` (not part of the TOML).
     #[serde(skip)]
     pub overrides: Option<std::sync::Arc<FacilityOverrides>>,
+    /// Where the walking graph's geometry is centred (not part of the
+    /// TOML); `None`: on its own nodes. A tile ([`crate::tiles`]) takes the
+    /// whole extract's ([`crate::graph::Frame`]).
+    #[serde(skip)]
+    pub frame: Option<crate::graph::Frame>,
     /// Age groups: each adjusts speed, steps, crossings, thresholds and the
     /// required categories. The profile as a whole is one of them at a time.
     #[serde(default, rename = "age")]

@@ -1,0 +1,303 @@
+//! Joining the tiles' parts: the layers with their features sorted by id (a
+//! community or facility is owned by exactly one tile, so a duplicate id is
+//! an error), and a summary counted from the merged communities.
+//!
+//! Every merged feature is the line its tile wrote, byte for byte; a single
+//! run's layer sorted with [`sort_layer`] is therefore byte-identical to the
+//! merged one when the tiles are exact.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::own::PartStats;
+use super::plan::Plan;
+use crate::error::{Error, Result};
+use crate::output::OutputSet;
+
+/// The layers a tile writes and merge joins.
+pub const LAYERS: &[&str] = &["communities.geojson", "facilities.geojson"];
+
+/// One layer split into its parts: the text before the features, the
+/// features (one per line, with their `id`), the text after.
+struct Layer {
+    head: String,
+    features: Vec<(String, String)>,
+    tail: String,
+}
+
+fn parse_layer(bytes: &[u8], path: &Path) -> Result<Layer> {
+    let bad = |why: &str| Error::Invalid(format!("{}: {why}", path.display()));
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() < 3 {
+        return Err(bad(
+            "not a layer written by childcircle (one feature a line)",
+        ));
+    }
+    let head = lines.remove(0).to_string();
+    // The last element is the empty string after the final newline.
+    let tail = format!(
+        "{}\n{}",
+        lines.remove(lines.len() - 2),
+        lines.pop().unwrap_or("")
+    );
+    let mut features = Vec::new();
+    for line in lines.into_iter().filter(|l| !l.is_empty()) {
+        let line = line.strip_suffix(',').unwrap_or(line);
+        let v: Value = serde_json::from_str(line).map_err(|e| bad(&format!("bad feature: {e}")))?;
+        let id = v["properties"]["id"]
+            .as_str()
+            .ok_or_else(|| bad("a feature without an id"))?
+            .to_string();
+        features.push((id, line.to_string()));
+    }
+    Ok(Layer {
+        head,
+        features,
+        tail,
+    })
+}
+
+fn write_layer(layer: &Layer) -> Vec<u8> {
+    let mut out = layer.head.clone().into_bytes();
+    out.push(b'\n');
+    for (i, (_, f)) in layer.features.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(f.as_bytes());
+    }
+    out.push(b'\n');
+    out.extend_from_slice(layer.tail.as_bytes());
+    out
+}
+
+/// A layer (as `analyze` or `merge` writes it) with its features sorted by id.
+pub fn sort_layer(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let mut layer = parse_layer(bytes, path)?;
+    layer.features.sort();
+    Ok(write_layer(&layer))
+}
+
+/// The merged summary: counted from the merged communities and facilities.
+#[derive(Debug, Serialize)]
+pub struct MergedSummary {
+    pub tool: String,
+    pub extract: String,
+    pub profile: String,
+    pub tiles: TileFigures,
+    pub categories: Vec<CategoryFigures>,
+    pub overall: GroupFigures,
+    /// Per kind of community (`neighbourhood`, `compound`, ...), each on its
+    /// own denominator.
+    pub by_kind: Vec<GroupFigures>,
+}
+
+/// What the tiles cost.
+#[derive(Debug, Serialize)]
+pub struct TileFigures {
+    pub tiles: usize,
+    pub skipped: usize,
+    pub halo_m: f64,
+    pub communities_seen: usize,
+    pub cpu_seconds: f64,
+    pub max_peak_rss_mib: Option<f64>,
+    pub max_graph_nodes: usize,
+}
+
+/// One category over the whole area.
+#[derive(Debug, Serialize)]
+pub struct CategoryFigures {
+    pub id: String,
+    pub facilities: usize,
+    pub communities_covered: usize,
+    pub share_covered: f64,
+}
+
+/// Life-circle figures of a group of communities.
+#[derive(Debug, Serialize)]
+pub struct GroupFigures {
+    pub name: String,
+    pub communities: usize,
+    pub life_circle: usize,
+    pub share_life_circle: f64,
+    pub population: f64,
+    pub share_population_life_circle: Option<f64>,
+}
+
+/// Merges the finished tiles of the plan in `dir` into `out`.
+pub fn merge(dir: &Path, out: &Path) -> Result<(MergedSummary, Vec<PathBuf>)> {
+    let plan = Plan::load(dir)?;
+    let profile = plan.load_profile()?;
+    let mut layers: Vec<Option<Layer>> = LAYERS.iter().map(|_| None).collect();
+    let mut parts = Vec::new();
+    for t in &plan.tiles {
+        if !super::own::is_done(dir, t.index) {
+            return Err(Error::Invalid(format!(
+                "tile {} ({}) is not finished: run childcircle tile {} --index {}",
+                t.index,
+                t.key,
+                dir.display(),
+                t.index
+            )));
+        }
+        let part = super::tile_dir(dir, t.index).join(super::PART_DIR);
+        for (name, merged) in LAYERS.iter().zip(&mut layers) {
+            let path = part.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let layer = parse_layer(&bytes, &path)?;
+            match merged {
+                None => *merged = Some(layer),
+                Some(m) => m.features.extend(layer.features),
+            }
+        }
+        let path = part.join("part.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let stats: PartStats = serde_json::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        parts.push(stats);
+    }
+    let mut set = OutputSet::new(out)?;
+    let mut merged = Vec::new();
+    for (name, layer) in LAYERS.iter().zip(layers) {
+        let Some(mut layer) = layer else {
+            return Err(Error::Invalid(format!(
+                "{}: the plan has no tiles",
+                dir.display()
+            )));
+        };
+        layer.features.sort();
+        if let Some(w) = layer.features.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::Invalid(format!(
+                "{name}: {} is owned by two tiles (the cores overlap)",
+                w[0].0
+            )));
+        }
+        set.write(name, &write_layer(&layer))?;
+        merged.push(layer);
+    }
+    let summary = summarize(&plan, &profile, &merged[0], &merged[1], &parts);
+    set.write(
+        "summary.json",
+        &serde_json::to_vec_pretty(&summary).expect("a summary serializes"),
+    )?;
+    let written = set.commit()?;
+    Ok((summary, written))
+}
+
+fn summarize(
+    plan: &Plan,
+    profile: &crate::Profile,
+    communities: &Layer,
+    facilities: &Layer,
+    parts: &[PartStats],
+) -> MergedSummary {
+    let props: Vec<Value> = communities
+        .features
+        .iter()
+        .map(|(_, f)| {
+            serde_json::from_str::<Value>(f).expect("parsed before")["properties"].clone()
+        })
+        .collect();
+    let group = |name: &str, members: &[&Value]| {
+        let n = members.len();
+        let circle = members.iter().filter(|p| p["circle"] == true).count();
+        let pop = |p: &&&Value| p["pop"].as_f64().unwrap_or(0.0);
+        let population: f64 = members.iter().map(|p| pop(&p)).sum();
+        let pop_circle: f64 = members
+            .iter()
+            .filter(|p| p["circle"] == true)
+            .map(|p| pop(&p))
+            .sum();
+        GroupFigures {
+            name: name.to_string(),
+            communities: n,
+            life_circle: circle,
+            share_life_circle: share(circle as f64, n as f64),
+            population,
+            share_population_life_circle: (population > 0.0).then(|| pop_circle / population),
+        }
+    };
+    let all: Vec<&Value> = props.iter().collect();
+    let mut kinds: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for p in &all {
+        kinds
+            .entry(p["kind"].as_str().unwrap_or("").to_string())
+            .or_default()
+            .push(p);
+    }
+    let mut per_category: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, f) in &facilities.features {
+        let v: Value = serde_json::from_str(f).expect("parsed before");
+        if let Some(c) = v["properties"]["category"].as_str() {
+            *per_category.entry(c.to_string()).or_default() += 1;
+        }
+    }
+    let categories = profile
+        .categories
+        .iter()
+        .map(|c| {
+            let covered = all
+                .iter()
+                .filter(|p| p[format!("ok_{}", c.id)] == true)
+                .count();
+            CategoryFigures {
+                id: c.id.clone(),
+                facilities: per_category.get(&c.id).copied().unwrap_or(0),
+                communities_covered: covered,
+                share_covered: share(covered as f64, all.len() as f64),
+            }
+        })
+        .collect();
+    MergedSummary {
+        tool: format!("childcircle {} (merged tiles)", env!("CARGO_PKG_VERSION")),
+        extract: plan.extract.display().to_string(),
+        profile: profile.label(),
+        tiles: TileFigures {
+            tiles: plan.tiles.len(),
+            skipped: plan.skipped,
+            halo_m: plan.halo.total_m,
+            communities_seen: parts.iter().map(|p| p.communities_seen).sum(),
+            cpu_seconds: parts.iter().filter_map(|p| p.cpu_seconds).sum(),
+            max_peak_rss_mib: parts.iter().filter_map(|p| p.peak_rss_mib).reduce(f64::max),
+            max_graph_nodes: parts.iter().map(|p| p.graph_nodes).max().unwrap_or(0),
+        },
+        categories,
+        overall: group("all", &all),
+        by_kind: kinds.iter().map(|(k, m)| group(k, m)).collect(),
+    }
+}
+
+fn share(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_a_layer_keeps_every_feature_byte_for_byte() {
+        let f = |id: &str| -> geojson::Feature {
+            let mut p = geojson::JsonObject::new();
+            p.insert("id".into(), serde_json::json!(id));
+            crate::output::feature(crate::output::point_geometry([1.0, 2.0]), p)
+        };
+        let layer = crate::output::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
+        let sorted = sort_layer(&layer, Path::new("x")).unwrap();
+        let want = crate::output::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
+        assert_eq!(
+            String::from_utf8(sorted).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        let empty = crate::output::feature_collection(&[], "x");
+        assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
+    }
+}
