@@ -7,8 +7,9 @@ Usage: ray_cluster.py CHILDCIRCLE EXTRACT TILE_DEG WORKDIR
    removed ``local_mode``): the merged communities equal the single run (hash);
 3. ``ray start --head`` + a second ``ray start --address`` (two raylets, one
    CPU each): the merged result equals the single run; a rerun skips every
-   tile; ``kill -9`` of one task's CLI process mid-job gives the same hash
-   (the task is retried); a tile that always fails (its extract truncated)
+   tile; ``kill -9`` of one task's process mid-job (held by a wrapper before it
+   execs the CLI, so the kill always lands) gives the same hash (the task is
+   retried); a tile that always fails (its extract truncated)
    stops the job with a message naming the tile.
 
 Prints one JSON line of figures (``FIGURES {...}``) for the README.
@@ -170,8 +171,20 @@ def main():
         d = fresh_plan("killed")
         victim = len(tiles) // 2
         pidfile = d / "tiles" / str(victim) / "pid"
+        # The victim's first attempt waits before it runs the CLI, so the kill always lands mid-task (a
+        # fast tile could otherwise finish before the test sees its pid); later attempts run at once.
+        slow_first = WORK / "slow-first.sh"
+        slow_first.write_text(
+            "#!/bin/sh\n"
+            f'case " $* " in *" --index {victim} "*)\n'
+            f'  if [ ! -e "{WORK}/victim-started" ]; then : > "{WORK}/victim-started"; '
+            "sleep 120 </dev/null >/dev/null 2>&1; fi;;\n"
+            "esac\n"
+            f'exec "{BIN}" "$@"\n'
+        )
+        slow_first.chmod(0o755)
         job = subprocess.Popen(
-            [PY, "-m", "childcircle_ray", d, "--out", WORK / "out-killed", "--binary", BIN,
+            [PY, "-m", "childcircle_ray", d, "--out", WORK / "out-killed", "--binary", slow_first,
              "--address", cluster.address, "--report", WORK / "killed.json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
