@@ -15,6 +15,8 @@
 //! | coverage per community and category | [`coverage`], [`summary`] |
 //! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
 //! | what-if scenarios: facility edits over a loaded analysis | [`scenario`] |
+//! | beyond one city: tiles with a halo, each analysed alone, merged | [`tiles`] |
+//! | wall time and memory of every phase, back to back | [`timings`] |
 //!
 //! [`analyze`] runs it all with the default profile ([`profile`]):
 //!

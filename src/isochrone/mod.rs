@@ -119,17 +119,8 @@ pub struct Band {
 /// by geo's `MakeValid` (the ring becomes two rings, or a ring and a hole).
 pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     use geo::orient::{Direction, Orient};
-    use geo::{MakeValid, RemoveRepeatedPoints};
-    let round7 = |v: f64| (v * 1e7).round() / 1e7;
-    let lonlat = mp
-        .map_coords(|c| {
-            let [x, y] = graph.projection.unproject([c.x, c.y]);
-            geo::Coord {
-                x: round7(x),
-                y: round7(y),
-            }
-        })
-        .remove_repeated_points();
+    use geo::MakeValid;
+    let lonlat = unprojected_rounded(graph, mp);
     if valid::multi_polygon_is_valid(&lonlat) {
         return lonlat;
     }
@@ -146,6 +137,21 @@ pub fn to_lonlat(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         ),
         Err(_) => lonlat,
     }
+}
+
+/// `mp` in lon/lat, rounded to 7 decimals (about 1 cm), repeated points removed: [`to_lonlat`] before
+/// any repair.
+pub(crate) fn unprojected_rounded(graph: &Graph, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    use geo::RemoveRepeatedPoints;
+    let round7 = |v: f64| (v * 1e7).round() / 1e7;
+    mp.map_coords(|c| {
+        let [x, y] = graph.projection.unproject([c.x, c.y]);
+        geo::Coord {
+            x: round7(x),
+            y: round7(y),
+        }
+    })
+    .remove_repeated_points()
 }
 
 fn grid_spec(options: &IsochroneOptions, profile: &Profile) -> GridSpec {

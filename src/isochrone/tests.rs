@@ -298,7 +298,7 @@ fn a_band_does_not_depend_on_the_other_bands() {
 /// repeat points and holes poke out of their shells.
 #[test]
 fn fast_validity_agrees_with_geo() {
-    use geo::{MapCoords, RemoveRepeatedPoints, Simplify};
+    use geo::Simplify;
     let (mut valid_seen, mut invalid_seen) = (0, 0);
     let mut check = |mp: &MultiPolygon<f64>, what: &str| {
         let expected = mp.is_valid();
@@ -329,16 +329,7 @@ fn fast_validity_agrees_with_geo() {
         {
             let what = format!("{} {minutes} min", f.osm);
             check(&mp, &what);
-            let round7 = |v: f64| (v * 1e7).round() / 1e7;
-            let lonlat = mp
-                .map_coords(|c| {
-                    let [x, y] = graph.projection.unproject([c.x, c.y]);
-                    geo::Coord {
-                        x: round7(x),
-                        y: round7(y),
-                    }
-                })
-                .remove_repeated_points();
+            let lonlat = super::unprojected_rounded(&graph, &mp);
             check(&lonlat, &what);
             for tolerance in [40.0, 120.0] {
                 check(&mp.simplify(tolerance), &what);
