@@ -57,7 +57,7 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
 pub struct Written {
     /// The files, as committed.
     pub files: Vec<PathBuf>,
-    /// One row per layer serialised and staged, then staging the other files and the commit; also in
+    /// Staging the other files, then one row per layer serialised and staged, then the commit; also in
     /// `summary.json` after the analysis's own timings (all but the summary's own row and the commit).
     pub timings: Vec<PhaseTiming>,
 }
