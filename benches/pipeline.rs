@@ -9,19 +9,24 @@
 //! arc relaxed beside a plain Dial Dijkstra floor, so the distance to the
 //! hardware limit is visible.
 
+#[path = "../tests/bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use childcircle::coverage::{category_seeds, category_times, search_limit};
-use childcircle::graph::{Graph, Time, UNREACHED};
-use childcircle::ingest::read_osm;
 use childcircle::isochrone::{isochrone_with_state, to_lonlat, Band, IsochroneOptions};
-use childcircle::origins::Origins;
+use childcircle::network::graph::Graph;
+use childcircle::osm::ingest::read_osm;
+use childcircle::places::snap::GraphIndex;
 use childcircle::places::{facilities, Facility};
+use childcircle::search::origins::Origins;
 use childcircle::search::{SearchState, Seed};
-use childcircle::snap::GraphIndex;
-use childcircle::writers::point_isochrone_geojson;
+use childcircle::time::{Time, UNREACHED};
+use childcircle::write::layers::point_isochrone_geojson;
 use childcircle::Profile;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use geo::Area;
@@ -50,7 +55,7 @@ fn prefecture(root: &Path) -> PathBuf {
     let path = root.join("target/bench-data/prefecture.osm.pbf");
     if !path.exists() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        let status = std::process::Command::new(childcircle_bin())
             .args(["synth", "--region", "prefecture", "--out"])
             .arg(&path)
             .status()

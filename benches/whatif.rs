@@ -12,14 +12,18 @@
 //!
 //! `nice cargo bench --bench whatif`
 
+#[path = "../tests/bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use childcircle::scenario::{Edit, Scenario};
-use childcircle::serve::engine::{Metric, Network, Query};
-use childcircle::serve::whatif::{state_json, ScenarioLimits};
-use childcircle::serve::Engine;
 use childcircle::Profile;
+use childcircle_serve::engine::{Metric, Network, Query};
+use childcircle_serve::whatif::{state_json, ScenarioLimits};
+use childcircle_serve::Engine;
 
 fn input() -> PathBuf {
     if let Ok(p) = std::env::var("BENCH_PBF") {
@@ -29,7 +33,7 @@ fn input() -> PathBuf {
     let path = root.join("target/bench-data/prefecture.osm.pbf");
     if !path.exists() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        let status = std::process::Command::new(childcircle_bin())
             .args(["synth", "--region", "prefecture", "--out"])
             .arg(&path)
             .status()
@@ -39,17 +43,7 @@ fn input() -> PathBuf {
     path
 }
 
-/// SplitMix64 (seeded, so every run makes the same edits).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
-}
+use childcircle::rng::SplitMix64 as Rng;
 
 fn report(what: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
@@ -80,7 +74,7 @@ fn main() {
     );
     let limits = ScenarioLimits::default();
     let mut s = Scenario::new(base.clone());
-    let mut rng = Rng(17);
+    let mut rng = Rng::new(17);
     let categories = base.profile.categories.len();
     let point = |rng: &mut Rng| base.graph.lonlat(rng.below(base.graph.node_count()) as u32);
     let (mut add, mut remove, mut mv, mut undo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -161,14 +155,14 @@ fn main() {
     );
     let districts = Some(districts).filter(|d| !d.is_empty());
     let t = Instant::now();
-    let html = childcircle::scenario::snapshot::report_html(&s, districts, Some(0.8));
+    let html = childcircle_report::snapshot::report_html(&s, districts, Some(0.8));
     println!(
         "snapshot: report.html {:.1} MB in {:.2} s",
         html.len() as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let png = childcircle::scenario::snapshot::map_png(&s, districts).expect("the map draws");
+    let png = childcircle_report::snapshot::map_png(&s, districts).expect("the map draws");
     println!(
         "snapshot: map.png {:.1} MB in {:.2} s",
         png.len() as f64 / 1e6,

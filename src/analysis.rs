@@ -4,27 +4,28 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::community_file::{repair_osm_communities, CommunityFields};
 use crate::coverage::{
     all_category_origins, category_times_and_crossings, centre_access,
     community_coverage_with_rules, facility_reach, CommunityCoverage, CoverageRule, CoverageRules,
     FacilityReach,
 };
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Time};
-use crate::ingest::{read_osm, IngestStats, OsmData};
-use crate::input::community_points::communities_from_file;
-use crate::input::facility_file::{combine, read_facility_file};
 use crate::isochrone::{self, facility_isochrones, Band, CoverageArea, IsochroneOptions};
-use crate::origins::Origins;
+use crate::network::graph::Graph;
+use crate::osm::ingest::{read_osm, IngestStats, OsmData};
+use crate::places::community_file::{repair_osm_communities, CommunityFields};
+use crate::places::lists::community_points::communities_from_file;
+use crate::places::lists::facility_file::{combine, read_facility_file};
+use crate::places::snap::GraphIndex;
+use crate::places::units::{Homes, Streets, UnitStats};
 use crate::places::{
     assign_parents, communities, facilities, grid_communities, Community, Facility, PlaceStats,
 };
 use crate::profile::Profile;
-use crate::snap::GraphIndex;
+use crate::search::origins::Origins;
+use crate::time::Time;
 use crate::timings::PhaseClock;
 pub use crate::timings::{peak_rss_mib, PhaseTiming};
-use crate::units::{Homes, Streets, UnitStats};
 
 /// Cell size of the grid that stands in for communities when an extract maps
 /// no residential land: 500 m, about one residential block group.
@@ -38,17 +39,20 @@ pub const CENTRE_SNAP_M: f64 = 1000.0;
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     pub profile: Profile,
+    /// The frame the walking graph is built in; `None`: its own nodes' box.
+    /// A tile takes the whole extract's ([`crate::tiles::Plan::frame`]).
+    pub frame: Option<crate::network::graph::Frame>,
     /// A planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     pub communities: Option<PathBuf>,
     pub community_fields: CommunityFields,
     /// How to read `communities` when it is a point list, and its CRS.
-    pub community_input: crate::input::InputOptions,
+    pub community_input: crate::places::lists::InputOptions,
     /// A population raster (`--population FILE.tif`, GeoTIFF in EPSG:4326 or
     /// Mollweide): every unit's people from it, unless the planner's file
     /// gives them.
     pub population_raster: Option<PathBuf>,
     /// A planner's facility list (`--facilities`), added to or replacing OSM's.
-    pub facility_file: Option<crate::input::FacilityFileOptions>,
+    pub facility_file: Option<crate::places::lists::FacilityFileOptions>,
     /// Isochrone bands, grid and margin; `None` skips the polygons. Checked
     /// ([`IsochroneOptions::validate`]) before anything is read.
     pub isochrones: Option<IsochroneOptions>,
@@ -65,6 +69,7 @@ impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             profile: Profile::default(),
+            frame: None,
             communities: None,
             community_fields: CommunityFields::default(),
             community_input: Default::default(),
@@ -89,14 +94,14 @@ pub struct Analysis {
     /// Per category, every node's time to the nearest facility.
     pub times: Vec<Vec<Time>>,
     /// Per category, where those searches started (for the walk straight
-    /// along a facility's own edge, see [`crate::origins`]).
+    /// along a facility's own edge, see [`crate::search::origins`]).
     pub origins: Vec<Origins>,
     pub coverage: Vec<CommunityCoverage>,
     /// The rules `coverage` was judged by.
     pub coverage_rules: CoverageRules,
     pub reach: Vec<FacilityReach>,
     /// Places per child served, per facility and per category with places.
-    pub capacity: crate::classify::capacity::Places,
+    pub capacity: crate::coverage::capacity::Places,
     /// Isochrone bands of every facility (empty without isochrone options).
     pub isochrones: Vec<Vec<Band>>,
     pub isochrone_options: Option<IsochroneOptions>,
@@ -104,10 +109,10 @@ pub struct Analysis {
     pub coverage_areas: Vec<CoverageArea>,
     pub places: PlaceStats,
     /// Which rule made how many communities, and the share of the extract's
-    /// residential land and buildings they hold ([`crate::units`]).
+    /// residential land and buildings they hold ([`crate::places::units`]).
     pub units: UnitStats,
     /// School levels, non-schools, overrides and facility sizes.
-    pub classification: crate::classify::Report,
+    pub classification: crate::osm::classify::Report,
     pub timings: Vec<PhaseTiming>,
     pub threads: usize,
     pub warnings: Vec<String>,
@@ -117,7 +122,7 @@ pub struct Analysis {
 }
 
 /// The communities to analyse: the planner's (`--communities`), else the
-/// OSM analysis units ([`crate::units`]), else grid cells; with the unit
+/// OSM analysis units ([`crate::places::units`]), else grid cells; with the unit
 /// statistics measured on them.
 fn unit_inputs(
     extract: &Path,
@@ -141,10 +146,13 @@ fn unit_inputs(
             (inputs, UnitStats::default())
         }
         None => {
-            let (mut mapped, stats) = crate::units::osm_units(data, homes, streets);
-            if !mapped.is_empty() && !crate::units::maps_residential_land(&mapped) {
+            let (mut mapped, stats) = crate::places::units::osm_units(data, homes, streets);
+            if !mapped.is_empty() && !crate::places::units::maps_residential_land(&mapped) {
                 let before = mapped.len();
-                crate::units::fill_with_grid(&mut mapped, grid_communities(graph, GRID_CELL_M));
+                crate::places::units::fill_with_grid(
+                    &mut mapped,
+                    grid_communities(graph, GRID_CELL_M),
+                );
                 warnings.push(format!(
                     "the extract maps no residential land or neighbourhood, only {before} blocks of residential buildings; {} {GRID_CELL_M} m grid cells stand in where there is none",
                     mapped.len() - before
@@ -169,15 +177,15 @@ fn unit_inputs(
     for c in &inputs {
         *stats.by_rule.entry(c.rule.to_string()).or_default() += 1;
     }
-    crate::units::measure_coverage(&mut stats, &inputs, homes);
+    crate::places::units::measure_coverage(&mut stats, &inputs, homes);
     Ok((inputs, stats))
 }
 
 /// Every community's people from the raster (area-weighted, see
-/// [`crate::population`]), except those the planner's file gives; the
+/// [`crate::places::population`]), except those the planner's file gives; the
 /// raster's warning (uncovered share, skipped cells), if any.
 fn raster_population(
-    raster: &crate::population::PopulationRaster,
+    raster: &crate::places::population::PopulationRaster,
     communities: &mut [Community],
 ) -> Result<Option<String>> {
     let polygons: Vec<geo::MultiPolygon<f64>> =
@@ -212,7 +220,7 @@ pub fn analyze_with_options(
         crate::limits::check_memory_with(extract, max, profile, options.isochrones.as_ref())?;
     }
     let raster = match &options.population_raster {
-        Some(path) => Some(crate::population::PopulationRaster::open(path)?),
+        Some(path) => Some(crate::places::population::PopulationRaster::open(path)?),
         None => None,
     };
     let mut warnings = Vec::new();
@@ -229,9 +237,10 @@ pub fn analyze_with_options(
     );
 
     on_phase("building the walking graph");
-    let graph = Graph::build(&data, profile).map_err(|_| Error::NoWalkableWays {
-        path: extract.to_path_buf(),
-    })?;
+    let graph =
+        Graph::build_in(&data, profile, options.frame).map_err(|_| Error::NoWalkableWays {
+            path: extract.to_path_buf(),
+        })?;
     let streets = Streets::new(&data);
     data.release_walkable_ways();
     clock.mark("graph", graph.node_count() as u64, "nodes");
@@ -271,7 +280,7 @@ pub fn analyze_with_options(
     if let Some(raster) = &raster {
         warnings.extend(raster_population(raster, &mut communities)?);
     }
-    crate::units::fill_population(&mut communities, &homes, &profile.population);
+    crate::places::units::fill_population(&mut communities, &homes, &profile.population);
     drop(homes);
     let places = PlaceStats {
         facilities: facilities.len(),
@@ -334,7 +343,7 @@ pub fn analyze_with_options(
         .as_ref()
         .map_or(&[][..], |o| &o.bands_min[..]);
     let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
-    let capacity = crate::classify::capacity::places(profile, &facilities, &communities, &reach);
+    let capacity = crate::coverage::capacity::places(profile, &facilities, &communities, &reach);
     clock.mark("facility searches", facilities.len() as u64, "searches");
 
     let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
@@ -397,11 +406,11 @@ fn check_walkable(data: &OsmData, extract: &Path) -> Result<()> {
 
 /// Merges schools mapped inside schools, applies the profile's facility sizes
 /// to the extract's areas and reports
-/// what classification did ([`crate::classify`]).
-fn classify_report(data: &mut OsmData, profile: &Profile) -> crate::classify::Report {
-    let nested = crate::classify::nesting::apply(data, profile);
-    let sizes = crate::classify::size::apply(data, profile);
-    crate::classify::Report::new(profile, &data.notes, nested, sizes)
+/// what classification did ([`crate::osm::classify`]).
+fn classify_report(data: &mut OsmData, profile: &Profile) -> crate::osm::classify::Report {
+    let nested = crate::osm::classify::nesting::apply(data, profile);
+    let sizes = crate::osm::classify::size::apply(data, profile);
+    crate::osm::classify::Report::new(profile, &data.notes, nested, sizes)
 }
 
 /// Reads an extract and builds its walking graph.

@@ -46,7 +46,7 @@ fn materialize(name: &str, bytes: &[u8]) -> Result<PathBuf> {
     if std::fs::read(&path).is_ok_and(|b| b == bytes) {
         return Ok(path);
     }
-    crate::output::write_atomic(&path, bytes).map_err(|e| {
+    crate::write::commit::write_atomic(&path, bytes).map_err(|e| {
         Error::Invalid(format!(
             "cannot unpack the built-in default data into {}: {e}; pass an extract instead",
             dir.display()

@@ -22,58 +22,45 @@
 //!
 //! ```no_run
 //! let analysis = childcircle::analyze(std::path::Path::new("data/osm/monaco.osm.pbf"))?;
-//! let summary = childcircle::summary::Summary::new(&analysis);
+//! let summary = childcircle::coverage::summary::Summary::new(&analysis);
 //! println!("{:.0} % of communities are in the life circle", 100.0 * summary.overall.share_life_circle);
 //! # Ok::<(), childcircle::Error>(())
 //! ```
 
-pub mod classify;
 pub mod crs;
 pub mod error;
 pub mod geodesy;
-pub mod profile;
+pub mod rng;
+pub mod tags;
+pub mod time;
 pub mod timings;
-pub mod walkable;
 
-pub mod ingest;
-pub mod pbf;
+pub mod profile;
 
-pub mod crossings;
-pub mod graph;
+pub mod osm;
 
-pub mod community_file;
-pub mod input;
-pub mod places;
-pub mod population;
-pub mod snap;
-pub mod units;
+pub mod network;
 
-pub mod origins;
 pub mod search;
 
-pub mod coverage;
-pub mod summary;
+pub mod places;
 
-pub mod limits;
-pub mod output;
-pub mod writers;
+pub mod isochrone;
+
+pub mod coverage;
+
+pub mod write;
 
 pub mod analysis;
 pub mod defaults;
-pub mod export;
-pub mod synth;
+pub mod limits;
+
+pub mod scenario;
+pub mod tiles;
 
 pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
 pub use error::{Error, Result};
 pub use profile::Profile;
-pub mod isochrone;
-pub mod report;
-pub mod scenario;
-pub mod siting;
-pub mod tiles;
-
-#[cfg(feature = "serve")]
-pub mod serve;
 
 #[cfg(test)]
 mod testmap;

@@ -28,7 +28,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::isochrone::IsochroneOptions;
-use crate::pbf::PbfFile;
+use crate::osm::pbf::PbfFile;
 use crate::profile::Profile;
 
 /// Memory of the program itself, its thread stacks and the profile.

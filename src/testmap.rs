@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 
 use crate::geodesy::{haversine_m, LocalProjection};
-use crate::graph::{Edge, Graph, GraphParts, GraphStats};
+use crate::network::graph::{Edge, Graph, GraphParts, GraphStats};
+use crate::osm::walkable::WayClass;
 use crate::profile::Profile;
-use crate::walkable::WayClass;
 
 pub const METRES: f64 = 10.0;
 
@@ -59,7 +59,7 @@ impl TestMap {
                     parts.lonlat.push(lonlat(r, c));
                     parts.osm_id.push(parts.osm_id.len() as i64 + 1);
                     parts.roles.push(if ch == '@' {
-                        crate::walkable::node_role::SIGNALS
+                        crate::osm::walkable::node_role::SIGNALS
                     } else {
                         0
                     });
@@ -71,7 +71,7 @@ impl TestMap {
         let add = |a: (usize, usize), b: (usize, usize), kind: char, parts: &mut GraphParts| {
             let (pa, pb) = (lonlat(a.0, a.1), lonlat(b.0, b.1));
             let (class, flags) = match kind {
-                '=' | '!' => (WayClass::Arterial, crate::walkable::way_flag::MAJOR),
+                '=' | '!' => (WayClass::Arterial, crate::osm::walkable::way_flag::MAJOR),
                 '#' => (WayClass::Steps, 0),
                 _ => (WayClass::Footway, 0),
             };
@@ -120,7 +120,7 @@ impl TestMap {
         let mut profile = profile.clone();
         profile.min_component_nodes = 1;
         if profile.crossings.model {
-            parts = crate::crossings::model_crossings(parts);
+            parts = crate::network::crossings::model_crossings(parts);
         }
         let graph =
             Graph::from_parts(parts, &profile, GraphStats::default()).expect("the map has edges");
@@ -158,14 +158,14 @@ pub fn load_extract(
         .join("data/osm")
         .join(name);
     let profile = Profile::default();
-    let data = crate::ingest::read_osm(&path, &profile).unwrap();
+    let data = crate::osm::ingest::read_osm(&path, &profile).unwrap();
     let graph = Graph::build(&data, &profile).unwrap();
-    let index = crate::snap::GraphIndex::new(&graph);
+    let index = crate::places::snap::GraphIndex::new(&graph);
     let facilities = crate::places::facilities(&data, &graph, &index, &profile);
-    let homes = crate::units::Homes::new(&data);
-    let streets = crate::units::Streets::new(&data);
-    let (mut inputs, _) = crate::units::osm_units(&data, &homes, &streets);
-    crate::community_file::repair_osm_communities(&mut inputs);
+    let homes = crate::places::units::Homes::new(&data);
+    let streets = crate::places::units::Streets::new(&data);
+    let (mut inputs, _) = crate::places::units::osm_units(&data, &homes, &streets);
+    crate::places::community_file::repair_osm_communities(&mut inputs);
     let communities = crate::places::communities(inputs, &graph, &index, &profile);
     (graph, facilities, communities, profile)
 }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use childcircle::analysis::{analyze_with_options, Analysis, AnalyzeOptions};
 use childcircle::coverage::search_limit;
-use childcircle::graph::{minutes_to_time, Time};
-use childcircle::input::FacilityFileOptions;
+use childcircle::places::lists::FacilityFileOptions;
+use childcircle::time::{minutes_to_time, Time};
 use serde_json::Value;
 
 /// The planner's list: capacities of three of Monaco's five primary schools

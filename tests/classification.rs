@@ -10,11 +10,11 @@ mod common;
 use std::path::Path;
 
 use childcircle::analysis::{analyze_with_options, Analysis, AnalyzeOptions};
-use childcircle::classify::overrides::FacilityOverrides;
-use childcircle::classify::NoteKind;
-use childcircle::ingest::OsmRef;
+use childcircle::osm::classify::NoteKind;
+use childcircle::profile::overrides::FacilityOverrides;
 use childcircle::profile::Profile;
-use childcircle::synth::PbfWriter;
+use childcircle::tags::OsmRef;
+use childcircle_synth::PbfWriter;
 
 /// The category ids an object with these tags gets from a profile.
 fn cats(p: &Profile, tags: &[(&str, &str)]) -> Vec<String> {
@@ -401,7 +401,7 @@ fn shipped_extracts_have_few_unlevelled_schools_and_no_false_ones() {
         .not_for_children_examples
         .iter()
         .any(|e| e.starts_with("Auto-école Georges (n5919288543")));
-    let json = serde_json::to_value(childcircle::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
     assert_eq!(json["classification"]["not_for_children"], 3);
 }
 
@@ -440,7 +440,7 @@ fn overrides_fix_what_the_data_gets_wrong() {
         "{:?}",
         a.warnings
     );
-    let json = serde_json::to_value(childcircle::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
     assert_eq!(
         json["classification"]["overrides"][0]["category"],
         "middle;high"
@@ -567,7 +567,7 @@ fn gb50180_park_sizes_tiny_areas_playgrounds_and_capacity() {
     assert_eq!(of(OsmRef::Node(210)), ["play"]);
     // capacity is carried into facilities.geojson.
     let geojson: serde_json::Value =
-        serde_json::from_slice(&childcircle::writers::facilities_geojson(&a)).unwrap();
+        serde_json::from_slice(&childcircle::write::layers::facilities_geojson(&a)).unwrap();
     let k = geojson["features"]
         .as_array()
         .unwrap()
@@ -884,7 +884,7 @@ fn a_school_inside_a_school_area_is_one_school() {
             .any(|e| e == "Strahlenberger Grundschule (w31) in unnamed (w30)"),
         "{c:?}"
     );
-    let json = serde_json::to_value(childcircle::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
     assert_eq!(json["classification"]["nested"]["merged"], 3);
 }
 

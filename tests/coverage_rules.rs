@@ -1,6 +1,10 @@
 //! The coverage rules (`--coverage-rule access|centroid|share:F`) on real
 //! extracts: the shipped Dezhou model and Monaco's OpenStreetMap extract.
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -108,7 +112,7 @@ fn default_rules_match_the_readme() {
     assert!(kinds.contains("neighbourhood") && kinds.contains("compound"));
     assert_eq!(thin_flags(&access), (129, 695));
     assert_eq!(thin_flags(&default), (91, 621));
-    let summary = childcircle::summary::Summary::new(&default);
+    let summary = childcircle::coverage::summary::Summary::new(&default);
     assert_eq!(
         summary.coverage_rule,
         "小区 compound access, 社区 neighbourhood share:0.5"
@@ -133,7 +137,7 @@ fn bad_rules_exit_2() {
         ("share:0", "0 < F <= 1"),
         ("foo", "access, centroid or share:F"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        let out = Command::new(childcircle_bin())
             .current_dir(dir.path())
             .args(["analyze", "--no-isochrones", "--coverage-rule", value])
             .output()

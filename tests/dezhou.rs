@@ -1,5 +1,9 @@
 //! The default job: the shipped Dezhou model, analysed with no arguments.
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -13,8 +17,8 @@ fn root() -> &'static Path {
 fn shipped_model_is_what_the_generator_makes() {
     let shipped = std::fs::read(root().join("data/dezhou/decheng.osm.pbf")).unwrap();
     let mut fresh = Vec::new();
-    childcircle::synth::generate_pbf_to_writer(
-        &childcircle::synth::SynthOptions::default(),
+    childcircle_synth::generate_pbf_to_writer(
+        &childcircle_synth::SynthOptions::default(),
         &mut fresh,
     )
     .unwrap();
@@ -24,7 +28,7 @@ fn shipped_model_is_what_the_generator_makes() {
 #[test]
 fn default_analysis_is_dezhou_with_realistic_gaps() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+    let out = Command::new(childcircle_bin())
         .current_dir(dir.path())
         .arg("analyze")
         .output()

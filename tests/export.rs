@@ -1,6 +1,10 @@
 //! `export-graph` writes the graph other tools run on: a plain Dijkstra over
 //! the exported CSV must reproduce the distances we export for task A.
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
@@ -19,7 +23,7 @@ fn csv(path: &Path) -> Vec<Vec<String>> {
 fn exported_graph_reproduces_exported_distances() {
     let dir = tempfile::tempdir().unwrap();
     let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
-    let out = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+    let out = Command::new(childcircle_bin())
         .current_dir(dir.path())
         .args([
             "export-graph",

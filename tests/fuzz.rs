@@ -33,8 +33,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use childcircle::synth::PbfWriter;
 use childcircle::{analyze_with_options, AnalyzeOptions, Profile};
+use childcircle_synth::PbfWriter;
 use osmpbfreader::fileformat::{Blob, BlobHeader};
 use osmpbfreader::osmformat::PrimitiveBlock;
 use proptest::prelude::*;
@@ -376,7 +376,7 @@ fn analyze_pbf(input: &Path, out: &Path) -> childcircle::Result<()> {
         ..Default::default()
     };
     let analysis = analyze_with_options(input, &options, &mut |_| {})?;
-    childcircle::writers::write_outputs(&analysis, out).map(drop)
+    childcircle::write::layers::write_outputs(&analysis, out).map(drop)
 }
 
 fn analyze_communities(input: &Path, out: &Path) -> childcircle::Result<()> {
@@ -385,7 +385,7 @@ fn analyze_communities(input: &Path, out: &Path) -> childcircle::Result<()> {
         ..Default::default()
     };
     let analysis = analyze_with_options(&extract(), &options, &mut |_| {})?;
-    childcircle::writers::write_outputs(&analysis, out).map(drop)
+    childcircle::write::layers::write_outputs(&analysis, out).map(drop)
 }
 
 fn analyze_profile(input: &Path, out: &Path) -> childcircle::Result<()> {
@@ -394,7 +394,7 @@ fn analyze_profile(input: &Path, out: &Path) -> childcircle::Result<()> {
         ..Default::default()
     };
     let analysis = analyze_with_options(&extract(), &options, &mut |_| {})?;
-    childcircle::writers::write_outputs(&analysis, out).map(drop)
+    childcircle::write::layers::write_outputs(&analysis, out).map(drop)
 }
 
 const PBF: Target = Target {
@@ -932,7 +932,7 @@ fn write_map(spec: &MapSpec) -> Vec<u8> {
             .map(|&(m, inner)| {
                 let id = i64::from(m) % (nways as i64 + 2) + 1;
                 (
-                    childcircle::synth::MemberType::Way,
+                    childcircle_synth::MemberType::Way,
                     id,
                     if inner { "inner" } else { "outer" },
                 )

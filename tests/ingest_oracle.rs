@@ -9,9 +9,11 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 
-use childcircle::ingest::{read_osm, OsmRef};
-use childcircle::profile::{Profile, TagLookup};
-use childcircle::walkable::{node_roles, walkability, way_flags, Walkability, WayClass};
+use childcircle::osm::ingest::read_osm;
+use childcircle::osm::walkable::{node_roles, walkability, way_flags, Walkability, WayClass};
+use childcircle::profile::Profile;
+use childcircle::tags::OsmRef;
+use childcircle::tags::TagLookup;
 use osmpbfreader::{OsmObj, OsmPbfReader};
 
 /// What ingest must keep, by object id.

@@ -8,11 +8,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use childcircle::crs::{wgs84_to_gcj02, Crs};
-use childcircle::input::facility_file::{read_facility_file, FacilityFile};
-use childcircle::input::{Columns, FacilityFileOptions, InputOptions, Mode};
+use childcircle::osm::pbf::write::{MemberType, PbfWriter};
+use childcircle::places::lists::facility_file::{read_facility_file, FacilityFile};
+use childcircle::places::lists::{Columns, FacilityFileOptions, InputOptions, Mode};
 use childcircle::places::PlaceGeometry;
 use childcircle::profile::Profile;
-use childcircle::synth::pbf::{MemberType, PbfWriter};
 use childcircle::{analyze_with_options, AnalyzeOptions};
 use common::{childcircle, data};
 use osmpbfreader::{OsmObj, OsmPbfReader};

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use childcircle::population::{Mollweide, PopulationRaster, RasterCrs};
+use childcircle::places::population::{Mollweide, PopulationRaster, RasterCrs};
 use geo::{coord, polygon, MultiPolygon, Rect};
 
 /// A grid of known cells (rows top to bottom) turned into a GeoTIFF by gdal_translate.

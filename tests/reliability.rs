@@ -4,13 +4,17 @@
 //! depend on the thread count. (Bad inputs that `tests/cli.rs` already covers
 //! are not repeated here; the README's table of bad inputs lists both.)
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use childcircle::synth::PbfWriter;
+use childcircle_synth::PbfWriter;
 use osmpbfreader::fileformat::{Blob, BlobHeader};
 use osmpbfreader::osmformat::PrimitiveBlock;
 use protobuf::Message;
@@ -350,7 +354,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Starts an analysis of `extract` into `out/` and kills it with `signal`
 /// once `ready` says so.
 fn kill_run(dir: &Path, extract: &str, signal: &str, ready: impl Fn() -> bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+    let mut child = Command::new(childcircle_bin())
         .current_dir(dir)
         .args(["analyze", extract, "--out", "out", "--quiet"])
         .spawn()
@@ -455,7 +459,7 @@ fn results_do_not_depend_on_the_thread_count() {
             .iter()
             .map(|threads| {
                 let out = d.join(format!("threads-{threads}"));
-                let run = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+                let run = Command::new(childcircle_bin())
                     .current_dir(d)
                     .env("RAYON_NUM_THREADS", threads)
                     .args(["analyze", extract.to_str().unwrap(), "--quiet", "--out"])
@@ -506,7 +510,7 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
     let d = dir.path();
     let monaco = data("osm/monaco.osm.pbf");
     let monaco = monaco.to_str().unwrap();
-    let manifest = childcircle::writers::OUTPUT_FILES;
+    let manifest = childcircle::write::layers::OUTPUT_FILES;
     std::fs::create_dir(d.join("out")).unwrap();
     std::fs::write(d.join("out/notes.txt"), "the planner's own file").unwrap();
     assert_success(d, &["analyze", monaco, "--suggest", "play:2", "--quiet"]);
@@ -559,7 +563,7 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
         &mut |_| {},
     )
     .unwrap();
-    childcircle::writers::write_outputs(&analysis, &d.join("out")).unwrap();
+    childcircle::write::layers::write_outputs(&analysis, &d.join("out")).unwrap();
     let layers = names(&d.join("out"));
     assert_eq!(
         layers,
@@ -583,7 +587,7 @@ fn an_installed_binary_runs_the_default_analysis_and_says_it_is_synthetic() {
     let work = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let bin = bin_dir.path().join("childcircle");
-    std::fs::copy(env!("CARGO_BIN_EXE_childcircle"), &bin).unwrap();
+    std::fs::copy(childcircle_bin(), &bin).unwrap();
     let run = Command::new(&bin)
         .current_dir(work.path())
         .env("TMPDIR", tmp.path())

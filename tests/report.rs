@@ -5,6 +5,10 @@
 //! required, not optional: CI installs them (Debian: gdal-bin, chromium,
 //! fonts-noto-cjk), and a missing tool fails with a message saying so.
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,7 +25,7 @@ fn monaco_outputs() -> &'static Path {
     let (_, out) = RUN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let extract = data("osm/monaco.osm.pbf");
-        let out = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        let out = Command::new(childcircle_bin())
             .current_dir(dir.path())
             .args(["analyze", extract.to_str().unwrap(), "--out", "result"])
             .args([
@@ -413,7 +417,7 @@ fn static_maps_are_svg_and_png() {
         png.len()
     );
     assert!(
-        childcircle::report::cjk_font_available(),
+        childcircle_report::cjk_font_available(),
         "no CJK font: map.png falls back to English labels; install fonts-noto-cjk (CI does)"
     );
 }
@@ -542,7 +546,7 @@ fn bureau_tables_are_excel_ready_csv() {
 /// per subdistrict from the communities, and the total.
 #[test]
 fn district_tables_count_every_community_once_per_level() {
-    use childcircle::report::{district_tables, read_districts, tables::Level};
+    use childcircle::coverage::districts::{district_tables, read_districts, Level};
     let a = childcircle::analyze(&data("dezhou/decheng.osm.pbf")).unwrap();
     let districts = read_districts(&data("dezhou/districts.geojson")).unwrap();
     assert_eq!(districts.districts.len(), 11);

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use childcircle::analysis::{analyze_with_options, AnalyzeOptions};
-use childcircle::graph::UNREACHED;
 use childcircle::scenario::{batch, figures, Base, Edit, EditError, Scenario};
 use childcircle::search::Seed;
+use childcircle::time::UNREACHED;
 
 fn load(path: &str) -> Arc<Base> {
     let options = AnalyzeOptions {
@@ -21,20 +21,7 @@ fn load(path: &str) -> Arc<Base> {
     Arc::new(Base::from_analysis(a))
 }
 
-/// SplitMix64, so a failing sequence can be replayed from its seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use childcircle::rng::SplitMix64 as Rng;
 
 /// A point on the network: a random graph node's position, nudged a little.
 fn random_point(base: &Base, rng: &mut Rng) -> [f64; 2] {
@@ -152,7 +139,7 @@ fn random_sequences(base: Arc<Base>, name: &str, seeds: std::ops::Range<u64>, st
     let mut changed = 0;
     eprintln!("{name}: seeds {seeds:?}, {steps} steps each");
     for seed in seeds {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut s = Scenario::new(base.clone());
         for step in 0..steps {
             let what = format!("{name} seed {seed} step {step}");
@@ -216,7 +203,7 @@ fn removing_a_whole_category_one_by_one_matches_the_batch_path() {
     let base = load("data/osm/monaco.osm.pbf");
     let seed = 5;
     eprintln!("seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut s = Scenario::new(base.clone());
     let k = rng.below(base.profile.categories.len());
     let mut slots: Vec<usize> = (0..base.facilities.len())
@@ -306,7 +293,7 @@ fn adding_a_facility_only_gains_and_removing_it_restores() {
 #[test]
 fn exported_scenarios_import_to_the_same_state() {
     let base = load("data/osm/monaco.osm.pbf");
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut s = Scenario::new(base.clone());
     let mut applied = 0;
     while applied < 6 {

@@ -2,7 +2,10 @@
 //! port with the Monaco extract, real PyPI clients (routingpy 1.3.0,
 //! openrouteservice 2.3.3) from the venv that `python/setup-test-venv.sh`
 //! makes, and raw HTTP for bad input, slow clients, shutdown and memory.
-#![cfg(feature = "serve")]
+
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
 
 #[path = "serve_support/mod.rs"]
 mod support;
@@ -499,7 +502,7 @@ fn not_ready_until_loaded_and_a_failed_load_exits_nonzero() {
         .status()
         .unwrap()
         .success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+    let mut child = Command::new(childcircle_bin())
         .arg("serve")
         .arg(&fifo)
         .args(["--bind", "127.0.0.1:0"])

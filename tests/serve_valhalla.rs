@@ -5,7 +5,6 @@
 //! loose sanity bound. `CHILDCIRCLE_COMPARE_EXTRACT` and
 //! `CHILDCIRCLE_COMPARE_BBOX` (`minlon,minlat,maxlon,maxlat`) run it on
 //! another extract.
-#![cfg(feature = "serve")]
 
 #[path = "serve_support/mod.rs"]
 mod support;

@@ -4,28 +4,13 @@
 
 use std::path::Path;
 
+use childcircle::coverage::siting::{gaps, greedy_max_cover, suggest_sites, SiteOrigin};
 use childcircle::coverage::{category_seeds, community_coverage};
-use childcircle::graph::minutes_to_time;
-use childcircle::origins::Origins;
+use childcircle::search::origins::Origins;
 use childcircle::search::{multi_source_times, Seed};
-use childcircle::siting::{gaps, greedy_max_cover, suggest_sites, SiteOrigin};
+use childcircle::time::minutes_to_time;
 
-/// SplitMix64: a tiny seeded generator, so every instance can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use childcircle::rng::SplitMix64 as Rng;
 
 fn covered(sets: &[Vec<usize>], chosen: impl Iterator<Item = usize>) -> usize {
     let mut all: Vec<usize> = chosen.flat_map(|s| sets[s].iter().copied()).collect();
@@ -56,19 +41,19 @@ fn greedy_is_within_one_minus_one_over_e_of_the_optimum() {
     let bound = 1.0 - (-1.0f64).exp();
     let mut worst = f64::MAX;
     for seed in 0..400u64 {
-        let mut rng = Rng(seed);
-        let elements = 4 + rng.below(16) as usize;
-        let n_sets = 2 + rng.below(10) as usize;
-        let k = 1 + rng.below(4) as usize;
+        let mut rng = Rng::new(seed);
+        let elements = 4 + rng.below_u64(16) as usize;
+        let n_sets = 2 + rng.below_u64(10) as usize;
+        let k = 1 + rng.below_u64(4) as usize;
         let sets: Vec<Vec<usize>> = (0..n_sets)
             .map(|_| {
-                let size = rng.below(elements as u64 / 2 + 1) as usize;
+                let size = rng.below_u64(elements as u64 / 2 + 1) as usize;
                 (0..size)
-                    .map(|_| rng.below(elements as u64) as usize)
+                    .map(|_| rng.below_u64(elements as u64) as usize)
                     .collect()
             })
             .collect();
-        let weight: Vec<f64> = (0..elements).map(|_| rng.below(100) as f64).collect();
+        let weight: Vec<f64> = (0..elements).map(|_| rng.below_u64(100) as f64).collect();
         let picks = greedy_max_cover(&sets, &weight, k);
         let greedy = covered(&sets, picks.iter().map(|p| p.set));
         let best = optimum(&sets, k);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Cursor;
 use std::sync::OnceLock;
 
-use childcircle::synth::{
+use childcircle_synth::{
     generate_pbf, generate_pbf_to_writer, MemberType, PbfWriter, Region, SynthOptions, SynthStats,
 };
 use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon};

@@ -2,14 +2,18 @@
 //! one run, a negative control with half the halo, and the Ray driver on a
 //! real two-node cluster on loopback (tests/python/ray_cluster.py).
 
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use childcircle::tiles::merge::sort_layer;
 use childcircle::tiles::Plan;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_childcircle")
+fn bin() -> &'static std::path::Path {
+    childcircle_bin()
 }
 
 fn run(args: &[&str]) {
@@ -193,7 +197,7 @@ fn ray_driver_on_a_two_node_cluster_equals_one_run() {
     let out = Command::new(&python)
         .env("PYTHONPATH", "python/childcircle_ray")
         .arg("tests/python/ray_cluster.py")
-        .args([bin(), s(&extract), "0.25", s(&dir.path().join("work"))])
+        .args([s(bin()), s(&extract), "0.25", s(&dir.path().join("work"))])
         .output()
         .expect("run the venv's python");
     let stdout = String::from_utf8_lossy(&out.stdout);

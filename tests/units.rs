@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use childcircle::analysis::{analyze_with_options, Analysis, AnalyzeOptions};
-use childcircle::summary::Summary;
+use childcircle::coverage::summary::Summary;
 
 /// Every extract the repository ships, the Dezhou model, and Heidelberg
 /// from the shared data when it is there.
@@ -162,9 +162,9 @@ fn dezhou_population_comes_from_buildings_and_is_counted_once() {
     }
     // The oracle: the buildings, read and resolved again here.
     let profile = childcircle::profile::Profile::default();
-    let data = childcircle::ingest::read_osm(&extract, &profile).unwrap();
-    let homes = childcircle::units::Homes::new(&data);
-    let rule = childcircle::units::FloorRule {
+    let data = childcircle::osm::ingest::read_osm(&extract, &profile).unwrap();
+    let homes = childcircle::places::units::Homes::new(&data);
+    let rule = childcircle::places::units::FloorRule {
         default_levels: profile.population.default_levels,
         persons_per_m2: profile.population.persons_per_floor_m2,
     };
@@ -308,7 +308,7 @@ fn raster_population_counts_nested_compounds_once() {
     let s = Summary::new(&a);
     let total = s.overall.population.unwrap();
     let naive: f64 = a.communities.iter().filter_map(|c| c.population).sum();
-    let raster = childcircle::population::PopulationRaster::open(&tif).unwrap();
+    let raster = childcircle::places::population::PopulationRaster::open(&tif).unwrap();
     let polygons: Vec<_> = a.communities.iter().map(|c| c.polygon.clone()).collect();
     let union = raster.people_in(&polygons).unwrap().union_total;
     println!("raster: summary {total:.0}, union of units {union:.0}, naive sum {naive:.0}");

@@ -1,10 +1,10 @@
 //! The walking rules on a tiny extract written with the project's own PBF
 //! writer: which ways become part of the walking graph.
 
-use childcircle::graph::Graph;
-use childcircle::ingest::read_osm;
-use childcircle::synth::PbfWriter;
+use childcircle::network::graph::Graph;
+use childcircle::osm::ingest::read_osm;
 use childcircle::Profile;
+use childcircle_synth::PbfWriter;
 
 /// Node `id` at (x, y) in units of ~100 m around Dezhou's centre.
 fn lonlat(x: f64, y: f64) -> (f64, f64) {

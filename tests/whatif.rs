@@ -2,7 +2,10 @@
 //! binary on a loopback port with the Monaco extract, raw HTTP. An added
 //! kindergarten must give the figures of a batch `analyze --facilities` run
 //! with that kindergarten in the list.
-#![cfg(feature = "serve")]
+
+#[path = "bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
 
 #[path = "serve_support/mod.rs"]
 mod support;
@@ -76,7 +79,7 @@ fn batch_figures(dir: &std::path::Path, facilities: Option<&std::path::Path>) ->
     } else {
         "without"
     });
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_childcircle"));
+    let mut cmd = Command::new(childcircle_bin());
     cmd.arg("analyze")
         .arg(monaco())
         .arg("--out")

@@ -11,7 +11,7 @@ use geo::{
 };
 
 use super::grid::TimeGrid;
-use crate::graph::Time;
+use crate::time::Time;
 
 /// Polygons (projected metres) of the area reached within each threshold.
 ///

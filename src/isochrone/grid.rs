@@ -6,8 +6,9 @@
 //! walking speed for at most `margin_m` metres — the yards and buildings beside
 //! the paths, as R5 and Valhalla do. Vertices nobody reaches hold `cap`.
 
-use crate::graph::{Graph, Time, UNREACHED};
-use crate::origins::Origins;
+use crate::network::graph::Graph;
+use crate::search::origins::Origins;
+use crate::time::{Time, UNREACHED};
 
 /// Times (deciseconds) at the vertices of a regular grid in projected metres.
 #[derive(Debug, Clone)]

@@ -16,11 +16,12 @@ use geo::{Area, MapCoords, MultiPolygon};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::graph::{minutes_to_time, Graph, Time, UNREACHED};
-use crate::origins::{Origin, Origins};
+use crate::network::graph::Graph;
 use crate::places::{Community, Facility};
 use crate::profile::Profile;
+use crate::search::origins::{Origin, Origins};
 use crate::search::SearchState;
+use crate::time::{minutes_to_time, Time, UNREACHED};
 use grid::{GridSpec, TimeGrid};
 
 /// How isochrones are drawn.

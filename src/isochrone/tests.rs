@@ -338,21 +338,26 @@ fn fast_validity_agrees_with_geo() {
     }
     // Random outlines: seeded, so a failure replays.
     const SEED: u64 = 0x150;
-    let mut rng = crate::search::tests::Rng(SEED);
+    let mut rng = crate::rng::SplitMix64::new(SEED);
     for case in 0..3000 {
-        let ring = |rng: &mut crate::search::tests::Rng, at: f64, size: u64| {
-            let n = 3 + rng.below(6) as usize;
+        let ring = |rng: &mut crate::rng::SplitMix64, at: f64, size: u64| {
+            let n = 3 + rng.below_u64(6) as usize;
             let mut pts: Vec<(f64, f64)> = (0..n)
-                .map(|_| (at + rng.below(size) as f64, at + rng.below(size) as f64))
+                .map(|_| {
+                    (
+                        at + rng.below_u64(size) as f64,
+                        at + rng.below_u64(size) as f64,
+                    )
+                })
                 .collect();
             pts.push(pts[0]);
             geo::LineString::from(pts)
         };
-        let parts = 1 + rng.below(3) as usize;
+        let parts = 1 + rng.below_u64(3) as usize;
         let polygons = (0..parts)
             .map(|k| {
-                let offset = k as f64 * rng.below(8) as f64;
-                let holes = (0..rng.below(3))
+                let offset = k as f64 * rng.below_u64(8) as f64;
+                let holes = (0..rng.below_u64(3))
                     .map(|_| ring(&mut rng, offset + 1.0, 4))
                     .collect();
                 geo::Polygon::new(ring(&mut rng, offset, 7), holes)

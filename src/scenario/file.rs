@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::figures::diff;
 use super::{Edit, Scenario};
 use crate::places::Facility;
-use crate::report::csv::{num, Csv};
+use crate::write::csv::{num, Csv};
 
 /// The `scenario` value of a feature.
 fn feature(f: &Facility, scenario: &str, slot: usize, category_id: &str) -> Value {
@@ -62,7 +62,7 @@ pub fn facilities_geojson(scenario: &Scenario, only_new: bool) -> Vec<u8> {
     let doc = json!({
         "type": "FeatureCollection",
         "childcircle_scenario": {"version": 1, "extract": extract, "edits": scenario.edits().len()},
-        "attribution": crate::summary::ATTRIBUTION,
+        "attribution": crate::coverage::summary::ATTRIBUTION,
         "features": features,
     });
     serde_json::to_vec_pretty(&doc).expect("JSON encodes")

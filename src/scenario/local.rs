@@ -11,10 +11,11 @@
 //! random edit sequences.
 
 use crate::coverage::{search_limit, CommunityCoverage};
-use crate::graph::{minutes_to_time, time_to_minutes, Graph, Time, UNREACHED};
-use crate::origins::{Origins, Via};
+use crate::network::graph::Graph;
 use crate::places::Community;
 use crate::profile::Profile;
+use crate::search::origins::{Origins, Via};
+use crate::time::{minutes_to_time, time_to_minutes, Time, UNREACHED};
 
 /// Which communities read which node's time and which edge's origins.
 #[derive(Debug, Clone, Default)]

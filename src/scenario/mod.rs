@@ -35,12 +35,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::coverage::{community_coverage_with_crossings, search_limit, CommunityCoverage};
-use crate::graph::{Graph, Time};
-use crate::origins::Origins;
+use crate::network::graph::Graph;
+use crate::places::snap::GraphIndex;
 use crate::places::{facility_access, Community, Facility, PlaceGeometry};
 use crate::profile::Profile;
+use crate::search::origins::Origins;
 use crate::search::with_thread_state;
-use crate::snap::GraphIndex;
+use crate::time::Time;
 
 /// Most edits one scenario keeps (done plus undone); beyond, an edit is refused.
 pub const MAX_EDITS: usize = 5_000;
@@ -84,7 +85,7 @@ pub struct Base {
     pub meta: snapshot::Meta,
     /// District outlines for the page and the snapshot, made on first use
     /// ([`Base::districts`]).
-    districts: std::sync::OnceLock<Vec<crate::report::tables::District>>,
+    districts: std::sync::OnceLock<Vec<crate::coverage::districts::District>>,
 }
 
 impl Base {
@@ -108,11 +109,11 @@ impl Base {
     /// District outlines: for the shipped Dezhou model its districts file
     /// (as `analyze` uses by default), else the subdistricts (街道) named by
     /// the communities, each the union of its communities' outlines.
-    pub fn districts(&self) -> &[crate::report::tables::District] {
+    pub fn districts(&self) -> &[crate::coverage::districts::District] {
         self.districts.get_or_init(|| {
             if crate::defaults::is_dezhou_model(&self.extract) {
                 let file = crate::defaults::dezhou_districts()
-                    .and_then(|p| crate::report::tables::read_districts(&p));
+                    .and_then(|p| crate::coverage::districts::read_districts(&p));
                 if let Ok(file) = file {
                     return file.districts;
                 }
@@ -196,7 +197,7 @@ impl Base {
             });
         }
         Ok(Facility {
-            osm: crate::ingest::OsmRef::Node(0),
+            osm: crate::tags::OsmRef::Node(0),
             category,
             name,
             lonlat,

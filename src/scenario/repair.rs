@@ -14,8 +14,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::graph::{Graph, Time, UNREACHED};
+use crate::network::graph::Graph;
 use crate::search::{with_thread_state, Seed};
+use crate::time::{Time, UNREACHED};
 
 /// One category's node times and crossings, repaired in place.
 pub struct Times<'a> {

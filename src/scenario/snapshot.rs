@@ -1,7 +1,7 @@
-//! The report of a scenario: its edited state handed to the report writers
-//! of `analyze` ([`crate::report::map_png`], [`crate::report::report_html`]),
-//! so the snapshot a planner exports from the page is drawn exactly like the
-//! batch deliverables, with the scenario's facilities, times and coverage.
+//! A scenario as an [`Analysis`]: its edited state in the shape the report
+//! writers of `analyze` read (the `childcircle-report` crate draws it), so the
+//! snapshot a planner exports from the page is drawn exactly like the batch
+//! deliverables, with the scenario's facilities, times and coverage.
 //!
 //! What the writers read beyond the scenario (ingest and unit statistics,
 //! the classification, warnings) is kept from the loaded analysis in
@@ -11,11 +11,11 @@
 //! edited facility set (the facilities' reach included).
 
 use crate::analysis::Analysis;
+use crate::coverage::districts::District;
 use crate::coverage::{facility_reach, CoverageRules};
-use crate::ingest::IngestStats;
+use crate::osm::ingest::IngestStats;
+use crate::places::units::UnitStats;
 use crate::places::PlaceStats;
-use crate::report::tables::{district_tables, District};
-use crate::units::UnitStats;
 
 use super::figures::Subdistricts;
 use super::Scenario;
@@ -29,7 +29,7 @@ pub struct Meta {
     pub coverage_rules: CoverageRules,
     pub places: PlaceStats,
     pub units: UnitStats,
-    pub classification: crate::classify::Report,
+    pub classification: crate::osm::classify::Report,
     pub warnings: Vec<String>,
     pub synthetic: bool,
 }
@@ -110,7 +110,7 @@ pub fn analysis(s: &Scenario) -> Analysis {
         ..meta.places.clone()
     };
     let capacity =
-        crate::classify::capacity::places(&base.profile, &facilities, &base.communities, &reach);
+        crate::coverage::capacity::places(&base.profile, &facilities, &base.communities, &reach);
     Analysis {
         extract: base.extract.clone(),
         profile: base.profile.clone(),
@@ -135,17 +135,4 @@ pub fn analysis(s: &Scenario) -> Analysis {
         warnings,
         synthetic: meta.synthetic,
     }
-}
-
-/// The scenario's coverage map as PNG (the report's `map.png`).
-pub fn map_png(s: &Scenario, districts: Option<&[District]>) -> crate::Result<Vec<u8>> {
-    crate::report::map_png(&analysis(s), districts, &[])
-}
-
-/// The scenario's HTML report (the report's `report.html`), with the
-/// districts table against `target`.
-pub fn report_html(s: &Scenario, districts: Option<&[District]>, target: Option<f64>) -> String {
-    let a = analysis(s);
-    let tables = district_tables(&a, districts, target);
-    crate::report::report_html(&a, &tables, districts, &[])
 }

@@ -1,5 +1,5 @@
 //! Cutting one PBF per tile out of the extract read once, with our own PBF
-//! writer ([`crate::synth::PbfWriter`]): it writes the plain sorted layout our
+//! writer ([`crate::osm::pbf::write::PbfWriter`]): it writes the plain sorted layout our
 //! reader, osmium and osmpbfreader read, and needs no external tool. Complete
 //! ways: a way whose box meets a tile's reach is written whole, with all its
 //! nodes; a multipolygon relation with such a member is written with all its
@@ -10,10 +10,10 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::extract::Extract;
-use super::plan::{to_e7, way_box, Tile};
+use super::extract::{to_e7, way_box, Extract};
+use super::tile::Tile;
 use crate::error::{Error, Result};
-use crate::synth::{BBox, MemberType, PbfWriter};
+use crate::osm::pbf::write::{BBox, MemberType, PbfWriter};
 
 /// What went into one tile's extract.
 #[derive(Debug, Clone, Copy, Default)]

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::pbf::block::{Corrupt, MEMBER_WAY};
-use crate::pbf::{Block, Element, PbfFile};
+use crate::osm::pbf::block::{Corrupt, MEMBER_WAY};
+use crate::osm::pbf::{Block, Element, PbfFile};
 
 /// Tags as owned key/value pairs.
 pub type Tags = Vec<(Box<str>, Box<str>)>;
@@ -102,7 +102,7 @@ impl Extract {
     }
 }
 
-fn tags_of(block: &Block, keys: crate::pbf::Packed, vals: crate::pbf::Packed) -> Tags {
+fn tags_of(block: &Block, keys: crate::osm::pbf::Packed, vals: crate::osm::pbf::Packed) -> Tags {
     keys.varints()
         .zip(vals.varints())
         .map(|(k, v)| (text(block, k), text(block, v)))
@@ -182,4 +182,22 @@ fn part(block: &Block) -> std::result::Result<Part, Corrupt> {
         }
     }
     Ok(p)
+}
+
+/// The box of a way's nodes, decimicro degrees.
+pub fn way_box(x: &Extract, w: &Way) -> Option<[i32; 4]> {
+    let mut b: Option<[i32; 4]> = None;
+    for n in w.refs.iter().filter_map(|&id| x.node(id)) {
+        b = Some(match b {
+            None => [n.lon, n.lat, n.lon, n.lat],
+            Some([a, c, d, e]) => [a.min(n.lon), c.min(n.lat), d.max(n.lon), e.max(n.lat)],
+        });
+    }
+    b
+}
+
+/// Degrees to decimicro degrees, rounded outwards for a box's `low` or high side.
+pub fn to_e7(deg: f64, low: bool) -> i32 {
+    let v = deg * 1e7;
+    (if low { v.floor() } else { v.ceil() }) as i32
 }

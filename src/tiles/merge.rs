@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::own::PartStats;
 use super::plan::Plan;
 use crate::error::{Error, Result};
-use crate::output::OutputSet;
+use crate::write::commit::OutputSet;
 
 /// The layers a tile writes and merge joins.
 pub const LAYERS: &[&str] = &["communities.geojson", "facilities.geojson"];
@@ -288,16 +288,16 @@ mod tests {
         let f = |id: &str| -> geojson::Feature {
             let mut p = geojson::JsonObject::new();
             p.insert("id".into(), serde_json::json!(id));
-            crate::output::feature(crate::output::point_geometry([1.0, 2.0]), p)
+            crate::write::commit::feature(crate::write::commit::point_geometry([1.0, 2.0]), p)
         };
-        let layer = crate::output::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
+        let layer = crate::write::commit::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
         let sorted = sort_layer(&layer, Path::new("x")).unwrap();
-        let want = crate::output::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
+        let want = crate::write::commit::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
         assert_eq!(
             String::from_utf8(sorted).unwrap(),
             String::from_utf8(want).unwrap()
         );
-        let empty = crate::output::feature_collection(&[], "x");
+        let empty = crate::write::commit::feature_collection(&[], "x");
         assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! | step | module | command |
 //! |---|---|---|
-//! | read the extract once, lay out the tiles, cut one PBF per tile | [`extract`], [`plan`], [`cut`] | `childcircle plan` |
+//! | read the extract once, lay out the tiles, cut one PBF per tile | [`extract`], [`plan`], [`tile`], [`cut`] | `childcircle plan` |
 //! | analyse one tile, keep what its core owns | [`own`] | `childcircle tile` |
 //! | join the parts | [`merge`] | `childcircle merge` |
 //!
@@ -34,8 +34,10 @@ pub mod extract;
 pub mod merge;
 pub mod own;
 pub mod plan;
+pub mod tile;
 
-pub use plan::{Halo, Plan, Tile};
+pub use plan::{Halo, Plan};
+pub use tile::Tile;
 
 /// Name of the tile list in a plan directory.
 pub const PLAN_FILE: &str = "plan.json";

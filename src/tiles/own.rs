@@ -8,11 +8,12 @@ use std::time::Instant;
 use geo::{BoundingRect, InteriorPoint};
 use serde::{Deserialize, Serialize};
 
-use super::plan::{reach_of, Plan, Tile};
+use super::plan::{reach_of, Plan};
+use super::tile::Tile;
 use crate::analysis::{analyze_with_options, Analysis, AnalyzeOptions};
 use crate::error::{Error, Result};
-use crate::output::OutputSet;
 use crate::places::PlaceGeometry;
+use crate::write::commit::OutputSet;
 
 /// What a finished tile records in `part/part.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +58,7 @@ pub fn run_tile(dir: &Path, index: usize) -> Result<Outcome> {
     let tdir = super::tile_dir(dir, index);
     let options = AnalyzeOptions {
         profile: plan.load_profile()?,
+        frame: Some(plan.frame),
         isochrones: None,
         ..Default::default()
     };
@@ -67,11 +69,11 @@ pub fn run_tile(dir: &Path, index: usize) -> Result<Outcome> {
     let mut set = OutputSet::new(&tdir.join(super::PART_DIR))?;
     set.write(
         "communities.geojson",
-        &crate::writers::communities_geojson(&a),
+        &crate::write::layers::communities_geojson(&a),
     )?;
     set.write(
         "facilities.geojson",
-        &crate::writers::facilities_geojson(&a),
+        &crate::write::layers::facilities_geojson(&a),
     )?;
     let stats = PartStats {
         index,
@@ -95,7 +97,7 @@ pub fn run_tile(dir: &Path, index: usize) -> Result<Outcome> {
         &serde_json::to_vec_pretty(&stats).expect("stats serialize"),
     )?;
     set.commit()?;
-    crate::output::write_atomic(&tdir.join(super::DONE_FILE), b"done\n")?;
+    crate::write::commit::write_atomic(&tdir.join(super::DONE_FILE), b"done\n")?;
     Ok(Outcome::Done(stats))
 }
 

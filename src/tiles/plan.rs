@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Extract, Tags};
+use super::extract::{to_e7, way_box, Extract, Tags};
+use super::tile::Tile;
 use crate::error::{Error, Result};
 use crate::profile::Profile;
 
@@ -70,33 +71,6 @@ impl Halo {
     }
 }
 
-/// One tile: its core, the box its extract covers, what it holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tile {
-    pub index: usize,
-    /// Grid cell and quadtree path, e.g. `c466r150` or `c466r150q03`.
-    pub key: String,
-    /// Half-open core `[x0, y0, x1, y1]`, degrees: x0 ≤ lon < x1, y0 ≤ lat < y1.
-    pub core: [f64; 4],
-    /// Core grown by the halo (degrees, rounded outwards).
-    pub reach: [f64; 4],
-    /// What the tile's extract holds.
-    pub nodes: u64,
-    pub ways: u64,
-    pub relations: u64,
-    /// Estimated peak memory of `childcircle tile` on it, bytes (from
-    /// [`crate::limits::estimate_memory_with`], without isochrones).
-    pub memory_bytes: u64,
-}
-
-impl Tile {
-    /// Whether the half-open core holds the point.
-    pub fn owns(&self, lonlat: [f64; 2]) -> bool {
-        let [x0, y0, x1, y1] = self.core;
-        (x0..x1).contains(&lonlat[0]) && (y0..y1).contains(&lonlat[1])
-    }
-}
-
 /// The tile list of an extract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -113,7 +87,7 @@ pub struct Plan {
     /// The box the whole extract's walking graph is centred on (its
     /// projection and node order): every tile's graph takes it, so that its
     /// snap distances and ties are those of one run.
-    pub frame: crate::graph::Frame,
+    pub frame: crate::network::graph::Frame,
     /// Grid cells (or quadtree parts) skipped: no residential land in their core.
     pub skipped: usize,
     pub tiles: Vec<Tile>,
@@ -148,11 +122,10 @@ impl Plan {
         })
     }
 
-    /// The profile the tiles are analysed with, in the whole extract's frame.
+    /// The profile the tiles are analysed with (in the whole extract's
+    /// [`frame`](Plan::frame)).
     pub fn load_profile(&self) -> Result<Profile> {
-        let mut p = Profile::resolve(self.profile.as_deref(), self.age.as_deref())?;
-        p.frame = Some(self.frame);
-        Ok(p)
+        Profile::resolve(self.profile.as_deref(), self.age.as_deref())
     }
 }
 
@@ -194,24 +167,6 @@ fn residential_boxes(x: &Extract) -> Vec<[i32; 4]> {
         }
     }
     boxes
-}
-
-/// The box of a way's nodes, decimicro degrees.
-pub fn way_box(x: &Extract, w: &super::extract::Way) -> Option<[i32; 4]> {
-    let mut b: Option<[i32; 4]> = None;
-    for n in w.refs.iter().filter_map(|&id| x.node(id)) {
-        b = Some(match b {
-            None => [n.lon, n.lat, n.lon, n.lat],
-            Some([a, c, d, e]) => [a.min(n.lon), c.min(n.lat), d.max(n.lon), e.max(n.lat)],
-        });
-    }
-    b
-}
-
-/// Degrees to decimicro degrees, rounded outwards for a box's `low` or high side.
-pub fn to_e7(deg: f64, low: bool) -> i32 {
-    let v = deg * 1e7;
-    (if low { v.floor() } else { v.ceil() }) as i32
 }
 
 /// A core grown by `halo_m` metres, degrees.
@@ -352,7 +307,7 @@ pub fn make_plan(extract: &Path, options: &PlanOptions, dir: &Path) -> Result<Pl
         tiles,
     };
     let json = serde_json::to_vec_pretty(&plan).expect("a plan serializes");
-    crate::output::write_atomic(&dir.join(super::PLAN_FILE), &json)?;
+    crate::write::commit::write_atomic(&dir.join(super::PLAN_FILE), &json)?;
     Ok(plan)
 }
 

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+#[path = "../bin/mod.rs"]
+mod bin;
+pub use bin::childcircle_bin;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,7 +16,7 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// Runs the `childcircle` binary in `dir`, as a user would.
 pub fn childcircle(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_childcircle"))
+    Command::new(childcircle_bin())
         .current_dir(dir)
         .args(args)
         .output()

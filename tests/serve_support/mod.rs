@@ -2,6 +2,10 @@
 //! HTTP/1.1 client over std (no client crate), and the test venv.
 #![allow(dead_code)]
 
+#[path = "../bin/mod.rs"]
+mod bin;
+use bin::childcircle_bin;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -27,7 +31,7 @@ impl Server {
     /// Starts the server on a free loopback port and waits until `/status`
     /// says it is ready.
     pub fn start(extract: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_childcircle"))
+        let mut child = Command::new(childcircle_bin())
             .arg("serve")
             .arg(extract)
             .args(["--bind", "127.0.0.1:0"])

@@ -1,0 +1,439 @@
+//! Tables for the planning bureau: coverage per district (区) and subdistrict
+//! (街道), with progress against a life-circle target.
+//!
+//! Districts come from a polygon file (`--districts FILE.geojson`; a community
+//! belongs to the district that contains a point inside it). Subdistricts come
+//! from the communities' own `subdistrict` (OSM `addr:subdistrict`, inherited by
+//! compounds from their 社区). With both, each district row is followed by the
+//! rows of its subdistricts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::error::Result;
+use crate::places::community_file::{read_communities, CommunityFields};
+use crate::write::csv::Csv;
+
+/// An administrative area: a district, county or subdistrict outline.
+#[derive(Debug, Clone)]
+pub struct District {
+    pub name: String,
+    /// Lon/lat (WGS84).
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// Districts read from a file, and what had to be repaired or skipped.
+#[derive(Debug, Clone, Default)]
+pub struct DistrictFile {
+    pub districts: Vec<District>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads district polygons: a GeoJSON FeatureCollection of (Multi)Polygons in
+/// WGS84 with the name in `name` (or `名称`, `NAME`). Read with the same rules
+/// as `--communities` (rings closed, projected files rejected).
+pub fn read_districts(path: &Path) -> Result<DistrictFile> {
+    let file = read_communities(path, &CommunityFields::default())?;
+    Ok(DistrictFile {
+        districts: file
+            .communities
+            .into_iter()
+            .map(|c| District {
+                name: c.name,
+                polygon: c.polygon,
+            })
+            .collect(),
+        warnings: file
+            .warnings
+            .into_iter()
+            .map(|w| format!("{}: {w}", path.display()))
+            .collect(),
+    })
+}
+
+/// What a row counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    District,
+    Subdistrict,
+    Total,
+}
+
+impl Level {
+    fn label(self) -> &'static str {
+        match self {
+            Level::District => "区县 district",
+            Level::Subdistrict => "街道 subdistrict",
+            Level::Total => "合计 total",
+        }
+    }
+}
+
+/// One row: a district, a subdistrict, or all communities.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistrictRow {
+    pub level: Level,
+    pub name: String,
+    /// The district a subdistrict row belongs to (when districts are given).
+    pub parent: Option<String>,
+    /// The level of community the row counts when the analysis has nested
+    /// ones (社区 neighbourhoods and the 小区 compounds inside them): each is
+    /// its own row with its own denominator, never summed together.
+    pub kind: Option<String>,
+    pub communities: usize,
+    /// Known population, when any community of the row has one.
+    pub population: Option<f64>,
+    /// Share of communities covered, per category (profile order).
+    pub share_covered: Vec<f64>,
+    pub life_circle: usize,
+    pub share_life_circle: f64,
+    /// Share of the known population living in life-circle communities.
+    pub share_population_life_circle: Option<f64>,
+    /// Children (of the age group), when known.
+    pub children: Option<f64>,
+    /// Share of those children living in life-circle communities.
+    pub share_children_life_circle: Option<f64>,
+    /// Whether `share_life_circle` reaches the target (when one is set).
+    pub meets_target: Option<bool>,
+}
+
+/// A category column.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub minutes: f64,
+    pub required: bool,
+}
+
+/// The bureau's table: `districts.csv` and the report's table and chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistrictTables {
+    pub categories: Vec<Column>,
+    /// Target share of communities in the life circle (`--target`).
+    pub target: Option<f64>,
+    /// Whether district rows come from a polygon file.
+    pub districts_from_file: bool,
+    pub rows: Vec<DistrictRow>,
+    /// What the data is, for a run on the shipped synthetic model.
+    pub data_note: Option<String>,
+    /// When a community counts as covered (per level), noted under the table.
+    pub coverage_rule: String,
+}
+
+/// Name of the row for communities outside every district polygon.
+pub const OUTSIDE: &str = "区域外 outside the districts";
+/// Name of the row for communities without a subdistrict.
+pub const UNASSIGNED: &str = "未标注 no subdistrict";
+
+/// Coverage per district (from `districts`) and per subdistrict (from the
+/// communities' `subdistrict`), then the total. Districts without communities
+/// are left out; `target` adds whether each row meets that life-circle share.
+pub fn district_tables(
+    a: &Analysis,
+    districts: Option<&[District]>,
+    target: Option<f64>,
+) -> DistrictTables {
+    let district_of: Option<Vec<String>> = districts.map(|ds| {
+        let boxes: Vec<_> = ds.iter().map(|d| d.polygon.bounding_rect()).collect();
+        a.communities
+            .iter()
+            .map(|c| {
+                let inside = c.polygon.interior_point().and_then(|p| {
+                    ds.iter().zip(&boxes).position(|(d, b)| {
+                        b.is_some_and(|b| b.contains(&p)) && d.polygon.contains(&p)
+                    })
+                });
+                inside.map_or_else(|| OUTSIDE.to_string(), |i| ds[i].name.clone())
+            })
+            .collect()
+    });
+    let any_subdistrict = a.communities.iter().any(|c| c.subdistrict.is_some());
+    let subdistrict_of = |i: usize| {
+        a.communities[i]
+            .subdistrict
+            .clone()
+            .unwrap_or_else(|| UNASSIGNED.to_string())
+    };
+
+    let kinds = community_kinds(a);
+    let rows_for = |level, name: String, parent: Option<String>, ids: &[usize], target| {
+        split_by_kind(a, &kinds, level, name, parent, ids, target)
+    };
+    let mut rows = Vec::new();
+    let push_subdistricts = |rows: &mut Vec<DistrictRow>, ids: &[usize], parent: Option<&str>| {
+        if !any_subdistrict {
+            return;
+        }
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in ids {
+            groups.entry(subdistrict_of(i)).or_default().push(i);
+        }
+        for (name, ids) in groups {
+            rows.extend(rows_for(
+                Level::Subdistrict,
+                name,
+                parent.map(str::to_string),
+                &ids,
+                target,
+            ));
+        }
+    };
+    match &district_of {
+        Some(of) => {
+            // Districts in file order, the outside row last.
+            let mut order: Vec<&str> = districts
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
+            order.push(OUTSIDE);
+            let mut seen = std::collections::HashSet::new();
+            for name in order {
+                if !seen.insert(name) {
+                    continue; // a name given twice: its communities are in the first row
+                }
+                let ids: Vec<usize> = (0..a.communities.len())
+                    .filter(|&i| of[i] == name)
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                rows.extend(rows_for(
+                    Level::District,
+                    name.to_string(),
+                    None,
+                    &ids,
+                    target,
+                ));
+                push_subdistricts(&mut rows, &ids, Some(name));
+            }
+        }
+        None => {
+            let all: Vec<usize> = (0..a.communities.len()).collect();
+            push_subdistricts(&mut rows, &all, None);
+        }
+    }
+    let all: Vec<usize> = (0..a.communities.len()).collect();
+    rows.extend(rows_for(
+        Level::Total,
+        "合计 all communities".into(),
+        None,
+        &all,
+        target,
+    ));
+    DistrictTables {
+        categories: a
+            .profile
+            .categories
+            .iter()
+            .map(|c| Column {
+                id: c.id.clone(),
+                label_zh: c.label_zh.clone(),
+                label_en: c.label_en.clone(),
+                minutes: c.minutes,
+                required: c.required,
+            })
+            .collect(),
+        target,
+        districts_from_file: districts.is_some(),
+        coverage_rule: crate::coverage::summary::rule_of(
+            a,
+            &(0..a.communities.len()).collect::<Vec<_>>(),
+        ),
+        rows,
+        data_note: crate::coverage::summary::data_note(a),
+    }
+}
+
+/// The kinds of community of an analysis when there are several (社区 and
+/// 小区), else none: rows are then split by kind.
+fn community_kinds(a: &Analysis) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = a.communities.iter().map(|c| c.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.len() < 2 {
+        kinds.clear();
+    }
+    kinds
+}
+
+/// The label of a kind of community, in Chinese and English.
+pub fn kind_label(kind: &str) -> String {
+    crate::coverage::kind_name(kind)
+}
+
+/// One row, or one per kind of community when there are several.
+fn split_by_kind(
+    a: &Analysis,
+    kinds: &[&'static str],
+    level: Level,
+    name: String,
+    parent: Option<String>,
+    ids: &[usize],
+    target: Option<f64>,
+) -> Vec<DistrictRow> {
+    if kinds.is_empty() {
+        return vec![row(a, level, name, parent, ids, target)];
+    }
+    kinds
+        .iter()
+        .filter_map(|&kind| {
+            let of_kind: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|&i| a.communities[i].kind == kind)
+                .collect();
+            (!of_kind.is_empty()).then(|| {
+                let mut r = row(a, level, name.clone(), parent.clone(), &of_kind, target);
+                r.kind = Some(kind_label(kind));
+                r
+            })
+        })
+        .collect()
+}
+
+fn row(
+    a: &Analysis,
+    level: Level,
+    name: String,
+    parent: Option<String>,
+    ids: &[usize],
+    target: Option<f64>,
+) -> DistrictRow {
+    let n = ids.len();
+    let share = |k: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            k as f64 / n as f64
+        }
+    };
+    let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    let once = crate::places::counted_once(&a.communities, ids);
+    let pop = |keep: &dyn Fn(usize) -> bool| -> f64 {
+        once.iter()
+            .filter(|&&i| keep(i))
+            .filter_map(|&i| a.communities[i].population)
+            .sum()
+    };
+    let population = known.then(|| pop(&|_| true));
+    let kids = |keep: &dyn Fn(usize) -> bool| -> f64 {
+        once.iter()
+            .filter(|&&i| keep(i))
+            .filter_map(|&i| a.communities[i].children)
+            .sum::<f64>()
+            + 0.0
+    };
+    let children = ids
+        .iter()
+        .any(|&i| a.communities[i].children.is_some())
+        .then(|| kids(&|_| true));
+    let circle = ids.iter().filter(|&&i| a.coverage[i].life_circle).count();
+    let share_life_circle = share(circle);
+    DistrictRow {
+        level,
+        name,
+        parent,
+        kind: None,
+        communities: n,
+        population,
+        share_covered: (0..a.profile.categories.len())
+            .map(|k| share(ids.iter().filter(|&&i| a.coverage[i].covered[k]).count()))
+            .collect(),
+        life_circle: circle,
+        share_life_circle,
+        share_population_life_circle: population
+            .filter(|&p| p > 0.0)
+            .map(|p| pop(&|i| a.coverage[i].life_circle) / p),
+        children,
+        share_children_life_circle: children
+            .filter(|&c| c > 0.0)
+            .map(|c| kids(&|i| a.coverage[i].life_circle) / c),
+        meets_target: target.map(|t| share_life_circle + 1e-12 >= t),
+    }
+}
+
+/// A share as a percentage with one decimal ("35.3%"), which Excel and
+/// LibreOffice read as the number 0.353 formatted as a percentage.
+pub fn percent(share: f64) -> String {
+    // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
+    format!("{:.1}%", 100.0 * share + 0.0)
+}
+
+/// `districts.csv`: UTF-8 with a BOM (Excel then shows Chinese correctly).
+pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
+    let mut header = vec![
+        "层级 level".to_string(),
+        "名称 name".to_string(),
+        "所属区县 district".to_string(),
+        "类型 kind".to_string(),
+        "社区数 communities".to_string(),
+        "人口 population".to_string(),
+        "儿童 children".to_string(),
+    ];
+    for c in &t.categories {
+        header.push(format!(
+            "{}覆盖率 {} ({} min{})",
+            c.label_zh,
+            c.id,
+            c.minutes,
+            if c.required { "" } else { ", optional" }
+        ));
+    }
+    header.extend([
+        "生活圈达标社区数 in_life_circle".to_string(),
+        "生活圈达标率 share_life_circle".to_string(),
+        "人口达标率 share_population_life_circle".to_string(),
+        "儿童达标率 share_children_life_circle".to_string(),
+    ]);
+    if let Some(target) = t.target {
+        header.push(format!("达到目标{} meets_target", percent(target)));
+    }
+    let mut csv = Csv::new(&header);
+    for r in &t.rows {
+        let mut fields = vec![
+            r.level.label().to_string(),
+            r.name.clone(),
+            r.parent.clone().unwrap_or_default(),
+            r.kind.clone().unwrap_or_default(),
+            r.communities.to_string(),
+            crate::write::csv::num(r.population, 0),
+            crate::write::csv::num(r.children, 0),
+        ];
+        fields.extend(r.share_covered.iter().map(|&s| percent(s)));
+        fields.push(r.life_circle.to_string());
+        fields.push(percent(r.share_life_circle));
+        fields.push(
+            r.share_population_life_circle
+                .map(percent)
+                .unwrap_or_default(),
+        );
+        fields.push(
+            r.share_children_life_circle
+                .map(percent)
+                .unwrap_or_default(),
+        );
+        if let Some(meets) = r.meets_target {
+            fields.push((if meets { "是 yes" } else { "否 no" }).to_string());
+        }
+        csv.row(&fields);
+    }
+    csv.row(&[
+        "覆盖判定 coverage rule",
+        &format!(
+            "{} (--coverage-rule: access / centroid / share:F)",
+            t.coverage_rule
+        ),
+    ]);
+    if let Some(note) = &t.data_note {
+        csv.row(&["注 note", note.as_str()]);
+    }
+    csv.into_bytes()
+}

@@ -1,0 +1,298 @@
+//! The numbers a planner reports: shares of communities (and of population,
+//! where known) covered per category and in the whole life circle, overall and
+//! per subdistrict (街道), plus what was read and how long each phase took.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, PhaseTiming};
+use crate::network::graph::GraphStats;
+use crate::osm::ingest::IngestStats;
+use crate::places::PlaceStats;
+
+/// Coverage of one category.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategorySummary {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub space: &'static str,
+    pub minutes: f64,
+    pub required: bool,
+    pub facilities: usize,
+    pub facilities_unsnapped: usize,
+    pub communities_covered: usize,
+    pub share_covered: f64,
+    /// The coverage rule behind `share_covered` (see [`crate::coverage::CoverageRule`]).
+    pub coverage_rule: String,
+    pub population_covered: Option<f64>,
+    pub share_population_covered: Option<f64>,
+    /// Share of the known children living in covered communities.
+    pub share_children_covered: Option<f64>,
+    /// Places per child served, for categories with places
+    /// ([`crate::coverage::capacity`]); null for the others.
+    pub places: Option<crate::coverage::capacity::CategoryPlaces>,
+}
+
+/// Coverage of a group of communities (all, or one subdistrict).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupSummary {
+    pub name: String,
+    pub communities: usize,
+    pub population: Option<f64>,
+    pub life_circle: usize,
+    pub share_life_circle: f64,
+    pub share_population_life_circle: Option<f64>,
+    /// The coverage rule behind the shares: `access`, `centroid`, `share:F`,
+    /// or one per level (`社区 neighbourhood share:0.5, 小区 compound access`).
+    pub coverage_rule: String,
+    /// Children (population × the age group's share), when known.
+    pub children: Option<f64>,
+    /// Share of those children living in life-circle communities.
+    pub share_children_life_circle: Option<f64>,
+    /// Where the populations come from: communities per `pop_source`.
+    pub pop_sources: BTreeMap<String, usize>,
+    /// Share of communities covered, by category id.
+    pub share_covered: BTreeMap<String, f64>,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tool: String,
+    pub extract: String,
+    pub attribution: &'static str,
+    /// Set when the extract is the shipped synthetic model: what the data is
+    /// (模拟数据, invented streets and facilities), in Chinese and English.
+    pub data_note: Option<String>,
+    pub profile: String,
+    pub walking_speed_mps: f64,
+    /// When a community counts as covered, per level (printed beside every share).
+    pub coverage_rule: String,
+    pub categories: Vec<CategorySummary>,
+    pub overall: GroupSummary,
+    /// The same per kind of community (社区 neighbourhoods, 小区 compounds, ...)
+    /// when more than one kind is present: each level with its own
+    /// denominator (a 小区 lies inside a 社区, so `overall` counts both).
+    pub by_kind: Vec<GroupSummary>,
+    pub subdistricts: Vec<GroupSummary>,
+    pub ingest: IngestStats,
+    pub graph: GraphStats,
+    pub places: PlaceStats,
+    /// Which rule made how many communities, and the share of the extract's
+    /// residential land and buildings they hold.
+    pub units: crate::places::units::UnitStats,
+    /// How residents and children were estimated (the profile's figures and
+    /// their sources).
+    pub population_rules: crate::profile::PopulationRules,
+    /// School levels, non-schools, overrides, facility sizes.
+    pub classification: crate::osm::classify::Report,
+    pub threads: usize,
+    pub timings: Vec<PhaseTiming>,
+    pub warnings: Vec<String>,
+}
+
+/// ODbL attribution carried by every output.
+pub const ATTRIBUTION: &str = "Map data © OpenStreetMap contributors, ODbL 1.0";
+
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+impl Summary {
+    pub fn new(a: &Analysis) -> Summary {
+        let all: Vec<usize> = (0..a.communities.len()).collect();
+        let categories = a
+            .profile
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let covered: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|&i| a.coverage[i].covered[k])
+                    .collect();
+                let pop = |ids: &[usize]| population(a, ids);
+                CategorySummary {
+                    id: c.id.clone(),
+                    label_zh: c.label_zh.clone(),
+                    label_en: c.label_en.clone(),
+                    space: c.space.as_str(),
+                    minutes: c.minutes,
+                    required: c.required,
+                    facilities: a.facilities.iter().filter(|f| f.category == k).count(),
+                    facilities_unsnapped: a
+                        .facilities
+                        .iter()
+                        .filter(|f| f.category == k && f.access.is_empty())
+                        .count(),
+                    communities_covered: covered.len(),
+                    share_covered: share(covered.len(), all.len()),
+                    coverage_rule: rule_of(a, &all),
+                    population_covered: pop(&covered),
+                    share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| {
+                        if t > 0.0 {
+                            p / t
+                        } else {
+                            0.0
+                        }
+                    }),
+                    share_children_covered: ratio(children(a, &covered), children(a, &all)),
+                    places: a.capacity.by_category.get(k).cloned().flatten(),
+                }
+            })
+            .collect();
+        let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in a.communities.iter().enumerate() {
+            by_kind.entry(c.kind).or_default().push(i);
+        }
+        if by_kind.len() < 2 {
+            by_kind.clear();
+        }
+        let mut by_subdistrict: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, c) in a.communities.iter().enumerate() {
+            if let Some(s) = &c.subdistrict {
+                by_subdistrict.entry(s.clone()).or_default().push(i);
+            }
+        }
+        Summary {
+            tool: format!("childcircle {}", env!("CARGO_PKG_VERSION")),
+            extract: a.extract.display().to_string(),
+            attribution: ATTRIBUTION,
+            data_note: data_note(a),
+            profile: a.profile.label(),
+            walking_speed_mps: a.profile.walking_speed_mps,
+            coverage_rule: rule_of(a, &all),
+            categories,
+            overall: group(
+                a,
+                if by_kind.is_empty() {
+                    "all communities"
+                } else {
+                    "all communities of every level together (nested levels: see by_kind)"
+                },
+                &all,
+            ),
+            by_kind: by_kind
+                .iter()
+                .map(|(kind, ids)| group(a, kind, ids))
+                .collect(),
+            subdistricts: by_subdistrict
+                .iter()
+                .map(|(name, ids)| group(a, name, ids))
+                .collect(),
+            ingest: a.ingest.clone(),
+            graph: a.graph.stats.clone(),
+            places: a.places.clone(),
+            units: a.units.clone(),
+            population_rules: a.profile.population.clone(),
+            classification: a.classification.clone(),
+            threads: a.threads,
+            timings: a.timings.clone(),
+            warnings: a.warnings.clone(),
+        }
+    }
+}
+
+/// The coverage rule of some communities, one per level when they differ.
+pub fn rule_of(a: &Analysis, ids: &[usize]) -> String {
+    a.coverage_rules
+        .describe(ids.iter().map(|&i| a.communities[i].kind))
+}
+
+/// "模拟数据 … / Synthetic model …" for a run on the shipped model.
+pub fn data_note(a: &Analysis) -> Option<String> {
+    a.synthetic.then(|| {
+        format!(
+            "{} / {}",
+            crate::defaults::SYNTHETIC_ZH,
+            crate::defaults::SYNTHETIC_EN
+        )
+    })
+}
+
+/// Total population of some communities (each person once: see
+/// [`crate::places::counted_once`]), when any community has one.
+fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
+    let has_any = a.communities.iter().any(|c| c.population.is_some());
+    has_any.then(|| {
+        // `+ 0.0`: an empty float sum is -0.0.
+        crate::places::counted_once(&a.communities, ids)
+            .iter()
+            .filter_map(|&i| a.communities[i].population)
+            .sum::<f64>()
+            + 0.0
+    })
+}
+
+/// Total children of some communities, when any community has them.
+fn children(a: &Analysis, ids: &[usize]) -> Option<f64> {
+    let known = ids.iter().any(|&i| a.communities[i].children.is_some());
+    known.then(|| {
+        crate::places::counted_once(&a.communities, ids)
+            .iter()
+            .filter_map(|&i| a.communities[i].children)
+            .sum::<f64>()
+            + 0.0
+    })
+}
+
+/// `part / whole`, 0 for an empty whole, when both are known.
+fn ratio(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
+    let whole = whole?;
+    Some(if whole > 0.0 {
+        part.unwrap_or(0.0) / whole
+    } else {
+        0.0
+    })
+}
+
+fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
+    let circle: Vec<usize> = ids
+        .iter()
+        .copied()
+        .filter(|&i| a.coverage[i].life_circle)
+        .collect();
+    // A group none of whose communities has a population (小区 compounds
+    // inside 社区 that carry it) has none, not zero.
+    let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    let total = population(a, ids).filter(|_| known);
+    GroupSummary {
+        name: name.to_string(),
+        communities: ids.len(),
+        population: total,
+        life_circle: circle.len(),
+        share_life_circle: share(circle.len(), ids.len()),
+        share_population_life_circle: population(a, &circle).zip(total).map(|(p, t)| {
+            if t > 0.0 {
+                p / t
+            } else {
+                0.0
+            }
+        }),
+        coverage_rule: rule_of(a, ids),
+        children: children(a, ids),
+        share_children_life_circle: ratio(children(a, &circle), children(a, ids)),
+        pop_sources: ids.iter().fold(BTreeMap::new(), |mut m, &i| {
+            *m.entry(a.communities[i].pop_source.to_string())
+                .or_default() += 1;
+            m
+        }),
+        share_covered: a
+            .profile
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let n = ids.iter().filter(|&&i| a.coverage[i].covered[k]).count();
+                (c.id.clone(), share(n, ids.len()))
+            })
+            .collect(),
+    }
+}
