@@ -40,8 +40,6 @@ pub enum Error {
         option: &'static str,
         reason: String,
     },
-    #[error("synthetic extract: {0}")]
-    Synth(String),
     #[error("{0}")]
     Invalid(String),
 }

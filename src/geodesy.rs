@@ -118,6 +118,18 @@ pub fn segment_segment(a0: [f64; 2], a1: [f64; 2], b0: [f64; 2], b1: [f64; 2]) -
     (best, t)
 }
 
+/// Rounds to `digits` decimals, half away from zero: how every output
+/// rounds coordinates (7 decimals, about 1 cm), lengths and shares.
+///
+/// ```
+/// assert_eq!(childcircle::geodesy::round(116.123456789, 7), 116.1234568);
+/// assert_eq!(childcircle::geodesy::round(0.25, 1), 0.3);
+/// ```
+pub fn round(v: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (v * k).round() / k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

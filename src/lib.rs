@@ -22,7 +22,7 @@
 //!
 //! ```no_run
 //! let analysis = childcircle::analyze(std::path::Path::new("data/osm/monaco.osm.pbf"))?;
-//! let summary = childcircle::coverage::summary::Summary::new(&analysis);
+//! let summary = childcircle::findings::summary::Summary::new(&analysis);
 //! println!("{:.0} % of communities are in the life circle", 100.0 * summary.overall.share_life_circle);
 //! # Ok::<(), childcircle::Error>(())
 //! ```
@@ -49,11 +49,13 @@ pub mod isochrone;
 
 pub mod coverage;
 
-pub mod write;
-
 pub mod analysis;
 pub mod defaults;
 pub mod limits;
+
+pub mod findings;
+
+pub mod write;
 
 pub mod scenario;
 pub mod tiles;

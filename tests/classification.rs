@@ -401,7 +401,7 @@ fn shipped_extracts_have_few_unlevelled_schools_and_no_false_ones() {
         .not_for_children_examples
         .iter()
         .any(|e| e.starts_with("Auto-école Georges (n5919288543")));
-    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::findings::summary::Summary::new(&a)).unwrap();
     assert_eq!(json["classification"]["not_for_children"], 3);
 }
 
@@ -440,7 +440,7 @@ fn overrides_fix_what_the_data_gets_wrong() {
         "{:?}",
         a.warnings
     );
-    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::findings::summary::Summary::new(&a)).unwrap();
     assert_eq!(
         json["classification"]["overrides"][0]["category"],
         "middle;high"
@@ -884,7 +884,7 @@ fn a_school_inside_a_school_area_is_one_school() {
             .any(|e| e == "Strahlenberger Grundschule (w31) in unnamed (w30)"),
         "{c:?}"
     );
-    let json = serde_json::to_value(childcircle::coverage::summary::Summary::new(&a)).unwrap();
+    let json = serde_json::to_value(childcircle::findings::summary::Summary::new(&a)).unwrap();
     assert_eq!(json["classification"]["nested"]["merged"], 3);
 }
 

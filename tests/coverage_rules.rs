@@ -112,7 +112,7 @@ fn default_rules_match_the_readme() {
     assert!(kinds.contains("neighbourhood") && kinds.contains("compound"));
     assert_eq!(thin_flags(&access), (129, 695));
     assert_eq!(thin_flags(&default), (91, 621));
-    let summary = childcircle::coverage::summary::Summary::new(&default);
+    let summary = childcircle::findings::summary::Summary::new(&default);
     assert_eq!(
         summary.coverage_rule,
         "小区 compound access, 社区 neighbourhood share:0.5"

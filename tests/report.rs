@@ -546,7 +546,7 @@ fn bureau_tables_are_excel_ready_csv() {
 /// per subdistrict from the communities, and the total.
 #[test]
 fn district_tables_count_every_community_once_per_level() {
-    use childcircle::coverage::districts::{district_tables, read_districts, Level};
+    use childcircle::findings::districts::{district_tables, read_districts, Level};
     let a = childcircle::analyze(&data("dezhou/decheng.osm.pbf")).unwrap();
     let districts = read_districts(&data("dezhou/districts.geojson")).unwrap();
     assert_eq!(districts.districts.len(), 11);

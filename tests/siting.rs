@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use childcircle::coverage::siting::{gaps, greedy_max_cover, suggest_sites, SiteOrigin};
 use childcircle::coverage::{category_seeds, community_coverage};
+use childcircle::findings::siting::{gaps, greedy_max_cover, suggest_sites, SiteOrigin};
 use childcircle::search::origins::Origins;
 use childcircle::search::{multi_source_times, Seed};
 use childcircle::time::minutes_to_time;

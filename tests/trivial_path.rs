@@ -162,7 +162,7 @@ fn a_site_on_the_same_edge_covers_the_compound() {
     let play = a.profile.category_index("play").unwrap();
     assert!(!a.coverage[0].covered[play]);
     let site = [lonlat(400.0, -405.0)];
-    let s = childcircle::coverage::siting::suggest_sites(&a, play, 1, Some(&site));
+    let s = childcircle::findings::siting::suggest_sites(&a, play, 1, Some(&site));
     assert_eq!(s.sites.len(), 1, "the site covers the compound");
     assert_eq!(s.sites[0].newly_covered, vec![0]);
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use childcircle::analysis::{analyze_with_options, Analysis, AnalyzeOptions};
-use childcircle::coverage::summary::Summary;
+use childcircle::findings::summary::Summary;
 
 /// Every extract the repository ships, the Dezhou model, and Heidelberg
 /// from the shared data when it is there.

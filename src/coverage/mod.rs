@@ -19,9 +19,6 @@
 //! and how many communities it serves within its own threshold.
 
 pub mod capacity;
-pub mod districts;
-pub mod siting;
-pub mod summary;
 
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};

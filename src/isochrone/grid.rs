@@ -53,14 +53,6 @@ impl TimeGrid {
         }
     }
 
-    /// Projected position of vertex `(col, row)`.
-    pub fn vertex(&self, col: usize, row: usize) -> [f64; 2] {
-        [
-            self.origin[0] + col as f64 * self.cell_m,
-            self.origin[1] + row as f64 * self.cell_m,
-        ]
-    }
-
     /// The time at a projected point, from the nearest vertex (for tests and
     /// for reading a grid back).
     pub fn at(&self, xy: [f64; 2]) -> Option<f32> {

@@ -9,7 +9,7 @@ use rstar::{RTree, AABB};
 
 use super::graph::{Edge, Frame, Graph, GraphParts, GraphStats};
 use crate::error::Result;
-use crate::geodesy::haversine_m;
+use crate::geodesy::polyline_length_m;
 use crate::osm::ingest::{area_kind, AreaGeometry, OsmData};
 use crate::profile::Profile;
 
@@ -81,7 +81,7 @@ impl Graph {
                 if run.len() >= 2 {
                     let (a, b) = (run[0], run[run.len() - 1]);
                     let shape: Vec<[f64; 2]> = run.iter().map(|r| r.1).collect();
-                    let length: f64 = shape.windows(2).map(|s| haversine_m(s[0], s[1])).sum();
+                    let length = polyline_length_m(&shape);
                     if a.0 != b.0 && length > 0.0 {
                         let mut index = |(k, p): (usize, [f64; 2])| {
                             if node_of[k] == u32::MAX {

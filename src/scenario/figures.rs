@@ -216,7 +216,7 @@ impl Subdistricts {
         let name = |c: &crate::places::Community| {
             c.subdistrict
                 .clone()
-                .unwrap_or_else(|| crate::coverage::districts::UNASSIGNED.to_string())
+                .unwrap_or_else(|| crate::findings::districts::UNASSIGNED.to_string())
         };
         let names: Vec<String> = communities
             .iter()

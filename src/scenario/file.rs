@@ -62,7 +62,7 @@ pub fn facilities_geojson(scenario: &Scenario, only_new: bool) -> Vec<u8> {
     let doc = json!({
         "type": "FeatureCollection",
         "childcircle_scenario": {"version": 1, "extract": extract, "edits": scenario.edits().len()},
-        "attribution": crate::coverage::summary::ATTRIBUTION,
+        "attribution": crate::findings::summary::ATTRIBUTION,
         "features": features,
     });
     serde_json::to_vec_pretty(&doc).expect("JSON encodes")

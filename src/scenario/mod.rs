@@ -85,7 +85,7 @@ pub struct Base {
     pub meta: snapshot::Meta,
     /// District outlines for the page and the snapshot, made on first use
     /// ([`Base::districts`]).
-    districts: std::sync::OnceLock<Vec<crate::coverage::districts::District>>,
+    districts: std::sync::OnceLock<Vec<crate::findings::districts::District>>,
 }
 
 impl Base {
@@ -109,11 +109,11 @@ impl Base {
     /// District outlines: for the shipped Dezhou model its districts file
     /// (as `analyze` uses by default), else the subdistricts (街道) named by
     /// the communities, each the union of its communities' outlines.
-    pub fn districts(&self) -> &[crate::coverage::districts::District] {
+    pub fn districts(&self) -> &[crate::findings::districts::District] {
         self.districts.get_or_init(|| {
             if crate::defaults::is_dezhou_model(&self.extract) {
                 let file = crate::defaults::dezhou_districts()
-                    .and_then(|p| crate::coverage::districts::read_districts(&p));
+                    .and_then(|p| crate::findings::districts::read_districts(&p));
                 if let Ok(file) = file {
                     return file.districts;
                 }

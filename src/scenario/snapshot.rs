@@ -11,8 +11,8 @@
 //! edited facility set (the facilities' reach included).
 
 use crate::analysis::Analysis;
-use crate::coverage::districts::District;
 use crate::coverage::{facility_reach, CoverageRules};
+use crate::findings::districts::District;
 use crate::osm::ingest::IngestStats;
 use crate::places::units::UnitStats;
 use crate::places::PlaceStats;

@@ -305,12 +305,6 @@ pub fn feature_collection(features: &[Feature], name: &str) -> Vec<u8> {
     out
 }
 
-/// Rounds to `digits` decimals for output.
-pub fn round(v: f64, digits: i32) -> f64 {
-    let k = 10f64.powi(digits);
-    (v * k).round() / k
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,10 +40,7 @@ pub(crate) fn num(v: Option<f64>, digits: usize) -> String {
     // Rounded as the GeoJSON layers round (half away from zero), so a
     // table and a layer never differ in the last digit.
     v.map_or_else(String::new, |x| {
-        format!(
-            "{:.digits$}",
-            crate::write::commit::round(x, digits as i32) + 0.0
-        )
+        format!("{:.digits$}", crate::geodesy::round(x, digits as i32) + 0.0)
     })
 }
 

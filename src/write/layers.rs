@@ -12,13 +12,14 @@ use geojson::JsonObject;
 use serde_json::{json, Value};
 
 use crate::analysis::Analysis;
-use crate::coverage::summary::Summary;
 use crate::error::Result;
+use crate::findings::summary::Summary;
+use crate::geodesy::round;
 use crate::places::PlaceGeometry;
 use crate::tags::OsmRef;
 use crate::timings::{PhaseClock, PhaseTiming};
 use crate::write::commit::{
-    feature, feature_collection, multipolygon_geometry, point_geometry, round, OutputSet,
+    feature, feature_collection, multipolygon_geometry, point_geometry, OutputSet,
 };
 
 /// Every file an analysis's output set may contain: the layers, their QGIS
@@ -293,4 +294,48 @@ pub fn point_isochrone_geojson(
         })
         .collect();
     feature_collection(&features, "isochrone")
+}
+
+/// `suggestions.geojson`: one point per suggested site of every request.
+pub fn suggestions_geojson(
+    a: &Analysis,
+    suggestions: &[crate::findings::siting::Suggestions],
+) -> Vec<u8> {
+    let mut features = Vec::new();
+    for s in suggestions {
+        let cat = &a.profile.categories[s.category];
+        let mut covered = s.before.covered;
+        for site in &s.sites {
+            covered += site.newly_covered.len();
+            let names: Vec<&str> = site
+                .newly_covered
+                .iter()
+                .map(|&i| a.communities[i].name.as_str())
+                .collect();
+            let mut p = geojson::JsonObject::new();
+            p.insert("rank".into(), json!(site.rank));
+            p.insert("category".into(), json!(cat.id));
+            p.insert("label_zh".into(), json!(cat.label_zh));
+            p.insert("label_en".into(), json!(cat.label_en));
+            p.insert("minutes".into(), json!(cat.minutes));
+            p.insert("new_cov".into(), json!(site.newly_covered.len()));
+            p.insert("new_pop".into(), json!(round(site.population, 0)));
+            p.insert("names".into(), json!(names.join("、")));
+            p.insert(
+                "origin".into(),
+                json!(match site.origin {
+                    crate::findings::siting::SiteOrigin::Node(_) => "network",
+                    crate::findings::siting::SiteOrigin::Point(_) => "candidate",
+                }),
+            );
+            p.insert("covered".into(), json!(covered));
+            p.insert(
+                "share".into(),
+                json!(round(covered as f64 / a.communities.len().max(1) as f64, 4)),
+            );
+            p.insert("profile".into(), json!(a.profile.label()));
+            features.push(feature(point_geometry(site.lonlat), p));
+        }
+    }
+    feature_collection(&features, "suggestions")
 }

@@ -6,3 +6,4 @@ pub mod commit;
 pub mod csv;
 pub mod export;
 pub mod layers;
+pub mod tables;

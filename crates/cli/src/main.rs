@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use childcircle::coverage::summary::Summary;
+use childcircle::findings::summary::Summary;
 use childcircle::isochrone::IsochroneOptions;
 use childcircle::places::community_file::CommunityFields;
 use childcircle::{analyze_with_options, AnalyzeOptions, Profile};
@@ -804,7 +804,7 @@ fn kind_label(kind: &str) -> String {
 }
 
 /// The suggested sites, one line each.
-fn print_suggestions(suggestions: &[childcircle::coverage::siting::SuggestionSummary]) {
+fn print_suggestions(suggestions: &[childcircle::findings::siting::SuggestionSummary]) {
     for s in suggestions {
         say!();
         say!(

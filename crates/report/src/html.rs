@@ -13,10 +13,11 @@ use serde_json::{json, Value};
 use crate::escape;
 use crate::style;
 use childcircle::analysis::Analysis;
-use childcircle::coverage::districts::{percent, District, DistrictTables, Level};
-use childcircle::coverage::siting::{
+use childcircle::findings::districts::{District, DistrictTables, Level};
+use childcircle::findings::siting::{
     gaps, life_circle_after, Figures, SiteOrigin, Suggestions, METHOD,
 };
+use childcircle::write::tables::percent;
 
 const LEAFLET_JS: &str = include_str!("assets/leaflet/leaflet.js");
 const LEAFLET_CSS: &str = include_str!("assets/leaflet/leaflet.css");
@@ -57,7 +58,7 @@ pub fn report_html(
     let _ = write!(
         body,
         "<footer>{} · childcircle {} · {}</footer>",
-        escape(childcircle::coverage::summary::ATTRIBUTION),
+        escape(childcircle::findings::summary::ATTRIBUTION),
         env!("CARGO_PKG_VERSION"),
         escape(&a.extract.display().to_string())
     );
@@ -291,7 +292,7 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         );
     };
     // Nested levels (社区 and the 小区 inside them) each on their own.
-    let by_kind = childcircle::coverage::summary::Summary::new(a).by_kind;
+    let by_kind = childcircle::findings::summary::Summary::new(a).by_kind;
     if by_kind.is_empty() {
         figure(n.to_string(), "社区/小区 communities");
     }
@@ -312,7 +313,7 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         }
     }
     for g in &by_kind {
-        let kind = childcircle::coverage::districts::kind_label(&g.name);
+        let kind = childcircle::findings::districts::kind_label(&g.name);
         figure(
             format!(
                 "{} / {} · {}",

@@ -7,7 +7,7 @@
 //! | a self-contained, offline HTML report | `report.html` | [`html`] |
 //! | coverage per district and subdistrict, against a target | `districts.csv` | [`tables`] |
 //!
-//! Gaps and siting suggestions live in [`childcircle::coverage::siting`]. Every function here
+//! Gaps and siting suggestions live in [`childcircle::findings::siting`]. Every function here
 //! returns bytes (or a string); the caller stages them in the run's
 //! [`childcircle::write::commit::OutputSet`], so they are committed with the layers they
 //! describe. One colour scheme ([`style`]) serves all of them.
@@ -18,7 +18,9 @@ pub mod qgis;
 pub mod snapshot;
 pub mod style;
 
-use childcircle::coverage::districts::{district_tables, districts_csv, read_districts};
+use childcircle::findings::districts::{district_tables, read_districts};
+use childcircle::write::layers::suggestions_geojson;
+use childcircle::write::tables::{districts_csv, gaps_csv};
 pub use html::report_html;
 pub use map::{cjk_font_available, map_png, map_svg};
 pub use qgis::qgis_files;
@@ -50,7 +52,7 @@ impl PlannerOptions {
             }
         }
         for spec in &self.suggest {
-            childcircle::coverage::siting::parse_request(spec, profile)?;
+            childcircle::findings::siting::parse_request(spec, profile)?;
         }
         Ok(())
     }
@@ -74,7 +76,7 @@ pub struct Deliverables {
     /// `(file name, bytes)` to stage with the layers.
     pub files: Vec<(String, Vec<u8>)>,
     /// The suggested sites per siting request, for the console.
-    pub suggestions: Vec<childcircle::coverage::siting::SuggestionSummary>,
+    pub suggestions: Vec<childcircle::findings::siting::SuggestionSummary>,
 }
 
 /// [`planner_files`], with the suggestions.
@@ -82,7 +84,7 @@ pub fn planner_deliverables(
     analysis: &mut childcircle::Analysis,
     options: &PlannerOptions,
 ) -> childcircle::Result<Deliverables> {
-    use childcircle::coverage::siting;
+    use childcircle::findings::siting;
     options.check(&analysis.profile)?;
     let mut clock = childcircle::timings::PhaseClock::start();
     let districts = match &options.districts {
@@ -122,10 +124,10 @@ pub fn planner_deliverables(
     };
     made(&mut files, qgis_files(a, &suggestions));
     if !suggestions.is_empty() {
-        let layer = siting::suggestions_geojson(a, &suggestions);
+        let layer = suggestions_geojson(a, &suggestions);
         made(&mut files, vec![("suggestions.geojson".into(), layer)]);
     }
-    made(&mut files, vec![("gaps.csv".into(), siting::gaps_csv(a))]);
+    made(&mut files, vec![("gaps.csv".into(), gaps_csv(a))]);
     made(
         &mut files,
         vec![("districts.csv".into(), districts_csv(&tables))],

@@ -22,9 +22,9 @@ use resvg::usvg::fontdb;
 use crate::escape;
 use crate::style;
 use childcircle::analysis::Analysis;
-use childcircle::coverage::districts::District;
-use childcircle::coverage::siting::Suggestions;
 use childcircle::error::{Error, Result};
+use childcircle::findings::districts::District;
+use childcircle::findings::siting::Suggestions;
 use childcircle::osm::walkable::WayClass;
 use childcircle::profile::Space;
 
@@ -396,7 +396,7 @@ impl<'a> Sheet<'a> {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         // Nested levels (社区 and the 小区 inside them), each on its own.
-        let by_kind = childcircle::coverage::summary::Summary::new(a).by_kind;
+        let by_kind = childcircle::findings::summary::Summary::new(a).by_kind;
         let levels: Vec<String> = by_kind
             .iter()
             .map(|g| {
@@ -823,7 +823,7 @@ impl<'a> Sheet<'a> {
         self.text([x + 34.0, y + 1.0], 12.5, "normal", "#333333", "start", &t);
         y += 20.0;
         let all: Vec<usize> = (0..a.communities.len()).collect();
-        let rule = childcircle::coverage::summary::rule_of(a, &all);
+        let rule = childcircle::findings::summary::rule_of(a, &all);
         let t = match self.lang {
             Lang::Chinese => format!("覆盖判定：{rule}"),
             Lang::English => format!("Coverage rule: {rule}"),

@@ -13,7 +13,7 @@
 use crate::escape;
 use crate::style::{self, Rgb};
 use childcircle::analysis::Analysis;
-use childcircle::coverage::siting::Suggestions;
+use childcircle::findings::siting::Suggestions;
 use childcircle::profile::Space;
 
 /// The version written into style and project files; QGIS upgrades older files
@@ -786,7 +786,7 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
             a.extract.display(),
             a.profile.name
         )),
-        rights = escape(childcircle::coverage::summary::ATTRIBUTION),
+        rights = escape(childcircle::findings::summary::ATTRIBUTION),
     )
 }
 

@@ -2,7 +2,7 @@
 //! ([`childcircle::scenario::snapshot::analysis`]), handed to the same writers
 //! as `analyze`'s deliverables.
 
-use childcircle::coverage::districts::{district_tables, District};
+use childcircle::findings::districts::{district_tables, District};
 use childcircle::scenario::{snapshot::analysis, Scenario};
 
 /// The scenario's coverage map as PNG (the report's `map.png`).

@@ -553,7 +553,7 @@ async fn suggestions(
     let s = scenario.lock().expect("not poisoned").clone();
     let body = on_pool(&app, move |_| {
         let base = s.base();
-        let found = childcircle::coverage::siting::suggest(
+        let found = childcircle::findings::siting::suggest(
             &base.graph,
             &base.communities,
             &s.state().coverage,

@@ -80,7 +80,7 @@ pub fn base_json(base: &Base, limits: &ScenarioLimits) -> Vec<u8> {
     let doc = json!({
         "extract": base.extract.file_name().map(|n| n.to_string_lossy().into_owned()),
         "synthetic": childcircle::defaults::is_dezhou_model(&base.extract),
-        "attribution": childcircle::coverage::summary::ATTRIBUTION,
+        "attribution": childcircle::findings::summary::ATTRIBUTION,
         "bounds": base.bounds,
         "max_snap_m": base.profile.max_snap_m,
         "categories": categories,

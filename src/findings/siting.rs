@@ -25,7 +25,6 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::analysis::Analysis;
 use crate::coverage::CommunityCoverage;
@@ -37,8 +36,8 @@ use crate::profile::Profile;
 use crate::search::origins::Origins;
 use crate::search::SearchState;
 use crate::time::minutes_to_time;
-use crate::write::commit::{feature, feature_collection, point_geometry, round};
-use crate::write::csv::{num, Csv};
+
+use crate::geodesy::round;
 
 /// The communities outside `category`'s threshold, most urgent first: by
 /// population (communities with a known population first), then by area.
@@ -60,50 +59,6 @@ pub fn gaps(a: &Analysis, category: usize) -> Vec<usize> {
             .then(ci.id.cmp(&cj.id))
     });
     ids
-}
-
-/// `gaps.csv`: every category's gaps, ranked ([`gaps`]).
-pub fn gaps_csv(a: &Analysis) -> Vec<u8> {
-    let mut csv = Csv::new(&[
-        "类别 category",
-        "类别名称 label_zh",
-        "label_en",
-        "标准(分钟) threshold_min",
-        "必需 required",
-        "排序 rank",
-        "编号 id",
-        "名称 name",
-        "类型 kind",
-        "街道 subdistrict",
-        "所属社区 parent",
-        "人口 population",
-        "面积(平方米) area_m2",
-        "现状步行(分钟) minutes",
-        "接入 access",
-    ]);
-    for (k, cat) in a.profile.categories.iter().enumerate() {
-        for (rank, i) in gaps(a, k).into_iter().enumerate() {
-            let c = &a.communities[i];
-            csv.row(&[
-                cat.id.clone(),
-                cat.label_zh.clone(),
-                cat.label_en.clone(),
-                format!("{}", cat.minutes),
-                (if cat.required { "yes" } else { "no" }).to_string(),
-                (rank + 1).to_string(),
-                c.id.clone(),
-                c.name.clone(),
-                c.kind.to_string(),
-                c.subdistrict.clone().unwrap_or_default(),
-                c.parent.clone().unwrap_or_default(),
-                num(c.population, 0),
-                format!("{:.0}", c.area_m2),
-                num(a.coverage[i].minutes[k], 1),
-                c.access_kind.as_str().to_string(),
-            ]);
-        }
-    }
-    csv.into_bytes()
 }
 
 /// Reads `--suggest CATEGORY:K` (e.g. `kinder:5`): the category's index in the
@@ -584,47 +539,6 @@ pub fn life_circle_after(a: &Analysis, suggestions: &[Suggestions]) -> (usize, f
     }
     let f = figures(&a.communities, &a.coverage, &a.profile, 0, &extra);
     (f.life_circle, f.share_life_circle)
-}
-
-/// `suggestions.geojson`: one point per suggested site of every request.
-pub fn suggestions_geojson(a: &Analysis, suggestions: &[Suggestions]) -> Vec<u8> {
-    let mut features = Vec::new();
-    for s in suggestions {
-        let cat = &a.profile.categories[s.category];
-        let mut covered = s.before.covered;
-        for site in &s.sites {
-            covered += site.newly_covered.len();
-            let names: Vec<&str> = site
-                .newly_covered
-                .iter()
-                .map(|&i| a.communities[i].name.as_str())
-                .collect();
-            let mut p = geojson::JsonObject::new();
-            p.insert("rank".into(), json!(site.rank));
-            p.insert("category".into(), json!(cat.id));
-            p.insert("label_zh".into(), json!(cat.label_zh));
-            p.insert("label_en".into(), json!(cat.label_en));
-            p.insert("minutes".into(), json!(cat.minutes));
-            p.insert("new_cov".into(), json!(site.newly_covered.len()));
-            p.insert("new_pop".into(), json!(round(site.population, 0)));
-            p.insert("names".into(), json!(names.join("、")));
-            p.insert(
-                "origin".into(),
-                json!(match site.origin {
-                    SiteOrigin::Node(_) => "network",
-                    SiteOrigin::Point(_) => "candidate",
-                }),
-            );
-            p.insert("covered".into(), json!(covered));
-            p.insert(
-                "share".into(),
-                json!(round(covered as f64 / a.communities.len().max(1) as f64, 4)),
-            );
-            p.insert("profile".into(), json!(a.profile.label()));
-            features.push(feature(point_geometry(site.lonlat), p));
-        }
-    }
-    feature_collection(&features, "suggestions")
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::places::community_file::{read_communities, CommunityFields};
-use crate::write::csv::Csv;
 
 /// An administrative area: a district, county or subdistrict outline.
 #[derive(Debug, Clone)]
@@ -65,7 +64,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Level::District => "区县 district",
             Level::Subdistrict => "街道 subdistrict",
@@ -243,12 +242,12 @@ pub fn district_tables(
             .collect(),
         target,
         districts_from_file: districts.is_some(),
-        coverage_rule: crate::coverage::summary::rule_of(
+        coverage_rule: crate::findings::summary::rule_of(
             a,
             &(0..a.communities.len()).collect::<Vec<_>>(),
         ),
         rows,
-        data_note: crate::coverage::summary::data_note(a),
+        data_note: crate::findings::summary::data_note(a),
     }
 }
 
@@ -358,82 +357,4 @@ fn row(
             .map(|c| kids(&|i| a.coverage[i].life_circle) / c),
         meets_target: target.map(|t| share_life_circle + 1e-12 >= t),
     }
-}
-
-/// A share as a percentage with one decimal ("35.3%"), which Excel and
-/// LibreOffice read as the number 0.353 formatted as a percentage.
-pub fn percent(share: f64) -> String {
-    // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
-    format!("{:.1}%", 100.0 * share + 0.0)
-}
-
-/// `districts.csv`: UTF-8 with a BOM (Excel then shows Chinese correctly).
-pub fn districts_csv(t: &DistrictTables) -> Vec<u8> {
-    let mut header = vec![
-        "层级 level".to_string(),
-        "名称 name".to_string(),
-        "所属区县 district".to_string(),
-        "类型 kind".to_string(),
-        "社区数 communities".to_string(),
-        "人口 population".to_string(),
-        "儿童 children".to_string(),
-    ];
-    for c in &t.categories {
-        header.push(format!(
-            "{}覆盖率 {} ({} min{})",
-            c.label_zh,
-            c.id,
-            c.minutes,
-            if c.required { "" } else { ", optional" }
-        ));
-    }
-    header.extend([
-        "生活圈达标社区数 in_life_circle".to_string(),
-        "生活圈达标率 share_life_circle".to_string(),
-        "人口达标率 share_population_life_circle".to_string(),
-        "儿童达标率 share_children_life_circle".to_string(),
-    ]);
-    if let Some(target) = t.target {
-        header.push(format!("达到目标{} meets_target", percent(target)));
-    }
-    let mut csv = Csv::new(&header);
-    for r in &t.rows {
-        let mut fields = vec![
-            r.level.label().to_string(),
-            r.name.clone(),
-            r.parent.clone().unwrap_or_default(),
-            r.kind.clone().unwrap_or_default(),
-            r.communities.to_string(),
-            crate::write::csv::num(r.population, 0),
-            crate::write::csv::num(r.children, 0),
-        ];
-        fields.extend(r.share_covered.iter().map(|&s| percent(s)));
-        fields.push(r.life_circle.to_string());
-        fields.push(percent(r.share_life_circle));
-        fields.push(
-            r.share_population_life_circle
-                .map(percent)
-                .unwrap_or_default(),
-        );
-        fields.push(
-            r.share_children_life_circle
-                .map(percent)
-                .unwrap_or_default(),
-        );
-        if let Some(meets) = r.meets_target {
-            fields.push((if meets { "是 yes" } else { "否 no" }).to_string());
-        }
-        csv.row(&fields);
-    }
-    csv.row(&[
-        "覆盖判定 coverage rule",
-        &format!(
-            "{} (--coverage-rule: access / centroid / share:F)",
-            t.coverage_rule
-        ),
-    ]);
-    if let Some(note) = &t.data_note {
-        csv.row(&["注 note", note.as_str()]);
-    }
-    csv.into_bytes()
 }
