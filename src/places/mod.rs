@@ -1,4 +1,4 @@
-//! Stage 3: places — children's facilities and residential communities, each
+//! Stage 4: places — children's facilities and residential communities, each
 //! attached to the walking graph through access points.
 //!
 //! Access rules (the same for both, in order):

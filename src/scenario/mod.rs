@@ -112,7 +112,7 @@ impl Base {
     pub fn districts(&self) -> &[crate::findings::districts::District] {
         self.districts.get_or_init(|| {
             if crate::defaults::is_dezhou_model(&self.extract) {
-                let file = crate::defaults::dezhou_districts()
+                let file = crate::write::shipped::dezhou_districts()
                     .and_then(|p| crate::findings::districts::read_districts(&p));
                 if let Ok(file) = file {
                     return file.districts;

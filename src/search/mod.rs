@@ -1,4 +1,4 @@
-//! Stage 4: shortest walking times.
+//! Stage 3: shortest walking times.
 //!
 //! One search core serves both questions the engine asks:
 //! - **multi-source**: every node's time to the nearest facility of a category

@@ -1,4 +1,4 @@
-//! Stage 7 (part): writing files so that nothing is ever half written.
+//! Stage 9 (part): writing files so that nothing is ever half written.
 //!
 //! An [`OutputSet`] stages every file of a run in a hidden directory beside the
 //! destination, `.childcircle-staging-<pid>`, and flushes each to disk. Then

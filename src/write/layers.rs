@@ -1,4 +1,4 @@
-//! Stage 7: the analysis outputs, as files a planner opens in QGIS.
+//! Stage 9: the analysis outputs, as files a planner opens in QGIS.
 //!
 //! Every layer has one geometry type, the same properties in the same order and
 //! of the same type in every feature (QGIS takes field types from the data),

@@ -1,9 +1,12 @@
-//! Stage 7: writers. Every file of a run is staged and committed together,
-//! all or nothing ([`commit`]); the layers and `summary.json` ([`layers`]);
-//! CSV tables ([`csv`]); the walking graph for other tools ([`export`]).
+//! Stage 9: writers. Every file of a run is staged and committed together,
+//! all or nothing ([`commit`]); the GeoJSON layers and `summary.json`
+//! ([`layers`]); the CSV tables ([`tables`], on [`csv`]); the walking graph
+//! for other tools ([`export`]); the shipped default data as files
+//! ([`shipped`]).
 
 pub mod commit;
 pub mod csv;
 pub mod export;
 pub mod layers;
+pub mod shipped;
 pub mod tables;

@@ -557,7 +557,7 @@ fn isochrone(cli: &Cli, args: &IsochroneArgs) -> anyhow::Result<()> {
 fn extract_or_default(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(match given {
         Some(p) => p.to_path_buf(),
-        None => childcircle::defaults::dezhou_model()?,
+        None => childcircle::write::shipped::dezhou_model()?,
     })
 }
 
@@ -605,7 +605,7 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     let planner = childcircle_report::PlannerOptions {
         districts: match &args.districts {
             Some(p) => Some(p.clone()),
-            None if dezhou => Some(childcircle::defaults::dezhou_districts()?),
+            None if dezhou => Some(childcircle::write::shipped::dezhou_districts()?),
             None => None,
         },
         target: args.target.or(dezhou.then_some(0.3)),
