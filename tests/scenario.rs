@@ -205,7 +205,12 @@ fn removing_a_whole_category_one_by_one_matches_the_batch_path() {
     eprintln!("seed {seed}");
     let mut rng = Rng::new(seed);
     let mut s = Scenario::new(base.clone());
-    let k = rng.below(base.profile.categories.len());
+    // A seeded category among those with more than one facility to remove.
+    let count = |k: usize| base.facilities.iter().filter(|f| f.category == k).count();
+    let removable: Vec<usize> = (0..base.profile.categories.len())
+        .filter(|&k| count(k) > 1)
+        .collect();
+    let k = *rng.pick(&removable);
     let mut slots: Vec<usize> = (0..base.facilities.len())
         .filter(|&i| base.facilities[i].category == k)
         .collect();
