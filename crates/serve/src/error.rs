@@ -1,10 +1,13 @@
 //! Errors as each API writes them: Valhalla's
-//! `{"status":"Bad Request","status_code":400,"error":"…","error_code":N}` and
-//! openrouteservice's `{"error":{"code":3xxx,"message":"…"},"info":{…}}`.
+//! `{"status":"Bad Request","status_code":400,"error":"…","error_code":N}`,
+//! openrouteservice's `{"error":{"code":3xxx,"message":"…"},"info":{…}}` and
+//! the what-if API's `{"error":"…"}`; and why the service could not start.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{json, Value};
+
+use super::clock::now_ms;
 
 /// Which API an endpoint speaks, so its errors look like that API's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,15 +112,33 @@ impl ApiError {
             }),
             Dialect::Ors => json!({
                 "error": {"code": self.code, "message": self.message},
-                "info": super::ors::info(),
+                "info": info(),
             }),
         }
     }
 }
 
+/// The `info` object of ORS errors: the engine's version and the time.
+pub fn info() -> Value {
+    json!({
+        "engine": {"version": concat!("childcircle ", env!("CARGO_PKG_VERSION"))},
+        "timestamp": now_ms(),
+    })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+/// An error as the what-if API writes it: `{"error": "…"}`.
+#[derive(Debug)]
+pub struct WhatIfError(pub StatusCode, pub String);
+
+impl IntoResponse for WhatIfError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({"error": self.1}))).into_response()
     }
 }
 

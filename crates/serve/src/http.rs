@@ -1,9 +1,9 @@
-//! HTTP routing: which path speaks which API, reading bodies within the
-//! limits, CORS, the readiness endpoints and the 404 that lists the
-//! endpoints. Searches and response encoding run on the worker [`Pool`].
+//! HTTP routing: which path speaks which API, CORS, the readiness endpoints
+//! and the 404 that lists the endpoints. Searches and response encoding run
+//! on the worker pool ([`App::pool`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -11,14 +11,12 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use super::engine::Engine;
+use super::app::{read_body, App};
 use super::error::{valhalla_code, ApiError, Dialect};
-use super::limits::Limits;
-use super::pool::{Pool, PoolError};
-use super::{ors, valhalla};
+use super::pool::PoolError;
+use super::{ors, valhalla, whatif};
 
 /// The endpoints, as the 404 lists them.
 pub const ENDPOINTS: [&str; 8] = [
@@ -32,32 +30,11 @@ pub const ENDPOINTS: [&str; 8] = [
     "/v2/status",
 ];
 
-/// Shared state of the service: the engine once loaded, the pool, the limits.
-pub struct App {
-    pub engine: OnceLock<Engine>,
-    pub pool: Pool,
-    pub limits: Limits,
-    /// The what-if scenarios ([`super::whatif`]).
-    pub whatif: super::whatif::Store,
-}
-
 type Reply = Result<Response, ApiError>;
-
-impl App {
-    fn engine(&self, dialect: Dialect) -> Result<&Engine, ApiError> {
-        self.engine.get().ok_or_else(|| {
-            ApiError::http(
-                dialect,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the extract is still loading",
-            )
-        })
-    }
-}
 
 /// The router of every endpoint.
 pub fn router(app: Arc<App>) -> Router {
-    super::whatif::routes(Router::new())
+    whatif::routes(Router::new())
         .route("/isochrone", get(valhalla_get).post(valhalla_post))
         .route("/status", get(status))
         .route("/v2/isochrones/{profile}", post(ors_post))
@@ -115,48 +92,6 @@ async fn not_found(method: Method, uri: Uri) -> Response {
         StatusCode::NOT_FOUND
     };
     error.with_status(status).into_response()
-}
-
-/// Reads a body within the size and time limits.
-pub(crate) async fn read_body(
-    app: &App,
-    headers: &HeaderMap,
-    body: Body,
-    dialect: Dialect,
-) -> Result<Bytes, ApiError> {
-    let max = app.limits.max_body_bytes;
-    let too_large = || {
-        ApiError::http(
-            dialect,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than {max} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
-    }
-    let read = Limited::new(body, max).collect();
-    match tokio::time::timeout(app.limits.read_timeout, read).await {
-        Err(_) => Err(ApiError::http(
-            dialect,
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} s",
-                app.limits.read_timeout.as_secs_f64()
-            ),
-        )),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::http(
-            dialect,
-            StatusCode::BAD_REQUEST,
-            format!("cannot read the request body: {e}"),
-        )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-    }
 }
 
 /// Runs a job that encodes a JSON response on the worker pool.

@@ -5,14 +5,21 @@
 //!
 //! | concern | module |
 //! |---|---|
-//! | routing, bodies, CORS, readiness | [`http`] |
+//! | routing, CORS, readiness | [`http`] |
+//! | shared state, reading bodies within the limits | [`app`] |
 //! | Valhalla request and response | [`valhalla`] |
 //! | openrouteservice request and response | [`ors`] |
 //! | errors in each API's format | [`error`] |
-//! | limits and timeouts | [`limits`] |
+//! | the timestamp of ORS answers and errors | [`clock`] |
+//! | limits and timeouts, scenario limits | [`limits`] |
 //! | the loaded model and its queries | [`engine`] |
 //! | the bounded worker pool | [`pool`] |
-//! | what-if planning: the page and the scenario API | [`whatif`], [`whatif_map`] |
+//! | what-if planning: the page and the scenario API | [`whatif`], [`whatif_answer`], [`whatif_map`], [`whatif_store`] |
+//!
+//! Modules import one way only, from the routes down: [`http`] →
+//! [`whatif`], [`valhalla`], [`ors`] → [`whatif_answer`], [`whatif_map`],
+//! [`reach`] → [`app`] → [`whatif_store`] → [`error`] → [`clock`], with
+//! [`engine`], [`limits`], [`geometry`] and [`pool`] at the bottom.
 //!
 //! The service uses only the library's public API, so it can move into its
 //! own crate. It listens at once, loads the extract in the background
@@ -20,6 +27,8 @@
 //! runtime whose I/O threads never search, and on SIGTERM or Ctrl-C stops
 //! accepting, lets in-flight requests finish and returns.
 
+pub mod app;
+pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod geometry;
@@ -32,6 +41,7 @@ pub mod valhalla;
 pub mod whatif;
 pub mod whatif_answer;
 pub mod whatif_map;
+pub mod whatif_store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,7 +71,7 @@ pub struct ServeOptions {
     pub threads: usize,
     pub limits: Limits,
     /// Bounds on the what-if scenarios.
-    pub scenarios: whatif::ScenarioLimits,
+    pub scenarios: limits::ScenarioLimits,
 }
 
 /// Runs the service until SIGTERM or Ctrl-C. `on_event` hears
@@ -88,11 +98,11 @@ pub fn serve(
         options.limits.queue_timeout,
     )
     .map_err(ServeError::Runtime)?;
-    let app = Arc::new(http::App {
+    let app = Arc::new(app::App {
         engine: OnceLock::new(),
         pool,
         limits: options.limits.clone(),
-        whatif: whatif::Store::new(options.scenarios.clone()),
+        whatif: whatif_store::Store::new(options.scenarios.clone()),
     });
     runtime.block_on(run(options, app, Arc::new(on_event)))
 }
@@ -101,7 +111,7 @@ type Events = Arc<dyn Fn(&str) + Send + Sync>;
 
 async fn run(
     options: ServeOptions,
-    app: Arc<http::App>,
+    app: Arc<app::App>,
     on_event: Events,
 ) -> Result<(), ServeError> {
     let listener = TcpListener::bind(&options.bind)
@@ -150,7 +160,7 @@ async fn run(
 async fn accept_loop(
     listener: TcpListener,
     addr: SocketAddr,
-    app: Arc<http::App>,
+    app: Arc<app::App>,
     ready: impl std::future::Future<Output = Result<(), ServeError>>,
 ) -> Result<(), ServeError> {
     let router = http::router(app.clone());

@@ -1,6 +1,7 @@
 //! What one request may ask for, and how long a client may take. Every limit
 //! is checked before any search runs, so an oversized request costs parsing
-//! only, never a worker.
+//! only, never a worker. Also how many what-if scenarios a server keeps
+//! ([`ScenarioLimits`]).
 
 use std::time::Duration;
 
@@ -49,6 +50,28 @@ impl Default for Limits {
             max_connections: 1024,
             drain_timeout: Duration::from_secs(30),
             max_listed_communities: 200,
+        }
+    }
+}
+
+/// How many scenarios a server keeps, and for how long.
+#[derive(Debug, Clone)]
+pub struct ScenarioLimits {
+    /// Scenarios kept at once (each holds about `nodes × categories × 5`
+    /// bytes beyond the shared base: [`Scenario::memory_bytes`](childcircle::scenario::Scenario::memory_bytes)).
+    pub max_scenarios: usize,
+    /// A scenario not used for this long is dropped.
+    pub idle: Duration,
+    /// Communities listed per joined/left list in a response.
+    pub max_listed: usize,
+}
+
+impl Default for ScenarioLimits {
+    fn default() -> Self {
+        ScenarioLimits {
+            max_scenarios: 32,
+            idle: Duration::from_secs(2 * 3600),
+            max_listed: 200,
         }
     }
 }

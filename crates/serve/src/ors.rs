@@ -4,10 +4,10 @@
 //! childcircle extension properties.
 
 use std::f64::consts::PI;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use super::clock::now_ms;
 use super::engine::{Answer, Engine, Metric, Network, Query, QueryError, CELL_M};
 use super::error::{ors_code as code, ApiError};
 use super::geometry::{bbox, lonlat_json, polygon_geometry};
@@ -341,24 +341,10 @@ fn round(v: f64, decimals: i32) -> f64 {
     (v * f).round() / f
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn engine_info(engine: &Engine) -> Value {
     json!({
         "version": concat!("childcircle ", env!("CARGO_PKG_VERSION")),
         "graph": engine.extract.file_name().map(|n| n.to_string_lossy().into_owned()),
         "profile": engine.profile.label(),
-    })
-}
-
-/// The `info` object of ORS errors.
-pub fn info() -> Value {
-    json!({
-        "engine": {"version": concat!("childcircle ", env!("CARGO_PKG_VERSION"))},
-        "timestamp": now_ms(),
     })
 }

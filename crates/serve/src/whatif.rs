@@ -21,11 +21,8 @@
 //! scenario limit is reached. Scenario ids are 128 random bits: one scenario
 //! cannot name another's. Scenarios idle for [`ScenarioLimits::idle`] expire.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -36,130 +33,18 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::engine::{Metric, Network, Query as IsoQuery};
+use super::app::{read_body, App};
+use super::engine::{Engine, Metric, Network, Query as IsoQuery};
 use super::error::Dialect;
-use super::http::App;
+pub use super::error::WhatIfError;
+use super::geometry::polygon_geometry;
+pub use super::limits::ScenarioLimits;
+use super::pool::PoolError;
 use super::whatif_answer::round6;
 pub use super::whatif_answer::{state_json, StateAnswer};
+use super::whatif_map::base_json;
+pub use super::whatif_store::Store;
 use childcircle::scenario::{file, Base, Edit, EditError, Scenario};
-
-/// How many scenarios a server keeps, and for how long.
-#[derive(Debug, Clone)]
-pub struct ScenarioLimits {
-    /// Scenarios kept at once (each holds about `nodes × categories × 5`
-    /// bytes beyond the shared base: [`Scenario::memory_bytes`]).
-    pub max_scenarios: usize,
-    /// A scenario not used for this long is dropped.
-    pub idle: Duration,
-    /// Communities listed per joined/left list in a response.
-    pub max_listed: usize,
-}
-
-impl Default for ScenarioLimits {
-    fn default() -> Self {
-        ScenarioLimits {
-            max_scenarios: 32,
-            idle: Duration::from_secs(2 * 3600),
-            max_listed: 200,
-        }
-    }
-}
-
-struct Entry {
-    scenario: Arc<Mutex<Scenario>>,
-    used: Instant,
-}
-
-/// The scenarios of a server.
-#[derive(Default)]
-pub struct Store {
-    entries: Mutex<HashMap<String, Entry>>,
-    counter: AtomicU64,
-    keys: std::collections::hash_map::RandomState,
-    base_json: OnceLock<Vec<u8>>,
-    pub limits: ScenarioLimits,
-}
-
-impl Store {
-    pub fn new(limits: ScenarioLimits) -> Store {
-        Store {
-            limits,
-            ..Store::default()
-        }
-    }
-
-    fn new_id(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let a = self.keys.hash_one((n, t, 1u8));
-        let b = self.keys.hash_one((t, n, 2u8));
-        format!("{a:016x}{b:016x}")
-    }
-
-    /// Drops expired scenarios; makes a new one unless the limit is reached.
-    fn create(&self, base: &Arc<Base>) -> Result<String, WhatIfError> {
-        let mut entries = self.entries.lock().expect("not poisoned");
-        let idle = self.limits.idle;
-        entries.retain(|_, e| e.used.elapsed() < idle);
-        if entries.len() >= self.limits.max_scenarios {
-            return Err(WhatIfError(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server already holds {} scenarios (the limit); one expires after {} minutes unused",
-                    entries.len(),
-                    idle.as_secs() / 60
-                ),
-            ));
-        }
-        let id = self.new_id();
-        entries.insert(
-            id.clone(),
-            Entry {
-                scenario: Arc::new(Mutex::new(Scenario::new(base.clone()))),
-                used: Instant::now(),
-            },
-        );
-        Ok(id)
-    }
-
-    fn get(&self, id: &str) -> Result<Arc<Mutex<Scenario>>, WhatIfError> {
-        let mut entries = self.entries.lock().expect("not poisoned");
-        let idle = self.limits.idle;
-        entries.retain(|_, e| e.used.elapsed() < idle);
-        let e = entries.get_mut(id).ok_or_else(|| {
-            WhatIfError(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no scenario {id:?} (never created, or expired after {} minutes unused)",
-                    idle.as_secs() / 60
-                ),
-            )
-        })?;
-        e.used = Instant::now();
-        Ok(e.scenario.clone())
-    }
-
-    /// Number of scenarios held.
-    pub fn len(&self) -> usize {
-        self.entries.lock().expect("not poisoned").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// An error as the what-if API writes it: `{"error": "…"}`.
-#[derive(Debug)]
-pub struct WhatIfError(pub StatusCode, pub String);
-
-impl IntoResponse for WhatIfError {
-    fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({"error": self.1}))).into_response()
-    }
-}
 
 type Reply = Result<Response, WhatIfError>;
 
@@ -224,7 +109,7 @@ async fn asset(Path(name): Path<String>) -> Reply {
     Ok(typed(kind, text))
 }
 
-fn loaded(app: &App) -> Result<&super::Engine, WhatIfError> {
+fn loaded(app: &App) -> Result<&Engine, WhatIfError> {
     app.engine.get().ok_or_else(|| {
         WhatIfError(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -241,11 +126,11 @@ async fn on_pool<R: Send + 'static>(
     let shared = app.clone();
     match app.pool.run(move || job(&shared)).await {
         Ok(r) => r,
-        Err(super::pool::PoolError::Busy) => Err(WhatIfError(
+        Err(PoolError::Busy) => Err(WhatIfError(
             StatusCode::SERVICE_UNAVAILABLE,
             "all workers are busy; try again".into(),
         )),
-        Err(super::pool::PoolError::Panicked) => Err(WhatIfError(
+        Err(PoolError::Panicked) => Err(WhatIfError(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the edit failed (a bug: please report the request)".into(),
         )),
@@ -263,10 +148,7 @@ async fn base_map(State(app): State<Arc<App>>) -> Reply {
     }
     let base = engine.base.clone();
     let limits = app.whatif.limits.clone();
-    let bytes = on_pool(&app, move |_| {
-        Ok(super::whatif_map::base_json(&base, &limits))
-    })
-    .await?;
+    let bytes = on_pool(&app, move |_| Ok(base_json(&base, &limits))).await?;
     let _ = app.whatif.base_json.set(bytes.clone());
     Ok(json_bytes(bytes))
 }
@@ -367,7 +249,7 @@ fn refused(e: EditError) -> WhatIfError {
 }
 
 async fn read(app: &Arc<App>, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, WhatIfError> {
-    super::http::read_body(app, headers, body, Dialect::Ors)
+    read_body(app, headers, body, Dialect::Ors)
         .await
         .map(|b| b.to_vec())
         .map_err(|e| WhatIfError(e.status, e.message))
@@ -639,7 +521,7 @@ async fn isochrone(
                     "properties": {"minutes": c.value, "area_m2": c.area_m2.round(),
                         "communities": c.reach.communities.len(),
                         "population": (c.reach.with_population > 0).then_some(c.reach.population)},
-                    "geometry": super::geometry::polygon_geometry(&c.polygon),
+                    "geometry": polygon_geometry(&c.polygon),
                 })
             })
             .collect();

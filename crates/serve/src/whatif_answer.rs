@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::whatif::ScenarioLimits;
+use super::engine::point_on_edge;
+use super::limits::ScenarioLimits;
 use childcircle::scenario::figures::{before_after, diff, Change, Figures};
 use childcircle::scenario::{Base, Edit, Scenario};
 
@@ -247,7 +248,7 @@ pub fn state_json<'a>(
 
 /// Where an access point meets the network, lon/lat.
 fn snapped(base: &Base, a: &childcircle::search::position::AccessPoint) -> [f64; 2] {
-    let xy = super::engine::point_on_edge(&base.graph, a);
+    let xy = point_on_edge(&base.graph, a);
     let p = base.graph.projection.unproject(xy);
     [round6(p[0]), round6(p[1])]
 }

@@ -6,7 +6,7 @@
 use geo::Simplify;
 use serde_json::{json, Value};
 
-use super::whatif::ScenarioLimits;
+use super::limits::ScenarioLimits;
 use childcircle::scenario::Base;
 use childcircle_report::style::{category_colour, met_colour, CIRCLE_OUTLINE};
 
