@@ -1128,7 +1128,7 @@ mod tests {
     fn png_degrades_to_english_without_cjk_fonts() {
         let a = childcircle::analyze(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/data/osm/monaco.osm.pbf"
+            "/../../data/osm/monaco.osm.pbf"
         )))
         .unwrap();
         let svg = Sheet::new(&a, None, &[], Lang::English).draw();

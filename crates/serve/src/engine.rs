@@ -481,7 +481,7 @@ mod tests {
     #[test]
     fn reaches_by_node_index_match_a_scan_of_every_place() {
         const SEED: u64 = 0x16;
-        let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+        let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/osm/monaco.osm.pbf");
         let engine = Engine::load(&extract, &Profile::default()).expect("Monaco loads");
         let everything: Vec<u32> = (0..engine.communities().len() as u32)
             .chain((0..engine.facilities().len() as u32).map(|i| i | FACILITY))

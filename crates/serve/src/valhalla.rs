@@ -344,7 +344,7 @@ mod tests {
         use super::*;
         const SEED: u64 = 0x17;
         let extract =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/osm/monaco.osm.pbf");
         let engine = Engine::load(&extract, &childcircle::profile::Profile::default()).unwrap();
         let limits = Limits::default();
         let mut rng = childcircle::rng::SplitMix64::new(SEED);
