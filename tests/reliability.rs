@@ -4,9 +4,7 @@
 //! depend on the thread count. (Bad inputs that `tests/cli.rs` already covers
 //! are not repeated here; the README's table of bad inputs lists both.)
 
-#[path = "bin/mod.rs"]
-mod bin;
-use bin::childcircle_bin;
+use common::childcircle_bin;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

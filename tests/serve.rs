@@ -3,9 +3,7 @@
 //! openrouteservice 2.3.3) from the venv that `python/setup-test-venv.sh`
 //! makes, and raw HTTP for bad input, slow clients, shutdown and memory.
 
-#[path = "bin/mod.rs"]
-mod bin;
-use bin::childcircle_bin;
+use support::childcircle_bin;
 
 #[path = "serve_support/mod.rs"]
 mod support;

@@ -3,9 +3,7 @@
 //! kindergarten must give the figures of a batch `analyze --facilities` run
 //! with that kindergarten in the list.
 
-#[path = "bin/mod.rs"]
-mod bin;
-use bin::childcircle_bin;
+use support::childcircle_bin;
 
 #[path = "serve_support/mod.rs"]
 mod support;

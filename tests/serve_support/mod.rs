@@ -4,7 +4,7 @@
 
 #[path = "../bin/mod.rs"]
 mod bin;
-use bin::childcircle_bin;
+pub use bin::childcircle_bin;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
