@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use childcircle::coverage::{category_seeds, category_times, search_limit};
-use childcircle::isochrone::{isochrone_with_state, to_lonlat, Band, IsochroneOptions};
+use childcircle::isochrone::{isochrone_reusing, to_lonlat, Band, IsochroneOptions};
 use childcircle::network::graph::Graph;
 use childcircle::osm::ingest::read_osm;
 use childcircle::places::snap::GraphIndex;
@@ -191,7 +191,7 @@ fn isochrones_written(p: &Prepared, origins: &[u32], path: &Path) -> usize {
             |state, &node| {
                 let origins = Origins::at_node(&p.graph, node);
                 let bands: Vec<Band> =
-                    isochrone_with_state(&p.graph, &origins, &options, &p.profile, state)
+                    isochrone_reusing(&p.graph, &origins, &options, &p.profile, state)
                         .into_iter()
                         .map(|(minutes, mp)| Band {
                             minutes,
@@ -269,7 +269,7 @@ fn benches(c: &mut Criterion) {
             let options = IsochroneOptions::default();
             b.iter(|| {
                 for s in &starts {
-                    isochrone_with_state(&p.graph, s, &options, &p.profile, &mut state);
+                    isochrone_reusing(&p.graph, s, &options, &p.profile, &mut state);
                 }
             })
         });

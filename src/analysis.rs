@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::coverage::{
-    all_category_origins, category_times_and_crossings, centre_access,
-    community_coverage_with_rules, facility_reach, CommunityCoverage, CoverageRule, CoverageRules,
+    all_category_origins, category_times, centre_access, community_coverage_with_options,
+    facility_reach, CategoryTimes, CommunityCoverage, CoverageOptions, CoverageRule, CoverageRules,
     FacilityReach,
 };
 use crate::error::{Error, Result};
@@ -58,7 +58,7 @@ pub struct AnalyzeOptions {
     pub isochrones: Option<IsochroneOptions>,
     /// Refuse, before reading the extract, a run estimated to need more
     /// memory than this many bytes (estimated with these options:
-    /// [`crate::limits::check_memory_with`]).
+    /// [`crate::limits::check_memory_with_options`]).
     pub max_memory: Option<u64>,
     /// When a community counts as covered (`--coverage-rule`); default: each
     /// level's rule ([`CoverageRule::default_for`]).
@@ -211,152 +211,80 @@ pub fn analyze_with_options(
     options: &AnalyzeOptions,
     on_phase: &mut dyn FnMut(&str),
 ) -> Result<Analysis> {
-    let mut clock = PhaseClock::start();
-    let profile = &options.profile;
-    if let Some(iso) = &options.isochrones {
-        iso.validate()?;
-    }
-    if let Some(max) = options.max_memory {
-        crate::limits::check_memory_with(extract, max, profile, options.isochrones.as_ref())?;
-    }
-    let raster = match &options.population_raster {
-        Some(path) => Some(crate::places::population::PopulationRaster::open(path)?),
-        None => None,
+    let mut run = Run {
+        extract,
+        options,
+        profile: &options.profile,
+        clock: PhaseClock::start(),
+        warnings: Vec::new(),
     };
-    let mut warnings = Vec::new();
+    let raster = run.check_options()?;
     on_phase("reading the extract");
-    let mut data = read_osm(extract, profile)?;
-    clock.mark("ingest", data.stats.file_bytes, "bytes");
-    check_walkable(&data, extract)?;
-    let classification = classify_report(&mut data, profile);
-    warnings.extend(classification.warnings(profile));
-    clock.mark(
-        "classification",
-        (data.areas.len() + data.points.len()) as u64,
-        "objects",
-    );
+    let (mut data, classification) = run.read()?;
 
     on_phase("building the walking graph");
     let graph =
-        Graph::build_in(&data, profile, options.frame).map_err(|_| Error::NoWalkableWays {
+        Graph::build_in(&data, run.profile, options.frame).map_err(|_| Error::NoWalkableWays {
             path: extract.to_path_buf(),
         })?;
     let streets = Streets::new(&data);
     data.release_walkable_ways();
-    clock.mark("graph", graph.node_count() as u64, "nodes");
+    run.clock.mark("graph", graph.node_count() as u64, "nodes");
 
     on_phase("finding facilities and communities");
     let index = GraphIndex::new(&graph);
-    let mut facilities = facilities(&data, &graph, &index, profile);
-    if let Some(file) = &options.facility_file {
-        let read = read_facility_file(file, profile, graph_bounds(&graph))?;
-        let combined = combine(facilities, &read, file.mode, &graph, &index, profile);
-        warnings.extend(combined.warnings);
-        facilities = combined.facilities;
-    }
-    if facilities.is_empty() {
-        return Err(Error::NoFacilities {
-            path: extract.to_path_buf(),
-        });
-    }
-    let homes = Homes::new(&data);
-    let (inputs, units) = unit_inputs(
-        extract,
-        options,
-        &data,
-        &homes,
-        &streets,
-        &graph,
-        &mut warnings,
-    )?;
-    drop(streets);
-    if inputs.is_empty() {
-        return Err(Error::NoCommunities {
-            path: extract.to_path_buf(),
-        });
-    }
-    let mut communities = communities(inputs, &graph, &index, profile);
-    assign_parents(&mut communities);
-    if let Some(raster) = &raster {
-        warnings.extend(raster_population(raster, &mut communities)?);
-    }
-    crate::places::units::fill_population(&mut communities, &homes, &profile.population);
-    drop(homes);
-    let places = PlaceStats {
-        facilities: facilities.len(),
-        facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),
-        communities: communities.len(),
-        communities_unsnapped: communities.iter().filter(|c| c.access.is_empty()).count(),
-    };
-    if places.facilities_unsnapped > 0 {
-        warnings.push(format!(
-            "{} facilities are farther than {} m from any walkable way and were not used (snapped = false in facilities.geojson)",
-            places.facilities_unsnapped, profile.max_snap_m
-        ));
-    }
-    if places.communities_unsnapped > 0 {
-        warnings.push(format!(
-            "{} communities are farther than {} m from any walkable way (access = none in communities.geojson)",
-            places.communities_unsnapped, profile.max_snap_m
-        ));
-    }
-    clock.mark(
-        "places",
-        (facilities.len() + communities.len()) as u64,
-        "places",
-    );
+    let found = run.places(&data, streets, &graph, &index, raster.as_ref())?;
     let ingest = data.stats.clone();
     drop(data);
 
     on_phase("walking times per category");
-    let (times, crossings) = category_times_and_crossings(&graph, &facilities, profile);
-    let origins = all_category_origins(&facilities, profile);
-    clock.mark("multi-source search", times.len() as u64, "searches");
+    let profile = run.profile;
+    let CategoryTimes {
+        times,
+        roads_crossed,
+    } = category_times(&graph, &found.facilities, profile);
+    let origins = all_category_origins(&found.facilities, profile);
+    run.clock
+        .mark("multi-source search", times.len() as u64, "searches");
 
     on_phase("coverage of communities");
-    let rules = options.coverage_rules;
-    let centres = if communities
-        .iter()
-        .any(|c| rules.for_kind(c.kind) == CoverageRule::Centroid)
-    {
-        // The centre may lie deep inside a large block: the walk out to the
-        // nearest way counts as walking time, so it may be long.
-        centre_access(&graph, &index, &communities, CENTRE_SNAP_M)
-    } else {
-        Vec::new()
-    };
-    let coverage = community_coverage_with_rules(
+    let coverage = run.coverage(
         &graph,
-        &communities,
+        &index,
+        &found.communities,
         &times,
         &origins,
-        Some(&crossings),
-        profile,
-        &rules,
-        &centres,
+        &roads_crossed,
     );
-    clock.mark("coverage", communities.len() as u64, "communities");
 
     on_phase("reach of every facility");
+    let Found {
+        facilities,
+        communities,
+        units,
+        places,
+    } = found;
     let bands = options
         .isochrones
         .as_ref()
         .map_or(&[][..], |o| &o.bands_min[..]);
     let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
     let capacity = crate::coverage::capacity::places(profile, &facilities, &communities, &reach);
-    clock.mark("facility searches", facilities.len() as u64, "searches");
+    run.clock
+        .mark("facility searches", facilities.len() as u64, "searches");
 
     let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
     if let Some(iso) = &options.isochrones {
         on_phase("isochrone polygons of every facility");
         isochrones = facility_isochrones(&graph, &facilities, iso, profile);
         let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
-        clock.mark("isochrones", polygons as u64, "polygons");
+        run.clock.mark("isochrones", polygons as u64, "polygons");
 
         on_phase("coverage and gap areas");
         coverage_areas =
             isochrone::coverage_areas(&graph, &times, &origins, &communities, iso, profile);
-        clock.mark("coverage areas", coverage_areas.len() as u64, "categories");
+        run.clock
+            .mark("coverage areas", coverage_areas.len() as u64, "categories");
     }
 
     Ok(Analysis {
@@ -369,7 +297,7 @@ pub fn analyze_with_options(
         times,
         origins,
         coverage,
-        coverage_rules: rules,
+        coverage_rules: options.coverage_rules,
         reach,
         capacity,
         isochrones,
@@ -378,11 +306,191 @@ pub fn analyze_with_options(
         places,
         units,
         classification,
-        timings: clock.into_timings(),
+        timings: run.clock.into_timings(),
         threads: rayon::current_num_threads(),
-        warnings,
+        warnings: run.warnings,
         synthetic: crate::defaults::is_dezhou_model(extract),
     })
+}
+
+/// One analysis under way: what it was asked, its clock and its warnings.
+struct Run<'a> {
+    extract: &'a Path,
+    options: &'a AnalyzeOptions,
+    profile: &'a Profile,
+    clock: PhaseClock,
+    warnings: Vec<String>,
+}
+
+/// The facilities and communities found, snapped and counted.
+struct Found {
+    facilities: Vec<Facility>,
+    communities: Vec<Community>,
+    units: UnitStats,
+    places: PlaceStats,
+}
+
+impl Run<'_> {
+    /// Refuses bad isochrone options and a run estimated to need too much
+    /// memory before anything is read; opens the population raster.
+    fn check_options(&self) -> Result<Option<crate::places::population::PopulationRaster>> {
+        let options = self.options;
+        if let Some(iso) = &options.isochrones {
+            iso.validate()?;
+        }
+        if let Some(max) = options.max_memory {
+            crate::limits::check_memory_with_options(
+                self.extract,
+                max,
+                self.profile,
+                options.isochrones.as_ref(),
+            )?;
+        }
+        match &options.population_raster {
+            Some(path) => Ok(Some(crate::places::population::PopulationRaster::open(
+                path,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the extract and classifies its facilities.
+    fn read(&mut self) -> Result<(OsmData, crate::osm::classify::Report)> {
+        let mut data = read_osm(self.extract, self.profile)?;
+        self.clock.mark("ingest", data.stats.file_bytes, "bytes");
+        check_walkable(&data, self.extract)?;
+        let classification = classify_report(&mut data, self.profile);
+        self.warnings.extend(classification.warnings(self.profile));
+        self.clock.mark(
+            "classification",
+            (data.areas.len() + data.points.len()) as u64,
+            "objects",
+        );
+        Ok((data, classification))
+    }
+
+    /// The facilities (the extract's, the planner's list, or both) and the
+    /// communities with their people, snapped to the graph.
+    fn places(
+        &mut self,
+        data: &OsmData,
+        streets: Streets,
+        graph: &Graph,
+        index: &GraphIndex,
+        raster: Option<&crate::places::population::PopulationRaster>,
+    ) -> Result<Found> {
+        let (extract, profile) = (self.extract, self.profile);
+        let mut facilities = facilities(data, graph, index, profile);
+        if let Some(file) = &self.options.facility_file {
+            let read = read_facility_file(file, profile, graph_bounds(graph))?;
+            let combined = combine(facilities, &read, file.mode, graph, index, profile);
+            self.warnings.extend(combined.warnings);
+            facilities = combined.facilities;
+        }
+        if facilities.is_empty() {
+            return Err(Error::NoFacilities {
+                path: extract.to_path_buf(),
+            });
+        }
+        let homes = Homes::new(data);
+        let (inputs, units) = unit_inputs(
+            extract,
+            self.options,
+            data,
+            &homes,
+            &streets,
+            graph,
+            &mut self.warnings,
+        )?;
+        drop(streets);
+        if inputs.is_empty() {
+            return Err(Error::NoCommunities {
+                path: extract.to_path_buf(),
+            });
+        }
+        let mut communities = communities(inputs, graph, index, profile);
+        assign_parents(&mut communities);
+        if let Some(raster) = raster {
+            self.warnings
+                .extend(raster_population(raster, &mut communities)?);
+        }
+        crate::places::units::fill_population(&mut communities, &homes, &profile.population);
+        let places = PlaceStats {
+            facilities: facilities.len(),
+            facilities_unsnapped: facilities.iter().filter(|f| f.access.is_empty()).count(),
+            communities: communities.len(),
+            communities_unsnapped: communities.iter().filter(|c| c.access.is_empty()).count(),
+        };
+        self.warn_unsnapped(&places);
+        self.clock.mark(
+            "places",
+            (facilities.len() + communities.len()) as u64,
+            "places",
+        );
+        Ok(Found {
+            facilities,
+            communities,
+            units,
+            places,
+        })
+    }
+
+    /// Says how many places lie too far from any walkable way.
+    fn warn_unsnapped(&mut self, places: &PlaceStats) {
+        let max_snap_m = self.profile.max_snap_m;
+        if places.facilities_unsnapped > 0 {
+            self.warnings.push(format!(
+                "{} facilities are farther than {} m from any walkable way and were not used (snapped = false in facilities.geojson)",
+                places.facilities_unsnapped, max_snap_m
+            ));
+        }
+        if places.communities_unsnapped > 0 {
+            self.warnings.push(format!(
+                "{} communities are farther than {} m from any walkable way (access = none in communities.geojson)",
+                places.communities_unsnapped, max_snap_m
+            ));
+        }
+    }
+
+    /// Every community judged against the category times under its level's
+    /// rule.
+    fn coverage(
+        &mut self,
+        graph: &Graph,
+        index: &GraphIndex,
+        communities: &[Community],
+        times: &[Vec<Time>],
+        origins: &[Origins],
+        roads_crossed: &[Vec<u8>],
+    ) -> Vec<CommunityCoverage> {
+        let rules = self.options.coverage_rules;
+        let centres = if communities
+            .iter()
+            .any(|c| rules.for_kind(c.kind) == CoverageRule::Centroid)
+        {
+            // The centre may lie deep inside a large block: the walk out to the
+            // nearest way counts as walking time, so it may be long.
+            centre_access(graph, index, communities, CENTRE_SNAP_M)
+        } else {
+            Vec::new()
+        };
+        let options = CoverageOptions {
+            roads_crossed: Some(roads_crossed),
+            rules,
+            centres: &centres,
+        };
+        let coverage = community_coverage_with_options(
+            graph,
+            communities,
+            times,
+            origins,
+            self.profile,
+            &options,
+        );
+        self.clock
+            .mark("coverage", communities.len() as u64, "communities");
+        coverage
+    }
 }
 
 /// An extract must have walkable ways, and their nodes.

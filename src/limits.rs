@@ -51,13 +51,13 @@ pub struct MemoryEstimate {
 /// Estimates the peak memory of analysing `extract` with the default profile
 /// and isochrone options on the current number of rayon threads.
 pub fn estimate_memory(extract: &Path) -> Result<MemoryEstimate> {
-    estimate_memory_with(extract, &Profile::default(), &IsochroneOptions::default())
+    estimate_memory_with_options(extract, &Profile::default(), &IsochroneOptions::default())
 }
 
 /// Estimates the peak memory of analysing `extract` with this profile (its
 /// categories are searched in parallel) and these isochrone options (their
 /// cell sets the size of the city-wide grids).
-pub fn estimate_memory_with(
+pub fn estimate_memory_with_options(
     extract: &Path,
     profile: &Profile,
     grid: &IsochroneOptions,
@@ -95,21 +95,21 @@ fn grid_vertices([min_lon, min_lat, max_lon, max_lat]: [f64; 4], cell_m: f64) ->
 /// default options would need more than `max_bytes` of memory.
 pub fn check_memory(extract: &Path, max_bytes: u64) -> Result<()> {
     let iso = IsochroneOptions::default();
-    check_memory_with(extract, max_bytes, &Profile::default(), Some(&iso))
+    check_memory_with_options(extract, max_bytes, &Profile::default(), Some(&iso))
 }
 
 /// Fails early, with a clear message, when analysing `extract` with this
 /// profile and these isochrone options (`None`: no polygons) would need more
 /// than `max_bytes` of memory. The advice to skip isochrones is given only to
 /// a run that draws them.
-pub fn check_memory_with(
+pub fn check_memory_with_options(
     extract: &Path,
     max_bytes: u64,
     profile: &Profile,
     isochrones: Option<&IsochroneOptions>,
 ) -> Result<()> {
     let default = IsochroneOptions::default();
-    let estimate = estimate_memory_with(extract, profile, isochrones.unwrap_or(&default))?;
+    let estimate = estimate_memory_with_options(extract, profile, isochrones.unwrap_or(&default))?;
     let needed = match isochrones {
         Some(_) => estimate.bytes,
         None => estimate.bytes_without_isochrones,
@@ -205,26 +205,26 @@ mod tests {
         let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dezhou/decheng.osm.pbf");
         let profile = Profile::default();
         let iso = IsochroneOptions::default();
-        let e = estimate_memory_with(&extract, &profile, &iso).unwrap();
+        let e = estimate_memory_with_options(&extract, &profile, &iso).unwrap();
         // A limit between the two: enough without isochrones, not with them.
         let between = (e.bytes + e.bytes_without_isochrones) / 2;
         assert!(
             e.bytes_without_isochrones < between && between < e.bytes,
             "{e:?}"
         );
-        let with = check_memory_with(&extract, between, &profile, Some(&iso))
+        let with = check_memory_with_options(&extract, between, &profile, Some(&iso))
             .unwrap_err()
             .to_string();
         assert!(with.contains("--no-isochrones"), "{with}");
         // A run without isochrones fits, and is never told to skip them.
-        check_memory_with(&extract, between, &profile, None).unwrap();
-        let tiny = check_memory_with(&extract, 1 << 20, &profile, None)
+        check_memory_with_options(&extract, between, &profile, None).unwrap();
+        let tiny = check_memory_with_options(&extract, 1 << 20, &profile, None)
             .unwrap_err()
             .to_string();
         assert!(!tiny.contains("--no-isochrones"), "{tiny}");
         // A coarser cell makes smaller grids.
         let coarse = IsochroneOptions::new(&[5.0], 100.0, 50.0).unwrap();
-        let c = estimate_memory_with(&extract, &profile, &coarse).unwrap();
+        let c = estimate_memory_with_options(&extract, &profile, &coarse).unwrap();
         assert!(c.bytes < e.bytes, "{c:?} vs {e:?}");
     }
 }

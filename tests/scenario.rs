@@ -106,7 +106,7 @@ fn assert_crossings_on_a_shortest_walk(
 ) {
     let g = &base.graph;
     for k in 0..got.times.len() {
-        let (t, x) = (&got.times[k], &got.crossings[k]);
+        let (t, x) = (&got.times[k], &got.roads_crossed[k]);
         let seeds = got.origins[k].seeds(g);
         let mut bad = 0;
         for v in 0..g.node_count() as u32 {

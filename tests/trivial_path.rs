@@ -114,7 +114,7 @@ fn a_walk_along_one_edge_goes_straight_along_it() {
         "t_kinder {minutes:.2} min, expected 1.25"
     );
     assert!(a.coverage[0].covered[kinder]);
-    assert_eq!(a.coverage[0].crossings[kinder], Some(0));
+    assert_eq!(a.coverage[0].roads_crossed[kinder], Some(0));
 
     // The kindergarten's 5-minute isochrone follows the footway both ways.
     let f = a

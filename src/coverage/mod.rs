@@ -29,7 +29,7 @@ use crate::places::{Community, Facility};
 use crate::profile::Profile;
 use crate::search::origins::{Origins, Via};
 use crate::search::position::AccessPoint;
-use crate::search::{multi_source_times_and_crossings, SearchState, Seed};
+use crate::search::{multi_source_times_and_roads_crossed, SearchState, Seed};
 use crate::time::{minutes_to_time, time_to_minutes, Time, UNREACHED};
 
 /// One community's result for every category (indexed like the profile's).
@@ -41,7 +41,7 @@ pub struct CommunityCoverage {
     /// Share of the community's walking nodes within the threshold.
     pub share: Vec<Option<f64>>,
     /// Major roads crossed on the best walk (`None` when unreachable).
-    pub crossings: Vec<Option<u8>>,
+    pub roads_crossed: Vec<Option<u8>>,
     /// Number of categories covered.
     pub met: usize,
     /// Every required category covered.
@@ -255,32 +255,64 @@ pub fn all_category_origins(facilities: &[Facility], profile: &Profile) -> Vec<O
         .collect()
 }
 
-/// Every node's time to the nearest facility of each category (categories in parallel).
-pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile) -> Vec<Vec<Time>> {
-    category_times_and_crossings(graph, facilities, profile).0
+/// Every node's walking time to the nearest facility of each category, and
+/// the major roads crossed on that walk; both indexed `[category][node]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CategoryTimes {
+    /// Time to the nearest facility, [`UNREACHED`] beyond the search limit.
+    pub times: Vec<Vec<Time>>,
+    /// Major roads crossed on the best walk (0 on a graph without the
+    /// crossing model, and where unreached).
+    pub roads_crossed: Vec<Vec<u8>>,
 }
 
-/// [`category_times`], with the major roads crossed on each node's best walk.
-pub fn category_times_and_crossings(
-    graph: &Graph,
-    facilities: &[Facility],
-    profile: &Profile,
-) -> (Vec<Vec<Time>>, Vec<Vec<u8>>) {
+/// Every node's time to the nearest facility of each category and the roads
+/// crossed on the way (one multi-source search per category, categories in
+/// parallel).
+pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile) -> CategoryTimes {
     let limit = search_limit(profile);
-    (0..profile.categories.len())
+    let (times, roads_crossed) = (0..profile.categories.len())
         .into_par_iter()
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, c| {
                 let seeds = category_seeds(graph, facilities, c, profile);
-                multi_source_times_and_crossings(state, graph, &seeds, limit)
+                multi_source_times_and_roads_crossed(state, graph, &seeds, limit)
             },
         )
-        .unzip()
+        .unzip();
+    CategoryTimes {
+        times,
+        roads_crossed,
+    }
+}
+
+/// What [`community_coverage_with_options`] reads beyond the times.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverageOptions<'a> {
+    /// [`CategoryTimes::roads_crossed`], to count the major roads crossed on
+    /// each community's best walk; `None`: [`CommunityCoverage::roads_crossed`]
+    /// stays `None`.
+    pub roads_crossed: Option<&'a [Vec<u8>]>,
+    /// The rule for each level (default: `access` for all).
+    pub rules: CoverageRules,
+    /// From [`centre_access`], one per community: read by the `centroid` rule.
+    pub centres: &'a [Option<AccessPoint>],
+}
+
+impl Default for CoverageOptions<'_> {
+    fn default() -> Self {
+        CoverageOptions {
+            roads_crossed: None,
+            rules: CoverageRules::same(CoverageRule::Access),
+            centres: &[],
+        }
+    }
 }
 
 /// Evaluates every community against the category times, whose searches
-/// started at `origins` (one per category, from [`all_category_origins`]).
+/// started at `origins` (one per category, from [`all_category_origins`]),
+/// under the `access` rule.
 pub fn community_coverage(
     graph: &Graph,
     communities: &[Community],
@@ -288,55 +320,33 @@ pub fn community_coverage(
     origins: &[Origins],
     profile: &Profile,
 ) -> Vec<CommunityCoverage> {
-    community_coverage_with_crossings(graph, communities, times, origins, None, profile)
+    let options = CoverageOptions::default();
+    community_coverage_with_options(graph, communities, times, origins, profile, &options)
 }
 
-/// [`community_coverage`], also counting the major roads crossed on each
-/// community's best walk (from [`category_times_and_crossings`]), under the
-/// `access` rule.
-pub fn community_coverage_with_crossings(
-    graph: &Graph,
-    communities: &[Community],
-    times: &[Vec<Time>],
-    origins: &[Origins],
-    crossings: Option<&[Vec<u8>]>,
-    profile: &Profile,
-) -> Vec<CommunityCoverage> {
-    let rules = CoverageRules::same(CoverageRule::Access);
-    community_coverage_with_rules(
-        graph,
-        communities,
-        times,
-        origins,
-        crossings,
-        profile,
-        &rules,
-        &[],
-    )
-}
-
-/// [`community_coverage_with_crossings`] under each level's rule; `centres`
-/// (from [`centre_access`], one per community) is read by the `centroid`
-/// rule. `minutes` and `crossings` stay those of the best access point
+/// [`community_coverage`] under each level's rule, with the roads crossed.
+/// `minutes` and `roads_crossed` stay those of the best access point
 /// whatever the rule, except under `centroid`, where they are the centre's.
-#[allow(clippy::too_many_arguments)]
-pub fn community_coverage_with_rules(
+pub fn community_coverage_with_options(
     graph: &Graph,
     communities: &[Community],
     times: &[Vec<Time>],
     origins: &[Origins],
-    crossings: Option<&[Vec<u8>]>,
     profile: &Profile,
-    rules: &CoverageRules,
-    centres: &[Option<AccessPoint>],
+    options: &CoverageOptions,
 ) -> Vec<CommunityCoverage> {
-    let limit = search_limit(profile);
     communities
         .par_iter()
         .enumerate()
         .map(|(i, c)| {
-            let rule = rules.for_kind(c.kind);
-            let centre: Vec<AccessPoint> = centres.get(i).copied().flatten().into_iter().collect();
+            let rule = options.rules.for_kind(c.kind);
+            let centre: Vec<AccessPoint> = options
+                .centres
+                .get(i)
+                .copied()
+                .flatten()
+                .into_iter()
+                .collect();
             let walk_from = if rule == CoverageRule::Centroid {
                 &centre[..]
             } else {
@@ -346,51 +356,22 @@ pub fn community_coverage_with_rules(
                 minutes: Vec::new(),
                 covered: Vec::new(),
                 share: Vec::new(),
-                crossings: Vec::new(),
+                roads_crossed: Vec::new(),
                 met: 0,
                 life_circle: true,
             };
             for (k, cat) in profile.categories.iter().enumerate() {
-                let threshold = minutes_to_time(cat.minutes);
-                let best = walk_from
-                    .iter()
-                    .filter_map(|a| {
-                        a.best_end(
-                            graph,
-                            profile.walking_speed_mps,
-                            |n| times[k][n as usize],
-                            &origins[k],
-                        )
-                    })
-                    .min_by_key(|&(t, via)| (t, via == Via::Along));
-                // Past the search limit counts as not found (null), as
-                // documented: the walk from the community to the network
-                // can take a time found within the limit beyond it.
-                let best = best.filter(|b| b.0 <= limit);
-                let t = best.map_or(UNREACHED, |b| b.0);
-                cov.crossings.push(best.and_then(|(_, via)| match via {
-                    Via::Node(n) => crossings.map(|x| x[k][n as usize]),
-                    // Straight along the facility's own edge: no road crossed.
-                    Via::Along => crossings.map(|_| 0),
-                }));
-                let share = (!c.inside_nodes.is_empty()).then(|| {
-                    let within = c
-                        .inside_nodes
-                        .iter()
-                        .filter(|&&n| times[k][n as usize] <= threshold)
-                        .count();
-                    within as f64 / c.inside_nodes.len() as f64
-                });
-                // share:F adds to access (reached at all) that the
-                // residents are spread: it never passes what access fails.
-                let covered = match (rule, share) {
-                    (CoverageRule::Share(f), Some(s)) => t <= threshold && s + 1e-12 >= f,
-                    _ => t <= threshold,
+                let walk = CategoryWalk {
+                    times: &times[k],
+                    origins: &origins[k],
+                    roads_crossed: options.roads_crossed.map(|x| &x[k][..]),
                 };
-                cov.minutes
-                    .push((t != UNREACHED).then(|| time_to_minutes(t)));
+                let (minutes, covered, share, crossed) =
+                    walk.evaluate(graph, c, walk_from, rule, cat.minutes, profile);
+                cov.minutes.push(minutes);
                 cov.covered.push(covered);
                 cov.share.push(share);
+                cov.roads_crossed.push(crossed);
                 cov.met += usize::from(covered);
                 if cat.required && !covered {
                     cov.life_circle = false;
@@ -399,6 +380,69 @@ pub fn community_coverage_with_rules(
             cov
         })
         .collect()
+}
+
+/// One category's search result, as a community's coverage reads it.
+struct CategoryWalk<'a> {
+    times: &'a [Time],
+    origins: &'a Origins,
+    roads_crossed: Option<&'a [u8]>,
+}
+
+/// Minutes, covered, share of walking nodes within, roads crossed.
+type Evaluation = (Option<f64>, bool, Option<f64>, Option<u8>);
+
+impl CategoryWalk<'_> {
+    /// One community against one category with threshold `minutes`, walking
+    /// from `walk_from` (its access points, or its centre) under `rule`.
+    fn evaluate(
+        &self,
+        graph: &Graph,
+        c: &Community,
+        walk_from: &[AccessPoint],
+        rule: CoverageRule,
+        minutes: f64,
+        profile: &Profile,
+    ) -> Evaluation {
+        let threshold = minutes_to_time(minutes);
+        let best = walk_from
+            .iter()
+            .filter_map(|a| {
+                a.best_end(
+                    graph,
+                    profile.walking_speed_mps,
+                    |n| self.times[n as usize],
+                    self.origins,
+                )
+            })
+            .min_by_key(|&(t, via)| (t, via == Via::Along));
+        // Past the search limit counts as not found (null), as
+        // documented: the walk from the community to the network
+        // can take a time found within the limit beyond it.
+        let best = best.filter(|b| b.0 <= search_limit(profile));
+        let t = best.map_or(UNREACHED, |b| b.0);
+        let crossed = best.and_then(|(_, via)| match via {
+            Via::Node(n) => self.roads_crossed.map(|x| x[n as usize]),
+            // Straight along the facility's own edge: no road crossed.
+            Via::Along => self.roads_crossed.map(|_| 0),
+        });
+        let share = (!c.inside_nodes.is_empty()).then(|| {
+            let within = c
+                .inside_nodes
+                .iter()
+                .filter(|&&n| self.times[n as usize] <= threshold)
+                .count();
+            within as f64 / c.inside_nodes.len() as f64
+        });
+        // share:F adds to access (reached at all) that the
+        // residents are spread: it never passes what access fails.
+        let covered = match (rule, share) {
+            (CoverageRule::Share(f), Some(s)) => t <= threshold && s + 1e-12 >= f,
+            _ => t <= threshold,
+        };
+        let minutes = (t != UNREACHED).then(|| time_to_minutes(t));
+        (minutes, covered, share, crossed)
+    }
 }
 
 /// Runs one bounded search per facility and measures what each serves within
@@ -522,7 +566,7 @@ mod tests {
     fn category_times_match_one_dijkstra_per_facility() {
         for extract in ["monaco.osm.pbf", "beijing-cau.osm.pbf"] {
             let (graph, facilities, _, profile) = load(extract);
-            let times = category_times(&graph, &facilities, &profile);
+            let times = category_times(&graph, &facilities, &profile).times;
             let limit = search_limit(&profile);
             for (k, cat) in profile.categories.iter().enumerate() {
                 let mut expected = vec![UNREACHED; graph.node_count()];
@@ -562,7 +606,7 @@ mod tests {
     fn community_times_respect_straight_line_distance() {
         use geo::{Distance, Euclidean, MapCoords};
         let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
-        let times = category_times(&graph, &facilities, &profile);
+        let times = category_times(&graph, &facilities, &profile).times;
         let origins = all_category_origins(&facilities, &profile);
         let cov = community_coverage(&graph, &communities, &times, &origins, &profile);
         let project = |g: &geo::Geometry<f64>| {
@@ -685,21 +729,18 @@ K-G-A-B-C-D-E
         let (map, communities, facilities, profile) = gated(minutes);
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
-        let times = category_times(g, &facilities, &profile);
+        let times = category_times(g, &facilities, &profile).times;
         let origins = all_category_origins(&facilities, &profile);
         let index = crate::places::snap::GraphIndex::new(g);
         let centres = centre_access(g, &index, &communities, 1000.0);
         let rules = CoverageRules::same(rule);
-        let cov = community_coverage_with_rules(
-            g,
-            &communities,
-            &times,
-            &origins,
-            None,
-            &profile,
-            &rules,
-            &centres,
-        );
+        let options = CoverageOptions {
+            rules,
+            centres: &centres,
+            ..Default::default()
+        };
+        let cov =
+            community_coverage_with_options(g, &communities, &times, &origins, &profile, &options);
         (
             cov[0].covered[kinder],
             cov[0].minutes[kinder],

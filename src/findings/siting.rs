@@ -618,7 +618,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let (map, communities, facilities, profile) = street();
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
-        let times = category_times(g, &facilities, &profile);
+        let times = category_times(g, &facilities, &profile).times;
         let origins = all_category_origins(&facilities, &profile);
         let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         let covered: Vec<&str> = communities
@@ -675,7 +675,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
                 ..facilities[0].clone()
             });
         }
-        let times = category_times(g, &built, &profile);
+        let times = category_times(g, &built, &profile).times;
         let origins = all_category_origins(&built, &profile);
         let after = community_coverage(g, &communities, &times, &origins, &profile);
         assert!(after.iter().all(|c| c.covered[kinder]));
@@ -686,7 +686,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let (map, communities, facilities, profile) = street();
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
-        let times = category_times(g, &facilities, &profile);
+        let times = category_times(g, &facilities, &profile).times;
         let origins = all_category_origins(&facilities, &profile);
         let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         // 5 m off the street beside E, and one 5 km away.

@@ -206,7 +206,7 @@ fn assert_valid(options: &IsochroneOptions) {
 ///
 /// # Panics
 /// On options [`IsochroneOptions::validate`] refuses.
-pub fn isochrone_with_state(
+pub fn isochrone_reusing(
     graph: &Graph,
     origins: &Origins,
     options: &IsochroneOptions,
@@ -290,7 +290,7 @@ pub fn isochrone(
     profile: &Profile,
 ) -> Vec<Band> {
     let mut state = SearchState::new(graph.node_count());
-    let projected = isochrone_with_state(graph, origins, options, profile, &mut state);
+    let projected = isochrone_reusing(graph, origins, options, profile, &mut state);
     to_bands(graph, projected)
 }
 
@@ -325,7 +325,7 @@ pub fn facility_isochrones(
                 }
                 to_bands(
                     graph,
-                    isochrone_with_state(graph, &origins, options, profile, state),
+                    isochrone_reusing(graph, &origins, options, profile, state),
                 )
             },
         )

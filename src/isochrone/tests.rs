@@ -15,7 +15,7 @@ fn bands_from(map: &TestMap, from: char, bands: &[f64]) -> Vec<(f64, MultiPolygo
     };
     let origins = Origins::at_node(&map.graph, map.nodes[&from]);
     let mut state = SearchState::new(map.graph.node_count());
-    let out = isochrone_with_state(&map.graph, &origins, &options, &profile(), &mut state);
+    let out = isochrone_reusing(&map.graph, &origins, &options, &profile(), &mut state);
     for (_, mp) in &out {
         assert!(
             mp.is_valid(),
@@ -163,7 +163,7 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
     {
         let origins = f.origins(profile.walking_speed_mps);
         let seeds = origins.seeds(&graph);
-        let bands = isochrone_with_state(&graph, &origins, &options, &profile, &mut state);
+        let bands = isochrone_reusing(&graph, &origins, &options, &profile, &mut state);
         // Times without a limit, to know which nodes are beyond band + margin.
         let all = crate::search::oracle::dijkstra(&graph, &seeds, UNREACHED - 1);
         for (minutes, mp) in &bands {
@@ -221,7 +221,7 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
     use geo::BooleanOps;
     let (graph, facilities, communities, profile) = crate::testmap::load_extract("monaco.osm.pbf");
     let options = IsochroneOptions::default();
-    let times = crate::coverage::category_times(&graph, &facilities, &profile);
+    let times = crate::coverage::category_times(&graph, &facilities, &profile).times;
     let origins = crate::coverage::all_category_origins(&facilities, &profile);
     let areas = coverage_areas(&graph, &times, &origins, &communities, &options, &profile);
     for cat in ["park", "play"] {
@@ -236,7 +236,7 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
             .filter(|f| f.category == k && !f.access.is_empty())
             .map(|f| {
                 let origins = f.origins(profile.walking_speed_mps);
-                isochrone_with_state(&graph, &origins, &band, &profile, &mut state)
+                isochrone_reusing(&graph, &origins, &band, &profile, &mut state)
                     .remove(0)
                     .1
             })
@@ -325,8 +325,7 @@ fn fast_validity_agrees_with_geo() {
     {
         let origins = f.origins(profile.walking_speed_mps);
         let options = IsochroneOptions::default();
-        for (minutes, mp) in isochrone_with_state(&graph, &origins, &options, &profile, &mut state)
-        {
+        for (minutes, mp) in isochrone_reusing(&graph, &origins, &options, &profile, &mut state) {
             let what = format!("{} {minutes} min", f.osm);
             check(&mp, &what);
             let lonlat = super::unprojected_rounded(&graph, &mp);

@@ -49,7 +49,7 @@ pub struct CommunityFile {
 /// community boundary rarely has more than a few thousand vertices.
 const MAX_REPAIR_VERTICES: usize = 20_000;
 /// Outlines that cross themselves more often than this are not boundaries.
-const MAX_REPAIR_CROSSINGS: usize = 1_000;
+const MAX_REPAIR_SELF_INTERSECTIONS: usize = 1_000;
 
 /// Reads a GeoJSON FeatureCollection (or a single Feature) of Polygon and
 /// MultiPolygon features.
@@ -466,9 +466,9 @@ fn repair(
             .chain(polygon.interiors())
             .map(|r| r.0.len())
             .sum();
-        match crossings(&polygon, MAX_REPAIR_CROSSINGS) {
+        match self_intersections(&polygon, MAX_REPAIR_SELF_INTERSECTIONS) {
             Some(0) => polygons.push(polygon),
-            Some(n) if n <= MAX_REPAIR_CROSSINGS && vertices <= MAX_REPAIR_VERTICES => {
+            Some(n) if n <= MAX_REPAIR_SELF_INTERSECTIONS && vertices <= MAX_REPAIR_VERTICES => {
                 let valid = polygon.make_valid().map_err(|e| {
                     Rejection::Unusable(format!(
                         "its outline crosses itself and cannot be repaired ({e:?})"
@@ -488,8 +488,8 @@ fn repair(
                 });
             }
             Some(n) => {
-                let times = if n > MAX_REPAIR_CROSSINGS {
-                    format!("more than {MAX_REPAIR_CROSSINGS}")
+                let times = if n > MAX_REPAIR_SELF_INTERSECTIONS {
+                    format!("more than {MAX_REPAIR_SELF_INTERSECTIONS}")
                 } else {
                     n.to_string()
                 };
@@ -529,7 +529,7 @@ fn clean_ring(mut coords: Vec<Coord>, note: &mut dyn FnMut(Repair)) -> Option<Li
 /// touching), counting up to just past `limit`. Edges are indexed in an R-tree,
 /// so a usual outline costs O(n log n); `None` when the edges' boxes overlap so
 /// much that checking would take more than a budget proportional to n.
-fn crossings(polygon: &Polygon, limit: usize) -> Option<usize> {
+fn self_intersections(polygon: &Polygon, limit: usize) -> Option<usize> {
     use rstar::primitives::{GeomWithData, Rectangle};
     use rstar::{RTree, AABB};
 

@@ -272,7 +272,7 @@ pub fn facility_access(
     };
     let mut access = index.entrances_on(graph, &lines, profile.access_buffer_m);
     if access.is_empty() {
-        access = index.crossings_of(graph, &lines, profile.access_buffer_m);
+        access = index.edges_meeting_outline(graph, &lines, profile.access_buffer_m);
     }
     if access.is_empty() {
         access = nearest_to_outline(graph, index, &lines, profile.max_snap_m)

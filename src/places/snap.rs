@@ -118,7 +118,7 @@ impl GraphIndex {
 
     /// Where walkable edges touch or cross an outline (within `buffer_m`): one
     /// access point per edge, the closest.
-    pub fn crossings_of(
+    pub fn edges_meeting_outline(
         &self,
         graph: &Graph,
         outline: &[LineString<f64>],

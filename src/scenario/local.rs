@@ -6,7 +6,7 @@
 //! indexes both, so after an edit only the communities reading a node whose
 //! time changed, or an edge where a facility was added or removed, are
 //! evaluated again, and only for that category. The rule is the batch rule of
-//! [`crate::coverage::community_coverage_with_crossings`], restated for one
+//! [`crate::coverage::community_coverage_with_options`], restated for one
 //! community and one category; `tests/scenario.rs` holds the two equal on
 //! random edit sequences.
 
@@ -90,7 +90,7 @@ pub struct Category<'a> {
     pub index: usize,
     pub times: &'a [Time],
     pub origins: &'a Origins,
-    pub crossings: &'a [u8],
+    pub roads_crossed: &'a [u8],
 }
 
 /// Evaluates community `c` for one category into `cov` (minutes, flag,
@@ -106,7 +106,7 @@ pub fn evaluate(
         index: k,
         times,
         origins,
-        crossings,
+        roads_crossed,
     } = *category;
     let cat = &profile.categories[k];
     let threshold = minutes_to_time(cat.minutes);
@@ -124,8 +124,8 @@ pub fn evaluate(
         .min_by_key(|&(t, via)| (t, via == Via::Along))
         .filter(|b| b.0 <= search_limit(profile));
     let t = best.map_or(UNREACHED, |b| b.0);
-    cov.crossings[k] = best.map(|(_, via)| match via {
-        Via::Node(n) => crossings[n as usize],
+    cov.roads_crossed[k] = best.map(|(_, via)| match via {
+        Via::Node(n) => roads_crossed[n as usize],
         Via::Along => 0,
     });
     cov.covered[k] = t <= threshold;

@@ -34,7 +34,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::coverage::{community_coverage_with_crossings, search_limit, CommunityCoverage};
+use crate::coverage::{
+    community_coverage_with_options, search_limit, CommunityCoverage, CoverageOptions,
+};
 use crate::network::graph::Graph;
 use crate::places::snap::GraphIndex;
 use crate::places::{facility_access, Community, Facility, PlaceGeometry};
@@ -55,7 +57,7 @@ pub struct State {
     /// Per category, every node's time to the nearest facility.
     pub times: Vec<Vec<Time>>,
     /// Per category, the major roads crossed on each node's best walk.
-    pub crossings: Vec<Vec<u8>>,
+    pub roads_crossed: Vec<Vec<u8>>,
     /// Per category, where the searches start.
     pub origins: Vec<Origins>,
     /// Per community, its coverage.
@@ -217,20 +219,20 @@ pub fn batch(
     communities: &[Community],
     profile: &Profile,
 ) -> State {
-    let (times, crossings) =
-        crate::coverage::category_times_and_crossings(graph, facilities, profile);
+    let crate::coverage::CategoryTimes {
+        times,
+        roads_crossed,
+    } = crate::coverage::category_times(graph, facilities, profile);
     let origins = crate::coverage::all_category_origins(facilities, profile);
-    let coverage = community_coverage_with_crossings(
-        graph,
-        communities,
-        &times,
-        &origins,
-        Some(&crossings),
-        profile,
-    );
+    let options = CoverageOptions {
+        roads_crossed: Some(&roads_crossed),
+        ..Default::default()
+    };
+    let coverage =
+        community_coverage_with_options(graph, communities, &times, &origins, profile, &options);
     State {
         times,
-        crossings,
+        roads_crossed,
         origins,
         coverage,
     }
@@ -507,7 +509,7 @@ impl Scenario {
             index: k,
             times: &self.state.times[k],
             origins: &self.state.origins[k],
-            crossings: &self.state.crossings[k],
+            roads_crossed: &self.state.roads_crossed[k],
         };
         for i in base.readers.of(nodes, edges) {
             let cov = &mut self.state.coverage[i];
@@ -552,7 +554,7 @@ impl Scenario {
             &base.graph,
             repair::Times {
                 times: &mut self.state.times[k],
-                crossings: &mut self.state.crossings[k],
+                roads_crossed: &mut self.state.roads_crossed[k],
             },
             &removed,
             &remaining,
@@ -569,7 +571,7 @@ impl Scenario {
             .expect("a facility was just put here");
         let seeds = f.origins(base.profile.walking_speed_mps).seeds(&base.graph);
         let limit = search_limit(&base.profile);
-        let (times, crossings) = (&mut self.state.times[k], &mut self.state.crossings[k]);
+        let (times, roads_crossed) = (&mut self.state.times[k], &mut self.state.roads_crossed[k]);
         with_thread_state(base.graph.node_count(), |state| {
             state.run(&base.graph, &seeds, limit);
             let mut changed = Vec::new();
@@ -577,7 +579,7 @@ impl Scenario {
                 let t = state.time(n);
                 if t < times[n as usize] {
                     times[n as usize] = t;
-                    crossings[n as usize] = state.crossings(n);
+                    roads_crossed[n as usize] = state.roads_crossed(n);
                     changed.push(n);
                 }
             }

@@ -21,7 +21,7 @@ use crate::time::{Time, UNREACHED};
 /// One category's node times and crossings, repaired in place.
 pub struct Times<'a> {
     pub times: &'a mut [Time],
-    pub crossings: &'a mut [u8],
+    pub roads_crossed: &'a mut [u8],
 }
 
 /// Removes the facility whose search starts are `removed` from `t`, given
@@ -34,7 +34,10 @@ pub fn remove(
     remaining: &[Seed],
     limit: Time,
 ) -> Vec<u32> {
-    let Times { times, crossings } = t;
+    let Times {
+        times,
+        roads_crossed,
+    } = t;
     // The nodes the removed facility gave their time to.
     let affected: Vec<u32> = with_thread_state(graph.node_count(), |state| {
         state.run(graph, removed, limit);
@@ -55,23 +58,23 @@ pub fn remove(
     }
     let old: Vec<(Time, u8)> = affected
         .iter()
-        .map(|&n| (times[n as usize], crossings[n as usize]))
+        .map(|&n| (times[n as usize], roads_crossed[n as usize]))
         .collect();
     for &n in &affected {
         times[n as usize] = UNREACHED;
-        crossings[n as usize] = 0;
+        roads_crossed[n as usize] = 0;
     }
     let track = graph.has_crossings();
     let mut heap: BinaryHeap<Reverse<(Time, u32)>> = BinaryHeap::new();
-    let mut offer = |times: &mut [Time], crossings: &mut [u8], n: u32, at: Time, x: u8| {
+    let mut offer = |times: &mut [Time], roads_crossed: &mut [u8], n: u32, at: Time, x: u8| {
         if at <= limit && at < times[n as usize] {
             times[n as usize] = at;
-            crossings[n as usize] = x;
+            roads_crossed[n as usize] = x;
             heap.push(Reverse((at, n)));
         }
     };
     for s in remaining.iter().filter(|s| is_inside(&inside, s.node)) {
-        offer(times, crossings, s.node, s.time, 0);
+        offer(times, roads_crossed, s.node, s.time, 0);
     }
     // Edges are walked both ways at one weight, so a node's arcs name its
     // in-neighbours too.
@@ -83,11 +86,11 @@ pub fn remove(
                 continue;
             }
             let x = if track {
-                crossings[u as usize].saturating_add(u8::from(graph.is_crossing_arc(first + i)))
+                roads_crossed[u as usize].saturating_add(u8::from(graph.is_crossing_arc(first + i)))
             } else {
                 0
             };
-            offer(times, crossings, n, tu.saturating_add(a.weight), x);
+            offer(times, roads_crossed, n, tu.saturating_add(a.weight), x);
         }
     }
     while let Some(Reverse((tn, n))) = heap.pop() {
@@ -95,7 +98,7 @@ pub fn remove(
             continue;
         }
         let first = graph.first_arc(n);
-        let xn = crossings[n as usize];
+        let xn = roads_crossed[n as usize];
         for (i, a) in graph.arcs(n).iter().enumerate() {
             let h = a.head;
             let nt = tn + a.weight;
@@ -103,7 +106,7 @@ pub fn remove(
                 continue;
             }
             times[h as usize] = nt;
-            crossings[h as usize] = if track {
+            roads_crossed[h as usize] = if track {
                 xn.saturating_add(u8::from(graph.is_crossing_arc(first + i)))
             } else {
                 0
@@ -114,7 +117,7 @@ pub fn remove(
     affected
         .iter()
         .zip(old)
-        .filter(|&(&n, was)| (times[n as usize], crossings[n as usize]) != was)
+        .filter(|&(&n, was)| (times[n as usize], roads_crossed[n as usize]) != was)
         .map(|(&n, _)| n)
         .collect()
 }

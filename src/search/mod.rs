@@ -68,7 +68,7 @@ pub struct SearchState {
     occupied: Vec<u64>,
     settled: Vec<u32>,
     /// Major-road crossings on the path each node was reached by.
-    crossings: Vec<u8>,
+    roads_crossed: Vec<u8>,
     relaxed: u64,
 }
 
@@ -88,7 +88,7 @@ impl SearchState {
             pool: Vec::new(),
             occupied: Vec::new(),
             settled: Vec::new(),
-            crossings: vec![0; nodes],
+            roads_crossed: vec![0; nodes],
             relaxed: 0,
         }
     }
@@ -96,8 +96,8 @@ impl SearchState {
     /// How many major roads the best path to `node` crosses (valid for
     /// reached nodes).
     #[inline]
-    pub fn crossings(&self, node: u32) -> u8 {
-        self.crossings[node as usize]
+    pub fn roads_crossed(&self, node: u32) -> u8 {
+        self.roads_crossed[node as usize]
     }
 
     /// The time of `node` in the last search, or [`UNREACHED`].
@@ -213,7 +213,7 @@ impl SearchState {
                 let s = seeds[next_seed];
                 next_seed += 1;
                 if self.improve(s.node, t) {
-                    self.crossings[s.node as usize] = 0;
+                    self.roads_crossed[s.node as usize] = 0;
                     self.push(s.node, t);
                     pending += 1;
                 }
@@ -247,12 +247,13 @@ impl SearchState {
                 let arcs = graph.arcs(node);
                 relaxed += arcs.len() as u64;
                 if track {
-                    let (first, crossed) = (graph.first_arc(node), self.crossings[node as usize]);
+                    let (first, crossed) =
+                        (graph.first_arc(node), self.roads_crossed[node as usize]);
                     for (i, arc) in arcs.iter().enumerate() {
                         let nt = t + arc.weight;
                         if nt <= limit && self.improve(arc.head, nt) {
                             let x = u8::from(graph.is_crossing_arc(first + i));
-                            self.crossings[arc.head as usize] = crossed.saturating_add(x);
+                            self.roads_crossed[arc.head as usize] = crossed.saturating_add(x);
                             self.push(arc.head, nt);
                             pending += 1;
                         }
@@ -284,7 +285,7 @@ impl SearchState {
 
 /// Every node's time to the nearest seed, [`UNREACHED`] beyond `limit`.
 pub fn multi_source_times(graph: &Graph, seeds: &[Seed], limit: Time) -> Vec<Time> {
-    multi_source_times_with(
+    multi_source_times_reusing(
         &mut SearchState::new(graph.node_count()),
         graph,
         seeds,
@@ -293,7 +294,7 @@ pub fn multi_source_times(graph: &Graph, seeds: &[Seed], limit: Time) -> Vec<Tim
 }
 
 /// [`multi_source_times`] reusing a search state (one per thread).
-pub fn multi_source_times_with(
+pub fn multi_source_times_reusing(
     state: &mut SearchState,
     graph: &Graph,
     seeds: &[Seed],
@@ -309,18 +310,18 @@ pub fn multi_source_times_with(
 
 /// Every node's time to the nearest seed and the major-road crossings on the
 /// way there.
-pub fn multi_source_times_and_crossings(
+pub fn multi_source_times_and_roads_crossed(
     state: &mut SearchState,
     graph: &Graph,
     seeds: &[Seed],
     limit: Time,
 ) -> (Vec<Time>, Vec<u8>) {
-    let times = multi_source_times_with(state, graph, seeds, limit);
-    let mut crossings = vec![0; graph.node_count()];
+    let times = multi_source_times_reusing(state, graph, seeds, limit);
+    let mut roads_crossed = vec![0; graph.node_count()];
     for &n in state.settled() {
-        crossings[n as usize] = state.crossings(n);
+        roads_crossed[n as usize] = state.roads_crossed(n);
     }
-    (times, crossings)
+    (times, roads_crossed)
 }
 
 /// Slow, obviously-correct references for the tests.

@@ -292,8 +292,8 @@ pub fn make_plan(extract: &Path, options: &PlanOptions, dir: &Path) -> Result<Pl
     let grid = crate::isochrone::IsochroneOptions::default();
     for t in &mut tiles {
         let pbf = super::tile_dir(dir, t.index).join(super::TILE_PBF);
-        t.memory_bytes =
-            crate::limits::estimate_memory_with(&pbf, &profile, &grid)?.bytes_without_isochrones;
+        t.memory_bytes = crate::limits::estimate_memory_with_options(&pbf, &profile, &grid)?
+            .bytes_without_isochrones;
     }
     let plan = Plan {
         extract: extract.to_path_buf(),

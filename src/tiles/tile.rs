@@ -17,7 +17,7 @@ pub struct Tile {
     pub ways: u64,
     pub relations: u64,
     /// Estimated peak memory of `childcircle tile` on it, bytes (from
-    /// [`crate::limits::estimate_memory_with`], without isochrones).
+    /// [`crate::limits::estimate_memory_with_options`], without isochrones).
     pub memory_bytes: u64,
 }
 

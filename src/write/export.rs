@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::network::graph::Graph;
 use crate::places::Facility;
 use crate::profile::Profile;
-use crate::search::{multi_source_times_with, with_thread_state, SearchState, Seed};
+use crate::search::{multi_source_times_reusing, with_thread_state, SearchState, Seed};
 use crate::time::{Time, UNREACHED};
 use crate::write::commit::OutputSet;
 
@@ -88,7 +88,7 @@ pub fn run_tasks(
             .par_iter()
             .map(|s| {
                 with_thread_state(graph.node_count(), |state| {
-                    multi_source_times_with(state, graph, s, limit)
+                    multi_source_times_reusing(state, graph, s, limit)
                 })
             })
             .collect();

@@ -153,7 +153,7 @@ pub fn communities_geojson(a: &Analysis) -> Vec<u8> {
                 p.insert(format!("t_{}", cat.id), opt_num(cov.minutes[k], 1));
                 p.insert(format!("ok_{}", cat.id), json!(cov.covered[k]));
                 p.insert(format!("sh_{}", cat.id), opt_num(cov.share[k], 3));
-                p.insert(format!("x_{}", cat.id), json!(cov.crossings[k]));
+                p.insert(format!("x_{}", cat.id), json!(cov.roads_crossed[k]));
             }
             p.insert("met".into(), json!(cov.met));
             p.insert("circle".into(), json!(cov.life_circle));

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use geo::{Area, MultiPolygon, Simplify};
 
 use childcircle::analysis::{analyze_with_options, AnalyzeOptions};
-use childcircle::isochrone::{isochrone_with_state, to_lonlat, IsochroneOptions};
+use childcircle::isochrone::{isochrone_reusing, to_lonlat, IsochroneOptions};
 use childcircle::network::graph::Graph;
 use childcircle::places::{Community, Facility};
 use childcircle::profile::Profile;
@@ -329,7 +329,7 @@ impl Engine {
             max_city_vertices: 4_000_000,
         };
         let (polygons, reaches) = with_thread_state(graph.node_count(), |state| {
-            let polygons = isochrone_with_state(graph, &origins, &options, profile, state);
+            let polygons = isochrone_reusing(graph, &origins, &options, profile, state);
             let reaches = self.reaches(graph, profile, state, &origins, &bands);
             (polygons, reaches)
         });
