@@ -85,7 +85,7 @@ fn prepare(path: &Path) -> Prepared {
 }
 
 fn facility_seeds(p: &Prepared, f: &Facility) -> Vec<Seed> {
-    f.seeds(&p.graph, p.profile.walking_speed_mps)
+    f.seeds(&p.graph)
 }
 
 /// The floor: a textbook Dial search on plain arrays, single source, no
@@ -155,11 +155,7 @@ fn ns_per_arc_report(name: &str, p: &Prepared) {
     let mut state = SearchState::new(p.graph.node_count());
     let t = Instant::now();
     for k in 0..p.profile.categories.len() {
-        state.run(
-            &p.graph,
-            &category_seeds(&p.graph, &p.facilities, k, &p.profile),
-            limit,
-        );
+        state.run(&p.graph, &category_seeds(&p.graph, &p.facilities, k), limit);
     }
     let multi = t.elapsed().as_nanos() as f64 / state.arcs_relaxed().max(1) as f64;
     eprintln!(
@@ -247,10 +243,7 @@ fn benches(c: &mut Criterion) {
             .take(100)
             .collect();
         let seeds: Vec<Vec<Seed>> = sample.iter().map(|f| facility_seeds(&p, f)).collect();
-        let starts: Vec<Origins> = sample
-            .iter()
-            .map(|f| f.origins(p.profile.walking_speed_mps))
-            .collect();
+        let starts: Vec<Origins> = sample.iter().map(|f| f.origins(&p.graph)).collect();
         let limit = search_limit(&p.profile);
         g.throughput(Throughput::Elements(seeds.len() as u64));
         g.bench_function(

@@ -243,7 +243,7 @@ pub fn analyze_with_options(
         times,
         roads_crossed,
     } = category_times(&graph, &found.facilities, profile);
-    let origins = all_category_origins(&found.facilities, profile);
+    let origins = all_category_origins(&graph, &found.facilities, profile);
     run.clock
         .mark("multi-source search", times.len() as u64, "searches");
 
@@ -575,7 +575,7 @@ pub fn point_isochrone(
                 extract.display()
             ))
         })?;
-    let origins = Origins::new([&access], profile.walking_speed_mps);
+    let origins = Origins::new(&graph, [&access]);
     Ok(isochrone::isochrone(&graph, &origins, options, profile))
 }
 

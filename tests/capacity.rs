@@ -57,7 +57,6 @@ fn children(a: &Analysis) -> Vec<f64> {
 /// the threshold, from one unbounded search per facility (no envelope
 /// filter, no bounded search): (facility index, time).
 fn nearest(a: &Analysis, k: usize) -> Vec<Option<(usize, Time)>> {
-    let speed = a.profile.walking_speed_mps;
     let threshold = minutes_to_time(a.profile.categories[k].minutes);
     let limit = search_limit(&a.profile);
     let mut best: Vec<Option<(usize, Time)>> = vec![None; a.communities.len()];
@@ -65,14 +64,13 @@ fn nearest(a: &Analysis, k: usize) -> Vec<Option<(usize, Time)>> {
         if fac.category != k {
             continue;
         }
-        let times =
-            childcircle::search::multi_source_times(&a.graph, &fac.seeds(&a.graph, speed), limit);
-        let origins = fac.origins(speed);
+        let times = childcircle::search::multi_source_times(&a.graph, &fac.seeds(&a.graph), limit);
+        let origins = fac.origins(&a.graph);
         for (c, com) in a.communities.iter().enumerate() {
             let t = com
                 .access
                 .iter()
-                .map(|p| p.time_from(&a.graph, speed, |n| times[n as usize], &origins))
+                .map(|p| p.time_from(&a.graph, |n| times[n as usize], &origins))
                 .min();
             if let Some(t) = t.filter(|&t| t <= threshold) {
                 if best[c].is_none_or(|(_, bt)| t < bt) {

@@ -151,7 +151,7 @@ fn suggested_sites_cover_what_they_promise() {
     );
     assert!(gains[0] > 1, "{gains:?}");
 
-    let mut seeds = category_seeds(&a.graph, &a.facilities, k, &a.profile);
+    let mut seeds = category_seeds(&a.graph, &a.facilities, k);
     let mut origins = a.origins.clone();
     let mut starts: Vec<_> = a.origins[k].iter().copied().collect();
     for site in &s.sites {

@@ -228,30 +228,29 @@ pub fn search_limit(profile: &Profile) -> Time {
 }
 
 /// The seeds of every facility of `category`.
-pub fn category_seeds(
-    graph: &Graph,
-    facilities: &[Facility],
-    category: usize,
-    profile: &Profile,
-) -> Vec<Seed> {
-    category_origins(facilities, category, profile).seeds(graph)
+pub fn category_seeds(graph: &Graph, facilities: &[Facility], category: usize) -> Vec<Seed> {
+    category_origins(graph, facilities, category).seeds(graph)
 }
 
 /// Where the walks from every facility of `category` start.
-pub fn category_origins(facilities: &[Facility], category: usize, profile: &Profile) -> Origins {
+pub fn category_origins(graph: &Graph, facilities: &[Facility], category: usize) -> Origins {
     Origins::new(
+        graph,
         facilities
             .iter()
             .filter(|f| f.category == category)
             .flat_map(|f| f.access.iter()),
-        profile.walking_speed_mps,
     )
 }
 
 /// [`category_origins`] of every category of the profile.
-pub fn all_category_origins(facilities: &[Facility], profile: &Profile) -> Vec<Origins> {
+pub fn all_category_origins(
+    graph: &Graph,
+    facilities: &[Facility],
+    profile: &Profile,
+) -> Vec<Origins> {
     (0..profile.categories.len())
-        .map(|k| category_origins(facilities, k, profile))
+        .map(|k| category_origins(graph, facilities, k))
         .collect()
 }
 
@@ -276,7 +275,7 @@ pub fn category_times(graph: &Graph, facilities: &[Facility], profile: &Profile)
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, c| {
-                let seeds = category_seeds(graph, facilities, c, profile);
+                let seeds = category_seeds(graph, facilities, c);
                 multi_source_times_and_roads_crossed(state, graph, &seeds, limit)
             },
         )
@@ -407,14 +406,7 @@ impl CategoryWalk<'_> {
         let threshold = minutes_to_time(minutes);
         let best = walk_from
             .iter()
-            .filter_map(|a| {
-                a.best_end(
-                    graph,
-                    profile.walking_speed_mps,
-                    |n| self.times[n as usize],
-                    self.origins,
-                )
-            })
+            .filter_map(|a| a.best_end(graph, |n| self.times[n as usize], self.origins))
             .min_by_key(|&(t, via)| (t, via == Via::Along));
         // Past the search limit counts as not found (null), as
         // documented: the walk from the community to the network
@@ -475,7 +467,7 @@ pub fn facility_reach(
             |state, f| {
                 let threshold = minutes_to_time(profile.categories[f.category].minutes);
                 let places = profile.categories[f.category].places;
-                let origins = f.origins(profile.walking_speed_mps);
+                let origins = f.origins(graph);
                 let seeds: Vec<Seed> = origins.seeds(graph);
                 let empty = FacilityReach {
                     band_population: vec![0.0; bands.len()],
@@ -509,14 +501,7 @@ pub fn facility_reach(
                     let t = c
                         .access
                         .iter()
-                        .map(|a| {
-                            a.time_from(
-                                graph,
-                                profile.walking_speed_mps,
-                                |n| state.time(n),
-                                &origins,
-                            )
-                        })
+                        .map(|a| a.time_from(graph, |n| state.time(n), &origins))
                         .min()
                         .unwrap_or(UNREACHED);
                     let pop = c.population.unwrap_or(0.0);
@@ -571,7 +556,7 @@ mod tests {
             for (k, cat) in profile.categories.iter().enumerate() {
                 let mut expected = vec![UNREACHED; graph.node_count()];
                 for f in facilities.iter().filter(|f| f.category == k) {
-                    let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
+                    let seeds: Vec<Seed> = f.seeds(&graph);
                     for (e, t) in expected
                         .iter_mut()
                         .zip(oracle::dijkstra(&graph, &seeds, limit))
@@ -592,7 +577,7 @@ mod tests {
         let reach = facility_reach(&graph, &facilities, &communities, &profile, &[]);
         for (f, r) in facilities.iter().zip(&reach).step_by(3) {
             let threshold = minutes_to_time(profile.categories[f.category].minutes);
-            let seeds: Vec<Seed> = f.seeds(&graph, profile.walking_speed_mps);
+            let seeds: Vec<Seed> = f.seeds(&graph);
             let expected = oracle::dijkstra(&graph, &seeds, threshold);
             let n = expected.iter().filter(|&&t| t != UNREACHED).count();
             assert_eq!(r.nodes, n, "facility {}", f.osm);
@@ -607,7 +592,7 @@ mod tests {
         use geo::{Distance, Euclidean, MapCoords};
         let (graph, facilities, communities, profile) = load("monaco.osm.pbf");
         let times = category_times(&graph, &facilities, &profile).times;
-        let origins = all_category_origins(&facilities, &profile);
+        let origins = all_category_origins(&graph, &facilities, &profile);
         let cov = community_coverage(&graph, &communities, &times, &origins, &profile);
         let project = |g: &geo::Geometry<f64>| {
             g.map_coords(|c| {
@@ -730,7 +715,7 @@ K-G-A-B-C-D-E
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
         let times = category_times(g, &facilities, &profile).times;
-        let origins = all_category_origins(&facilities, &profile);
+        let origins = all_category_origins(g, &facilities, &profile);
         let index = crate::places::snap::GraphIndex::new(g);
         let centres = centre_access(g, &index, &communities, 1000.0);
         let rules = CoverageRules::same(rule);

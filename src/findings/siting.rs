@@ -338,7 +338,6 @@ pub fn suggest(
     k: usize,
     points: Option<&[[f64; 2]]>,
 ) -> Suggestions {
-    let speed = profile.walking_speed_mps;
     let threshold = minutes_to_time(profile.categories[category].minutes);
     let (candidates, unattached) = match points {
         Some(points) => {
@@ -352,7 +351,7 @@ pub fn suggest(
                     Some(Candidate {
                         origin: SiteOrigin::Point(i),
                         lonlat: p,
-                        starts: Origins::new([&access], speed),
+                        starts: Origins::new(graph, [&access]),
                     })
                 })
                 .collect();
@@ -403,7 +402,7 @@ pub fn suggest(
                 let mut reached = Vec::new();
                 for (i, j) in near {
                     let ap = &communities[i as usize].access[j as usize];
-                    if ap.time_from(graph, speed, |m| state.time(m), &cand.starts) <= threshold {
+                    if ap.time_from(graph, |m| state.time(m), &cand.starts) <= threshold {
                         reached.push(i as usize);
                     }
                 }
@@ -619,7 +618,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
         let times = category_times(g, &facilities, &profile).times;
-        let origins = all_category_origins(&facilities, &profile);
+        let origins = all_category_origins(g, &facilities, &profile);
         let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         let covered: Vec<&str> = communities
             .iter()
@@ -676,7 +675,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
             });
         }
         let times = category_times(g, &built, &profile).times;
-        let origins = all_category_origins(&built, &profile);
+        let origins = all_category_origins(g, &built, &profile);
         let after = community_coverage(g, &communities, &times, &origins, &profile);
         assert!(after.iter().all(|c| c.covered[kinder]));
     }
@@ -687,7 +686,7 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let g = &map.graph;
         let kinder = profile.category_index("kinder").unwrap();
         let times = category_times(g, &facilities, &profile).times;
-        let origins = all_category_origins(&facilities, &profile);
+        let origins = all_category_origins(g, &facilities, &profile);
         let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         // 5 m off the street beside E, and one 5 km away.
         let [x, y] = g.xy[map.nodes[&'E'] as usize];

@@ -247,14 +247,14 @@ pub fn isochrone_reusing(
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for &n in reached {
         let p = graph.xy[n as usize];
-        let budget = f64::from(limit - state.time(n)) / 10.0 * profile.walking_speed_mps;
+        let budget = f64::from(limit - state.time(n)) / 10.0 * graph.walking_speed_mps();
         for k in 0..2 {
             lo[k] = lo[k].min(f64::from(p[k]) - budget);
             hi[k] = hi[k].max(f64::from(p[k]) + budget);
         }
     }
     for o in &starts {
-        let budget = f64::from(limit - o.time) / 10.0 * profile.walking_speed_mps;
+        let budget = f64::from(limit - o.time) / 10.0 * graph.walking_speed_mps();
         for p in graph.shape(o.pos.edge) {
             for k in 0..2 {
                 lo[k] = lo[k].min(f64::from(p[k]) - budget);
@@ -319,7 +319,7 @@ pub fn facility_isochrones(
         .map_init(
             || SearchState::new(graph.node_count()),
             |state, f| {
-                let origins = f.origins(profile.walking_speed_mps);
+                let origins = f.origins(graph);
                 if origins.is_empty() {
                     return vec![];
                 }

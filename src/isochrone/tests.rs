@@ -161,7 +161,7 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
         .filter(|f| !f.access.is_empty())
         .step_by(7)
     {
-        let origins = f.origins(profile.walking_speed_mps);
+        let origins = f.origins(&graph);
         let seeds = origins.seeds(&graph);
         let bands = isochrone_reusing(&graph, &origins, &options, &profile, &mut state);
         // Times without a limit, to know which nodes are beyond band + margin.
@@ -222,7 +222,7 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
     let (graph, facilities, communities, profile) = crate::testmap::load_extract("monaco.osm.pbf");
     let options = IsochroneOptions::default();
     let times = crate::coverage::category_times(&graph, &facilities, &profile).times;
-    let origins = crate::coverage::all_category_origins(&facilities, &profile);
+    let origins = crate::coverage::all_category_origins(&graph, &facilities, &profile);
     let areas = coverage_areas(&graph, &times, &origins, &communities, &options, &profile);
     for cat in ["park", "play"] {
         let k = profile.category_index(cat).unwrap();
@@ -235,7 +235,7 @@ fn coverage_area_agrees_with_union_of_facility_polygons() {
             .iter()
             .filter(|f| f.category == k && !f.access.is_empty())
             .map(|f| {
-                let origins = f.origins(profile.walking_speed_mps);
+                let origins = f.origins(&graph);
                 isochrone_reusing(&graph, &origins, &band, &profile, &mut state)
                     .remove(0)
                     .1
@@ -323,7 +323,7 @@ fn fast_validity_agrees_with_geo() {
         .filter(|f| !f.access.is_empty())
         .step_by(5)
     {
-        let origins = f.origins(profile.walking_speed_mps);
+        let origins = f.origins(&graph);
         let options = IsochroneOptions::default();
         for (minutes, mp) in isochrone_reusing(&graph, &origins, &options, &profile, &mut state) {
             let what = format!("{} {minutes} min", f.osm);

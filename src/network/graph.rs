@@ -104,6 +104,8 @@ pub struct Graph {
     max_arc_weight: Time,
     /// A bit per arc: does it cross a major road? (Empty without crossings.)
     crossing_arcs: Vec<u64>,
+    /// The walking speed the arcs were weighted with, m/s.
+    walking_speed_mps: f64,
     pub stats: GraphStats,
 }
 
@@ -183,6 +185,12 @@ impl Graph {
             .unproject([f64::from(p[0]), f64::from(p[1])])
     }
 
+    /// The walking speed (m/s, on the level) the arcs are weighted with: the
+    /// off-network walk to or from an access point goes at it.
+    pub fn walking_speed_mps(&self) -> f64 {
+        self.walking_speed_mps
+    }
+
     /// Walking speed on a way class, in metres per second.
     pub fn speed_mps(profile: &Profile, class: WayClass) -> f64 {
         match class {
@@ -228,6 +236,7 @@ impl Graph {
 
     /// Sets every arc's weight from its edge and the profile.
     pub fn apply_profile(&mut self, profile: &Profile) {
+        self.walking_speed_mps = profile.walking_speed_mps;
         for (arc, &e) in self.arcs.iter_mut().zip(&self.arc_edge) {
             arc.weight = Self::edge_weight(profile, &self.edges[e as usize]);
         }
@@ -428,6 +437,7 @@ impl Graph {
             shape,
             max_arc_weight: 1,
             crossing_arcs: Vec::new(),
+            walking_speed_mps: profile.walking_speed_mps,
             stats,
         };
         graph.apply_profile(profile);

@@ -70,17 +70,14 @@ impl Facility {
     }
 
     /// Search seeds for a walk from every access point of the facility.
-    pub fn seeds(&self, graph: &Graph, walking_speed_mps: f64) -> Vec<crate::search::Seed> {
-        self.access
-            .iter()
-            .flat_map(|a| a.seeds(graph, walking_speed_mps))
-            .collect()
+    pub fn seeds(&self, graph: &Graph) -> Vec<crate::search::Seed> {
+        self.access.iter().flat_map(|a| a.seeds(graph)).collect()
     }
 
     /// The starts of a walk from the facility (for times at points, see
     /// [`crate::search::origins`]).
-    pub fn origins(&self, walking_speed_mps: f64) -> crate::search::origins::Origins {
-        crate::search::origins::Origins::new(&self.access, walking_speed_mps)
+    pub fn origins(&self, graph: &Graph) -> crate::search::origins::Origins {
+        crate::search::origins::Origins::new(graph, &self.access)
     }
 
     /// The shortest off-network walk among its access points, metres.

@@ -113,14 +113,7 @@ pub fn evaluate(
     let best = c
         .access
         .iter()
-        .filter_map(|a| {
-            a.best_end(
-                graph,
-                profile.walking_speed_mps,
-                |n| times[n as usize],
-                origins,
-            )
-        })
+        .filter_map(|a| a.best_end(graph, |n| times[n as usize], origins))
         .min_by_key(|&(t, via)| (t, via == Via::Along))
         .filter(|b| b.0 <= search_limit(profile));
     let t = best.map_or(UNREACHED, |b| b.0);

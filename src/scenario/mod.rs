@@ -223,7 +223,7 @@ pub fn batch(
         times,
         roads_crossed,
     } = crate::coverage::category_times(graph, facilities, profile);
-    let origins = crate::coverage::all_category_origins(facilities, profile);
+    let origins = crate::coverage::all_category_origins(graph, facilities, profile);
     let options = CoverageOptions {
         roads_crossed: Some(&roads_crossed),
         ..Default::default()
@@ -532,12 +532,12 @@ impl Scenario {
 
     fn category_origins(&self, k: usize) -> Origins {
         Origins::new(
+            &self.base.graph,
             self.slots
                 .iter()
                 .flatten()
                 .filter(|f| f.category == k)
                 .flat_map(|f| f.access.iter()),
-            self.base.profile.walking_speed_mps,
         )
     }
 
@@ -547,8 +547,7 @@ impl Scenario {
     fn remove_from_category(&mut self, f: &Facility) -> Vec<u32> {
         let k = f.category;
         let base = &*self.base;
-        let speed = base.profile.walking_speed_mps;
-        let removed = f.origins(speed).seeds(&base.graph);
+        let removed = f.origins(&base.graph).seeds(&base.graph);
         let remaining = self.category_origins(k).seeds(&base.graph);
         repair::remove(
             &base.graph,
@@ -569,7 +568,7 @@ impl Scenario {
         let f = self.slots[slot]
             .as_ref()
             .expect("a facility was just put here");
-        let seeds = f.origins(base.profile.walking_speed_mps).seeds(&base.graph);
+        let seeds = f.origins(&base.graph).seeds(&base.graph);
         let limit = search_limit(&base.profile);
         let (times, roads_crossed) = (&mut self.state.times[k], &mut self.state.roads_crossed[k]);
         with_thread_state(base.graph.node_count(), |state| {

@@ -53,16 +53,14 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// The starts of walks from access points (each with its off-network walk).
-    pub fn new<'a>(
-        access: impl IntoIterator<Item = &'a AccessPoint>,
-        walking_speed_mps: f64,
-    ) -> Origins {
+    /// The starts of walks from access points (each with its off-network
+    /// walk, at the graph's walking speed).
+    pub fn new<'a>(graph: &Graph, access: impl IntoIterator<Item = &'a AccessPoint>) -> Origins {
         access
             .into_iter()
             .map(|a| Origin {
                 pos: a.pos,
-                time: snap_time(a.snap_m, walking_speed_mps),
+                time: snap_time(a.snap_m, graph.walking_speed_mps()),
             })
             .collect()
     }
@@ -156,11 +154,10 @@ impl AccessPoint {
     pub fn time_from(
         &self,
         graph: &Graph,
-        walking_speed_mps: f64,
         node_time: impl Fn(u32) -> Time,
         origins: &Origins,
     ) -> Time {
-        self.best_end(graph, walking_speed_mps, node_time, origins)
+        self.best_end(graph, node_time, origins)
             .map_or(UNREACHED, |(t, _)| t)
     }
 
@@ -169,13 +166,12 @@ impl AccessPoint {
     pub fn best_end(
         &self,
         graph: &Graph,
-        walking_speed_mps: f64,
         node_time: impl Fn(u32) -> Time,
         origins: &Origins,
     ) -> Option<(Time, Via)> {
         let (t, via) = origins.time_at(graph, self.pos, node_time)?;
         Some((
-            t.saturating_add(snap_time(self.snap_m, walking_speed_mps)),
+            t.saturating_add(snap_time(self.snap_m, graph.walking_speed_mps())),
             via,
         ))
     }

@@ -59,10 +59,11 @@ impl EdgePos {
 
 impl AccessPoint {
     /// Search seeds for a walk that starts at this access point.
-    pub fn seeds(&self, graph: &Graph, walking_speed_mps: f64) -> [Seed; 2] {
+    /// The off-network walk goes at the graph's walking speed.
+    pub fn seeds(&self, graph: &Graph) -> [Seed; 2] {
         let e = graph.edges[self.pos.edge as usize];
         let (to_u, to_v) = self.pos.times_to_ends(graph);
-        let snap = snap_time(self.snap_m, walking_speed_mps);
+        let snap = snap_time(self.snap_m, graph.walking_speed_mps());
         [
             Seed {
                 node: e.u,

@@ -312,7 +312,7 @@ impl Engine {
             snapped.push(graph.projection.unproject(point_on_edge(graph, &access)));
             starts.push(access);
         }
-        let origins = Origins::new(&starts, profile.walking_speed_mps);
+        let origins = Origins::new(graph, &starts);
         // Contours in the network's minutes: a faster walker asked for reaches
         // in T minutes what the profile's walker reaches in T·v/v₀.
         let scale = match q.metric {
@@ -330,7 +330,7 @@ impl Engine {
         };
         let (polygons, reaches) = with_thread_state(graph.node_count(), |state| {
             let polygons = isochrone_reusing(graph, &origins, &options, profile, state);
-            let reaches = self.reaches(graph, profile, state, &origins, &bands);
+            let reaches = self.reaches(graph, state, &origins, &bands);
             (polygons, reaches)
         });
         let contours = q
@@ -358,13 +358,12 @@ impl Engine {
     fn reaches(
         &self,
         graph: &Graph,
-        profile: &Profile,
         state: &SearchState,
         origins: &Origins,
         bands_min: &[f64],
     ) -> Vec<Reach> {
         let candidates = self.places.candidates(graph, state, origins);
-        self.reaches_among(graph, profile, state, origins, bands_min, &candidates)
+        self.reaches_among(graph, state, origins, bands_min, &candidates)
     }
 
     /// [`Engine::reaches`] among some places (ids as in [`PlacesByNode`],
@@ -372,7 +371,6 @@ impl Engine {
     fn reaches_among(
         &self,
         graph: &Graph,
-        profile: &Profile,
         state: &SearchState,
         origins: &Origins,
         bands_min: &[f64],
@@ -391,7 +389,7 @@ impl Engine {
             access
                 .iter()
                 .filter(|a| near(a))
-                .map(|a| a.time_from(graph, profile.walking_speed_mps, |n| state.time(n), origins))
+                .map(|a| a.time_from(graph, |n| state.time(n), origins))
                 .min()
                 .unwrap_or(UNREACHED)
         };
@@ -502,14 +500,13 @@ mod tests {
             let Some(access) = engine.base.index.snap(graph, xy, profile.max_snap_m) else {
                 continue;
             };
-            let origins = Origins::new(&[access], profile.walking_speed_mps);
+            let origins = Origins::new(graph, &[access]);
             let bands = [2.0, 6.0, 15.0];
             let limit = childcircle::time::minutes_to_time(15.0) + 1;
             with_thread_state(graph.node_count(), |state| {
                 state.run(graph, &origins.seeds(graph), limit);
-                let fast = engine.reaches(graph, profile, state, &origins, &bands);
-                let slow =
-                    engine.reaches_among(graph, profile, state, &origins, &bands, &everything);
+                let fast = engine.reaches(graph, state, &origins, &bands);
+                let slow = engine.reaches_among(graph, state, &origins, &bands, &everything);
                 for (a, b) in fast.iter().zip(&slow) {
                     assert_eq!(a.communities, b.communities, "seed {SEED} case {case}");
                     assert_eq!(a.facilities, b.facilities, "seed {SEED} case {case}");
