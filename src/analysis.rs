@@ -38,12 +38,14 @@ pub const CENTRE_SNAP_M: f64 = 1000.0;
 /// How to run an analysis.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
+    /// The walking profile: speed, categories and thresholds, crossing rules.
     pub profile: Profile,
     /// The frame the walking graph is built in; `None`: its own nodes' box.
     /// A tile takes the whole extract's ([`crate::tiles::Plan::frame`]).
     pub frame: Option<crate::network::graph::Frame>,
     /// A planner's community polygons (GeoJSON, WGS84) instead of OSM's.
     pub communities: Option<PathBuf>,
+    /// Which properties of `communities` hold the id, name, population and so on.
     pub community_fields: CommunityFields,
     /// How to read `communities` when it is a point list, and its CRS.
     pub community_input: crate::places::lists::InputOptions,
@@ -85,36 +87,49 @@ impl Default for AnalyzeOptions {
 /// Everything an analysis found.
 #[derive(Debug)]
 pub struct Analysis {
+    /// The extract analysed.
     pub extract: PathBuf,
+    /// The profile it was analysed with.
     pub profile: Profile,
+    /// What reading the extract found and kept.
     pub ingest: IngestStats,
+    /// The walking graph.
     pub graph: Graph,
+    /// The children's facilities, snapped to the graph.
     pub facilities: Vec<Facility>,
+    /// The communities (analysis units), snapped to the graph.
     pub communities: Vec<Community>,
     /// Per category, every node's time to the nearest facility.
     pub times: Vec<Vec<Time>>,
     /// Per category, where those searches started (for the walk straight
     /// along a facility's own edge, see [`crate::search::origins`]).
     pub origins: Vec<Origins>,
+    /// Each community's result, one per community.
     pub coverage: Vec<CommunityCoverage>,
     /// The rules `coverage` was judged by.
     pub coverage_rules: CoverageRules,
+    /// What each facility serves within its threshold, one per facility.
     pub reach: Vec<FacilityReach>,
     /// Places per child served, per facility and per category with places.
     pub capacity: crate::coverage::capacity::Places,
     /// Isochrone bands of every facility (empty without isochrone options).
     pub isochrones: Vec<Vec<Band>>,
+    /// The options the isochrones were drawn with (`None`: not drawn).
     pub isochrone_options: Option<IsochroneOptions>,
     /// Coverage and gap polygons per category.
     pub coverage_areas: Vec<CoverageArea>,
+    /// How many places were found and how many could not be snapped.
     pub places: PlaceStats,
     /// Which rule made how many communities, and the share of the extract's
     /// residential land and buildings they hold ([`crate::places::units`]).
     pub units: UnitStats,
     /// School levels, non-schools, overrides and facility sizes.
     pub classification: crate::osm::classify::Report,
+    /// Wall time and memory of every phase, in order.
     pub timings: Vec<PhaseTiming>,
+    /// The rayon threads the run used.
     pub threads: usize,
+    /// What the planner should know about the input, one sentence each.
     pub warnings: Vec<String>,
     /// Whether the extract is the shipped synthetic Dezhou model: every
     /// output then says so ([`crate::defaults::SYNTHETIC_EN`]).

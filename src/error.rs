@@ -6,40 +6,93 @@ use std::path::PathBuf;
 /// Everything that can go wrong in an analysis.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A file that cannot be read or written.
     /// (The field is not named `source`: the message already carries it, and
     /// a `source` would print it twice in `{e:#}`.)
     #[error("{path}: {error}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         error: std::io::Error,
     },
+    /// An extract that is not a readable OSM PBF file.
     #[error("{path}: not a readable OpenStreetMap PBF file ({reason})")]
-    Pbf { path: PathBuf, reason: String },
+    Pbf {
+        /// The extract.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An extract without a single walkable way.
     #[error("{path}: the extract has no walkable ways (is it an OpenStreetMap street extract?)")]
-    NoWalkableWays { path: PathBuf },
+    NoWalkableWays {
+        /// The extract.
+        path: PathBuf,
+    },
+    /// An extract (with the planner's list, if any) without facilities.
     #[error("{path}: the extract has no children's facilities of any category in the profile")]
-    NoFacilities { path: PathBuf },
+    NoFacilities {
+        /// The extract.
+        path: PathBuf,
+    },
+    /// An extract without communities, and no list of them given.
     #[error("{path}: the extract has no communities (named landuse=residential or place=neighbourhood areas); pass --communities FILE.geojson")]
-    NoCommunities { path: PathBuf },
+    NoCommunities {
+        /// The extract.
+        path: PathBuf,
+    },
+    /// A profile (TOML) that cannot be used.
     #[error("{path}: invalid profile: {reason}")]
-    Profile { path: PathBuf, reason: String },
+    Profile {
+        /// The profile file, or the built-in profile's name.
+        path: PathBuf,
+        /// The key and what is wrong with it.
+        reason: String,
+    },
+    /// A GeoJSON file that cannot be used.
     #[error("{path}: {reason}")]
-    GeoJson { path: PathBuf, reason: String },
+    GeoJson {
+        /// The file.
+        path: PathBuf,
+        /// The feature and what is wrong with it.
+        reason: String,
+    },
+    /// A facility overrides file that cannot be used.
     #[error("{path}: facility overrides: {reason}")]
-    Overrides { path: PathBuf, reason: String },
+    Overrides {
+        /// The file.
+        path: PathBuf,
+        /// The row and what is wrong with it.
+        reason: String,
+    },
     /// A planner's facility or community list (CSV, spreadsheet, GeoJSON)
     /// that cannot be used; the reason names the row and column.
     #[error("{path}: {reason}")]
-    Input { path: PathBuf, reason: String },
+    Input {
+        /// The list.
+        path: PathBuf,
+        /// The row, the column and what is wrong.
+        reason: String,
+    },
+    /// An output that cannot be written (nothing of the run is committed).
     #[error("{path}: cannot write output: {reason}")]
-    Output { path: PathBuf, reason: String },
+    Output {
+        /// The output file or folder.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// An option of a run out of range: `option` names it as the command
     /// line spells it (`--cell`), `reason` says what is accepted.
     #[error("{option} {reason}")]
     BadOption {
+        /// The option, as the command line spells it.
         option: &'static str,
+        /// What is accepted.
         reason: String,
     },
+    /// Anything else that makes the request impossible, said in full.
     #[error("{0}")]
     Invalid(String),
 }

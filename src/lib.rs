@@ -3,29 +3,41 @@
 //! Which residential communities give children a 15-minute walk to the places
 //! children need (the 15分钟儿童生活圈 of GB 50180-2018)?
 //!
-//! The library is a pipeline that reads top to bottom:
+//! The library is a pipeline that reads top to bottom, one folder per stage:
 //!
 //! | stage | module |
 //! |---|---|
-//! | OSM ingest (parallel PBF passes) | [`pbf`], [`ingest`], with the rules of [`walkable`] |
-//! | walking graph (contracted, Hilbert-ordered CSR) | [`graph`] |
-//! | places: facilities, communities, R-tree snapping | [`places`], [`snap`], [`community_file`] |
-//! | population per unit from a GeoTIFF raster (WorldPop, GHS-POP) | [`population`] |
-//! | search: multi-source and bounded Dijkstra (bucket queue), the trivial path along a start's own edge | [`search`], [`origins`] |
-//! | coverage per community and category | [`coverage`], [`summary`] |
-//! | writers (GeoJSON, JSON; all-or-nothing) | [`output`], [`writers`] |
-//! | what-if scenarios: facility edits over a loaded analysis | [`scenario`] |
-//! | beyond one city: tiles with a halo, each analysed alone, merged | [`tiles`] |
-//! | wall time and memory of every phase, back to back | [`timings`] |
+//! | 0. the walker: speed, categories, thresholds, crossing rules, ages | [`profile`] |
+//! | 1. OpenStreetMap in: parallel PBF passes, walkable rules, facility classification | [`osm`] |
+//! | 2. the walking network: contracted, Hilbert-ordered CSR graph with the road-crossing model | [`network`] |
+//! | 3. search: bounded multi-source Dijkstra (bucket queue), positions on edges, the trivial same-edge walk | [`search`] |
+//! | 4. places: facilities and communities (OSM, planner's lists, population), snapped through an R-tree | [`places`] |
+//! | 5. isochrone polygons: search → time grid → contours | [`isochrone`] |
+//! | 6. coverage per community and category; places per child | [`coverage`] |
+//! | 7. the whole run, composed | [`analysis`] |
+//! | 8. findings for the planner: summary, districts, gaps and siting | [`findings`] |
+//! | 9. writers: GeoJSON layers, tables, all-or-nothing commit | [`write`] |
+//! | on top: what-if scenarios; tiles beyond one city | [`scenario`], [`tiles`] |
 //!
-//! [`analyze`] runs it all with the default profile ([`profile`]):
+//! Foundations beside them: [`time`] (deciseconds), [`geodesy`], [`crs`]
+//! (GCJ-02 and friends), [`tags`], [`rng`], [`timings`], [`error`].
 //!
-//! ```no_run
+//! [`analyze`] runs it all with the default profile:
+//!
+//! ```
 //! let analysis = childcircle::analyze(std::path::Path::new("data/osm/monaco.osm.pbf"))?;
-//! let summary = childcircle::findings::summary::Summary::new(&analysis);
-//! println!("{:.0} % of communities are in the life circle", 100.0 * summary.overall.share_life_circle);
+//! assert!(analysis.graph.node_count() > 1_000);
+//! assert_eq!(analysis.coverage.len(), analysis.communities.len());
+//!
+//! let summary = childcircle::Summary::new(&analysis);
+//! let share = summary.overall.share_life_circle;
+//! assert!((0.0..=1.0).contains(&share));
+//! println!("{:.0} % of communities are in the life circle", 100.0 * share);
 //! # Ok::<(), childcircle::Error>(())
 //! ```
+//!
+//! The names most callers need are re-exported here; each stage's module has
+//! the rest.
 
 pub mod crs;
 pub mod error;
@@ -61,8 +73,18 @@ pub mod scenario;
 pub mod tiles;
 
 pub use analysis::{analyze, analyze_with_options, Analysis, AnalyzeOptions};
+pub use coverage::{category_times, community_coverage, CategoryTimes, CommunityCoverage};
 pub use error::{Error, Result};
+pub use findings::summary::Summary;
+pub use isochrone::{isochrone, Band, IsochroneOptions};
+pub use network::graph::Graph;
+pub use places::{Community, Facility};
 pub use profile::Profile;
+pub use search::origins::Origins;
+pub use search::position::AccessPoint;
+pub use search::{SearchState, Seed};
+pub use time::{Time, UNREACHED};
+pub use write::layers::write_outputs;
 
 #[cfg(test)]
 mod testmap;

@@ -37,6 +37,7 @@ use crate::time::{minutes_to_time, time_to_minutes, Time, UNREACHED};
 pub struct CommunityCoverage {
     /// Minutes to the nearest facility, `None` when none is within the search limit.
     pub minutes: Vec<Option<f64>>,
+    /// Whether the category is covered under the community's rule.
     pub covered: Vec<bool>,
     /// Share of the community's walking nodes within the threshold.
     pub share: Vec<Option<f64>>,
@@ -51,8 +52,11 @@ pub struct CommunityCoverage {
 /// What one facility serves within its category's threshold.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FacilityReach {
+    /// Walking nodes within the threshold.
     pub nodes: usize,
+    /// Communities with an access point within the threshold.
     pub communities: usize,
+    /// People of those communities.
     pub population: f64,
     /// Population of the communities reached within each isochrone band.
     pub band_population: Vec<f64>,

@@ -108,8 +108,11 @@ impl IsochroneOptions {
 /// The polygon of one band, in lon/lat.
 #[derive(Debug, Clone)]
 pub struct Band {
+    /// The band's upper bound, minutes.
     pub minutes: f64,
+    /// What is reached within it, lon/lat.
     pub polygon: MultiPolygon<f64>,
+    /// Its geodesic area, square metres.
     pub area_m2: f64,
 }
 
@@ -283,6 +286,26 @@ pub fn isochrone_reusing(
 
 /// Isochrone bands around the starts of a walk, as lon/lat polygons with
 /// their areas.
+///
+/// ```
+/// use childcircle::isochrone::{isochrone, IsochroneOptions};
+/// use childcircle::places::snap::GraphIndex;
+/// use childcircle::{Origins, Profile};
+///
+/// let profile = Profile::default();
+/// let extract = std::path::Path::new("data/osm/monaco.osm.pbf");
+/// let (_, graph) = childcircle::analysis::load_network(extract, &profile)?;
+/// let start = graph.projection.project([7.4246, 43.7384]);
+/// let index = GraphIndex::new(&graph);
+/// let access = index.snap(&graph, start, profile.max_snap_m).expect("a way nearby");
+///
+/// let grid = IsochroneOptions::default();
+/// let options = IsochroneOptions::new(&[10.0, 5.0], grid.cell_m, grid.margin_m)?;
+/// let bands = isochrone(&graph, &Origins::new(&graph, [&access]), &options, &profile);
+/// assert_eq!(bands.iter().map(|b| b.minutes).collect::<Vec<_>>(), [5.0, 10.0]);
+/// assert!(0.0 < bands[0].area_m2 && bands[0].area_m2 < bands[1].area_m2);
+/// # Ok::<(), childcircle::Error>(())
+/// ```
 pub fn isochrone(
     graph: &Graph,
     origins: &Origins,
@@ -336,10 +359,15 @@ pub fn facility_isochrones(
 /// residential land outside it.
 #[derive(Debug, Clone)]
 pub struct CoverageArea {
+    /// The category (index into the profile's).
     pub category: usize,
+    /// Reached within the threshold, lon/lat.
     pub covered: MultiPolygon<f64>,
+    /// Its area, square metres.
     pub covered_m2: f64,
+    /// Communities' land not reached within it, lon/lat.
     pub gap: MultiPolygon<f64>,
+    /// Its area, square metres.
     pub gap_m2: f64,
     /// The grid cell used (grows on very large areas).
     pub cell_m: f64,

@@ -16,6 +16,7 @@ use crate::places::Community;
 /// Communities, population and children meeting one condition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Count {
+    /// Communities meeting it.
     pub communities: usize,
     /// Summed population of those communities that have one (`None` when no
     /// community of the analysis has a population).
@@ -28,21 +29,32 @@ pub struct Count {
 /// One category's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryFigures {
+    /// The category's id (`kinder`, `park`, ...).
     pub id: String,
+    /// Its Chinese label.
     pub label_zh: String,
+    /// Its English label.
     pub label_en: String,
+    /// Whether the life circle requires it.
     pub required: bool,
+    /// Its walking threshold, minutes.
     pub minutes: f64,
+    /// Facilities of the category in the set.
     pub facilities: usize,
+    /// Communities covered.
     pub covered: Count,
 }
 
 /// One subdistrict's (街道) life circle against the target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupFigures {
+    /// The subdistrict's name.
     pub name: String,
+    /// Its communities.
     pub communities: usize,
+    /// Those in the life circle.
     pub life_circle: usize,
+    /// Their share, 0 to 1.
     pub share_life_circle: f64,
     /// Whether the share reaches the target, when one is set.
     pub meets_target: Option<bool>,
@@ -51,12 +63,19 @@ pub struct GroupFigures {
 /// The figures of one facility set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
+    /// Communities analysed.
     pub communities: usize,
+    /// Their summed population (`None` when none has one).
     pub population: Option<f64>,
+    /// Their summed children (`None` when none has a count).
     pub children: Option<f64>,
+    /// Those in the life circle.
     pub life_circle: Count,
+    /// Per category, in the profile's order.
     pub categories: Vec<CategoryFigures>,
+    /// Per subdistrict, by name.
     pub subdistricts: Vec<GroupFigures>,
+    /// The life-circle share to reach (0 to 1), when one is set.
     pub target: Option<f64>,
 }
 
@@ -194,7 +213,9 @@ pub fn figures(
 /// Which people counts the communities carry at all, and their totals.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
+    /// Whether any community has a population.
     pub population: bool,
+    /// Whether any community has a count of children.
     pub children: bool,
     total: People,
 }
@@ -202,6 +223,7 @@ pub struct Known {
 /// The subdistricts (街道) of the base's communities, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Subdistricts {
+    /// The names, sorted.
     pub names: Vec<String>,
     /// Per community, the index of its subdistrict in `names`.
     pub of: Vec<u32>,
@@ -212,6 +234,7 @@ pub struct Subdistricts {
 }
 
 impl Subdistricts {
+    /// The subdistricts of `communities` (those without one under [`crate::findings::districts::UNASSIGNED`]).
     pub fn new(communities: &[crate::places::Community]) -> Subdistricts {
         let name = |c: &crate::places::Community| {
             c.subdistrict
@@ -253,12 +276,17 @@ impl Subdistricts {
 /// Communities that joined or left one condition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Change {
-    /// Indices into the base's communities.
+    /// Indices (into the base's communities) of those that joined.
     pub joined: Vec<usize>,
+    /// Indices of those that left.
     pub left: Vec<usize>,
+    /// People of the communities that joined.
     pub population_gained: f64,
+    /// People of those that left.
     pub population_lost: f64,
+    /// Children of those that joined.
     pub children_gained: f64,
+    /// Children of those that left.
     pub children_lost: f64,
 }
 
@@ -284,6 +312,7 @@ impl Change {
 /// What a scenario changes against its base.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diff {
+    /// The life circle.
     pub life_circle: Change,
     /// Per category, in the profile's order.
     pub categories: Vec<Change>,

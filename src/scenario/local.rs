@@ -29,6 +29,7 @@ pub struct Readers {
 }
 
 impl Readers {
+    /// Which communities read each node (access points' edge ends, nodes inside) and each edge (access points on it).
     pub fn new(graph: &Graph, communities: &[Community]) -> Readers {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut edges: Vec<(u32, u32)> = Vec::new();
@@ -87,9 +88,13 @@ impl Readers {
 
 /// One category's times, origins and crossings.
 pub struct Category<'a> {
+    /// The category (index into the profile's).
     pub index: usize,
+    /// Every node's time to its nearest facility.
     pub times: &'a [Time],
+    /// Where the category's searches start.
     pub origins: &'a Origins,
+    /// Major roads crossed on each node's best walk.
     pub roads_crossed: &'a [u8],
 }
 

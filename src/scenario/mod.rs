@@ -66,12 +66,19 @@ pub struct State {
 
 /// The loaded analysis every scenario starts from (read-only, shared).
 pub struct Base {
+    /// The extract analysed.
     pub extract: PathBuf,
+    /// The profile it was analysed with.
     pub profile: Profile,
+    /// The walking graph.
     pub graph: Graph,
+    /// The graph's R-tree, for snapping added and moved facilities.
     pub index: GraphIndex,
+    /// The extract's facilities (slots `0..len`).
     pub facilities: Vec<Facility>,
+    /// The communities.
     pub communities: Vec<Community>,
+    /// Times, origins and coverage with the extract's facilities.
     pub state: State,
     /// Which communities read which node and edge.
     pub readers: local::Readers,
@@ -257,16 +264,25 @@ fn graph_bounds(graph: &Graph) -> [f64; 4] {
 /// added facility gets the next free slot.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
+    /// Adds a facility of `category` at `lonlat` (lon/lat degrees), with an optional name.
     Add {
+        /// The category (index into the profile's).
         category: usize,
+        /// Where, lon/lat degrees.
         lonlat: [f64; 2],
+        /// Its name, if given.
         name: Option<String>,
     },
+    /// Moves the facility in slot `facility` to `lonlat`.
     Move {
+        /// The slot.
         facility: usize,
+        /// Where to, lon/lat degrees.
         lonlat: [f64; 2],
     },
+    /// Removes the facility in slot `facility`.
     Remove {
+        /// The slot.
         facility: usize,
     },
 }
@@ -274,12 +290,36 @@ pub enum Edit {
 /// Why an edit was refused (the scenario is unchanged).
 #[derive(Debug, Clone, PartialEq)]
 pub enum EditError {
-    OutsideExtract { lonlat: [f64; 2] },
-    TooFar { lonlat: [f64; 2], max_snap_m: f64 },
-    UnknownFacility { facility: usize },
-    UnknownCategory { category: usize },
-    TooManyEdits { max: usize },
+    /// The point lies outside the extract's box.
+    OutsideExtract {
+        /// The point, lon/lat degrees.
+        lonlat: [f64; 2],
+    },
+    /// The point is farther than `max_snap_m` from any walkable way.
+    TooFar {
+        /// The point, lon/lat degrees.
+        lonlat: [f64; 2],
+        /// The profile's snapping distance, metres.
+        max_snap_m: f64,
+    },
+    /// No facility holds that slot (never did, or was removed).
+    UnknownFacility {
+        /// The slot asked for.
+        facility: usize,
+    },
+    /// No category has that index.
+    UnknownCategory {
+        /// The index asked for.
+        category: usize,
+    },
+    /// The scenario already holds the most edits it may.
+    TooManyEdits {
+        /// That most.
+        max: usize,
+    },
+    /// Undo with no edit left to undo.
     NothingToUndo,
+    /// Redo with no undone edit left.
     NothingToRedo,
 }
 
@@ -317,7 +357,9 @@ impl std::error::Error for EditError {}
 /// An applied edit: which slot held what before and after.
 #[derive(Debug, Clone)]
 pub struct Applied {
+    /// The edit.
     pub edit: Edit,
+    /// The slot it changed.
     pub slot: usize,
     before: Option<Facility>,
     after: Option<Facility>,
@@ -359,6 +401,7 @@ impl Scenario {
         }
     }
 
+    /// The loaded analysis the scenario starts from.
     pub fn base(&self) -> &Arc<Base> {
         &self.base
     }

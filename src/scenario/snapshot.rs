@@ -25,12 +25,19 @@ use crate::places::Community;
 /// not change.
 #[derive(Debug, Clone, Default)]
 pub struct Meta {
+    /// What reading the extract found and kept.
     pub ingest: IngestStats,
+    /// The rules coverage was judged by.
     pub coverage_rules: CoverageRules,
+    /// How many places were found and snapped.
     pub places: PlaceStats,
+    /// Which rule made how many communities.
     pub units: UnitStats,
+    /// School levels, non-schools, overrides and facility sizes.
     pub classification: crate::osm::classify::Report,
+    /// The base analysis's warnings.
     pub warnings: Vec<String>,
+    /// Whether the extract is the shipped synthetic Dezhou model.
     pub synthetic: bool,
 }
 

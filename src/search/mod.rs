@@ -22,7 +22,9 @@ use crate::time::{Time, UNREACHED};
 /// facility's door to the network, along part of an edge, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Seed {
+    /// The graph node.
     pub node: u32,
+    /// The time already spent, deciseconds.
     pub time: Time,
 }
 
@@ -54,7 +56,43 @@ struct Label {
     time: Time,
 }
 
-/// Reusable per-thread search memory.
+/// Reusable per-thread search memory: a bounded multi-source Dijkstra over a
+/// bucket queue, whose labels are reset in O(1) between searches (a stamp
+/// per search), so one state serves every search of a thread.
+///
+/// ```
+/// use childcircle::network::graph::{Edge, Graph, GraphParts, GraphStats};
+/// use childcircle::osm::walkable::WayClass;
+/// use childcircle::search::{SearchState, Seed};
+/// use childcircle::time::{minutes_to_time, UNREACHED};
+/// use childcircle::Profile;
+///
+/// // a ──120 m── b ──120 m── c, footways, walked by the child profile.
+/// let lonlat = vec![[116.0, 40.0], [116.0, 40.00108], [116.0, 40.00216]];
+/// let shapes = vec![vec![lonlat[0], lonlat[1]], vec![lonlat[1], lonlat[2]]];
+/// let footway = |u, v| Edge { u, v, length_m: 120.0, class: WayClass::Footway, flags: 0 };
+/// let parts = GraphParts {
+///     lonlat,
+///     osm_id: vec![1, 2, 3],
+///     roles: vec![0; 3],
+///     edges: vec![footway(0, 1), footway(1, 2)],
+///     shapes,
+/// };
+/// let graph = Graph::from_parts(parts, &Profile::default(), GraphStats::default())?;
+/// let node = |osm| graph.osm_id.iter().position(|&id| id == osm).unwrap() as u32;
+///
+/// let mut state = SearchState::new(graph.node_count());
+/// let per_edge = graph.edge_time(0);
+/// state.run(&graph, &[Seed { node: node(1), time: 0 }], minutes_to_time(15.0));
+/// assert_eq!(state.time(node(2)), per_edge);
+/// assert_eq!(state.time(node(3)), 2 * per_edge);
+///
+/// // The same state, reused: a limit shorter than one edge settles the start only.
+/// state.run(&graph, &[Seed { node: node(3), time: 0 }], per_edge - 1);
+/// assert_eq!(state.settled(), &[node(3)]);
+/// assert_eq!(state.time(node(1)), UNREACHED);
+/// # Ok::<(), childcircle::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SearchState {
     labels: Vec<Label>,
@@ -117,6 +155,7 @@ impl SearchState {
         self.labels.len()
     }
 
+    /// The nodes the last search settled, in the order it settled them.
     pub fn settled(&self) -> &[u32] {
         &self.settled
     }

@@ -19,7 +19,9 @@ use crate::time::{Time, UNREACHED};
 /// reaching it (the off-network walk from the place's door).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Origin {
+    /// Where on the network the walk starts.
     pub pos: EdgePos,
+    /// The time already spent (the off-network walk), deciseconds.
     pub time: Time,
 }
 
@@ -78,6 +80,7 @@ impl Origins {
         self.items.iter()
     }
 
+    /// Whether there is no start at all (the place is not on the network).
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -9,13 +9,16 @@ use crate::time::Time;
 /// A position on an edge: `offset_m` metres from the edge's `u` end along its shape.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EdgePos {
+    /// The edge (index into the graph's edges).
     pub edge: u32,
+    /// Metres from the edge's `u` end along its shape.
     pub offset_m: f32,
 }
 
 /// Where and how a place meets the walking network.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AccessPoint {
+    /// Where the place meets the network.
     pub pos: EdgePos,
     /// Straight-line walk from the place to `pos`, metres.
     pub snap_m: f32,
