@@ -15,8 +15,11 @@ use serde::Deserialize;
 /// An OSM object reference, as `n123`, `w456`, `r789` in outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OsmRef {
+    /// A node, by its id.
     Node(i64),
+    /// A way, by its id.
     Way(i64),
+    /// A relation, by its id.
     Relation(i64),
 }
 
@@ -32,6 +35,7 @@ impl std::fmt::Display for OsmRef {
 
 /// Read access to an object's tags.
 pub trait TagLookup {
+    /// The value of tag `key`, if the object has it.
     fn get(&self, key: &str) -> Option<&str>;
 }
 

@@ -15,8 +15,11 @@ use crate::time::{Time, UNREACHED};
 pub struct TimeGrid {
     /// Projected position of vertex (0, 0).
     pub origin: [f64; 2],
+    /// Distance between neighbouring vertices, metres.
     pub cell_m: f64,
+    /// Vertices per row (along x).
     pub nx: usize,
+    /// Rows of vertices (along y).
     pub ny: usize,
     /// Row-major, `ny` rows of `nx` vertices.
     pub values: Vec<f32>,
@@ -27,7 +30,9 @@ pub struct TimeGrid {
 /// How the grid is laid and how far off the network a walker may step.
 #[derive(Debug, Clone, Copy)]
 pub struct GridSpec {
+    /// Distance between neighbouring grid vertices, metres.
     pub cell_m: f64,
+    /// How far off the network a walker may step, metres.
     pub margin_m: f64,
     /// Off-network walking speed, m/s.
     pub speed_mps: f64,

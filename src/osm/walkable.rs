@@ -65,6 +65,7 @@ pub enum WayClass {
 }
 
 impl WayClass {
+    /// The class's lower-case name: `footway`, `local`, `collector`, `arterial` or `steps`.
     pub fn as_str(self) -> &'static str {
         match self {
             WayClass::Footway => "footway",
@@ -79,7 +80,9 @@ impl WayClass {
 /// The verdict on one way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Walkability {
+    /// Not walkable.
     No,
+    /// Walkable, as a way of this class.
     Yes(WayClass),
     /// `access=private`: walkable only inside a residential compound.
     IfInsideCompound(WayClass),
@@ -134,6 +137,7 @@ pub mod way_flag {
     /// No sidewalk on the left / right of the way's direction
     /// (`sidewalk=no|none|right|left`, `sidewalk:left|right=no`).
     pub const NO_SIDEWALK_LEFT: u8 = 2;
+    /// No sidewalk on the right (see [`NO_SIDEWALK_LEFT`]).
     pub const NO_SIDEWALK_RIGHT: u8 = 4;
     /// Edges made by the crossing model: a crossing of a major road at grade.
     pub const CROSSING: u8 = 8;

@@ -29,20 +29,28 @@ use crate::tags::OsmRef;
 /// A facility's shape as mapped.
 #[derive(Debug, Clone)]
 pub enum PlaceGeometry {
+    /// A point, lon/lat degrees.
     Point([f64; 2]),
+    /// A line, lon/lat degrees.
     Line(geo::LineString<f64>),
+    /// An area, lon/lat degrees.
     Polygon(MultiPolygon<f64>),
 }
 
 /// One children's space of one category.
 #[derive(Debug, Clone)]
 pub struct Facility {
+    /// The OSM object (`Node(0)` for a facility only in the planner's file).
     pub osm: OsmRef,
+    /// Index of its category in the profile's categories.
     pub category: usize,
+    /// Its name, where known.
     pub name: Option<String>,
     /// Lon/lat of the point, or of the area's centroid.
     pub lonlat: [f64; 2],
+    /// Its shape as mapped.
     pub geometry: PlaceGeometry,
+    /// Where a walk enters or leaves it; empty when it could not be attached.
     pub access: Vec<AccessPoint>,
     /// `capacity` (places) where mapped.
     pub capacity: Option<f64>,
@@ -92,13 +100,18 @@ impl Facility {
 /// How a community was attached to the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessKind {
+    /// At gates and entrances on its outline.
     Gates,
+    /// At the walking nodes inside it.
     InsideNodes,
+    /// At the network's nearest point to its centroid.
     Nearest,
+    /// Not attached: no network within the profile's `max_snap_m`.
     None,
 }
 
 impl AccessKind {
+    /// The kind's name in outputs: `gates`, `inside`, `nearest` or `none`.
     pub fn as_str(self) -> &'static str {
         match self {
             AccessKind::Gates => "gates",
@@ -123,7 +136,9 @@ pub fn kind_names(kind: &str) -> Option<(&'static str, &'static str, &'static st
 /// A residential community: a 社区, a 小区, or a planner's own polygon.
 #[derive(Debug, Clone)]
 pub struct Community {
+    /// Unique id: an OSM ref (`w123`), `block_w123`, `cell_3_7` or the planner's id.
     pub id: String,
+    /// Its name, or a generated label (see [`crate::places::units`]).
     pub name: String,
     /// `osm`, `file` or `grid`.
     pub source: &'static str,
@@ -131,10 +146,13 @@ pub struct Community {
     pub kind: &'static str,
     /// The rule that made it (see [`CommunityInput::rule`]).
     pub rule: &'static str,
+    /// `ref`: an official code, such as a 12-digit statistics code.
     pub code: Option<String>,
+    /// The subdistrict (街道) it lies in, where known.
     pub subdistrict: Option<String>,
     /// The neighbourhood (社区) a compound (小区) lies in, when both are mapped.
     pub parent: Option<String>,
+    /// Residents, where known (see `pop_source`).
     pub population: Option<f64>,
     /// Where `population` comes from: `file` (the planner's list), `raster`,
     /// `buildings` (footprints × levels), `osm` (a mapped `population` tag) or
@@ -145,8 +163,11 @@ pub struct Community {
     pub children: Option<f64>,
     /// Lon/lat polygon.
     pub polygon: MultiPolygon<f64>,
+    /// Geodesic area of `polygon`, m².
     pub area_m2: f64,
+    /// Where a walk enters or leaves it; empty when it could not be attached.
     pub access: Vec<AccessPoint>,
+    /// How it was attached.
     pub access_kind: AccessKind,
     /// Walking-graph nodes inside the polygon.
     pub inside_nodes: Vec<u32>,
@@ -155,9 +176,13 @@ pub struct Community {
 /// Counts for the summary.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct PlaceStats {
+    /// Facilities found (one per facility and category).
     pub facilities: usize,
+    /// Facilities that could not be attached to the network.
     pub facilities_unsnapped: usize,
+    /// Communities found.
     pub communities: usize,
+    /// Communities that could not be attached to the network.
     pub communities_unsnapped: usize,
 }
 
@@ -295,14 +320,20 @@ fn nearest_to_outline(
 /// A community polygon before it is attached to the graph.
 #[derive(Debug, Clone)]
 pub struct CommunityInput {
+    /// Unique id, as [`Community::id`].
     pub id: String,
+    /// Its name, or a generated label.
     pub name: String,
+    /// `osm`, `file` or `grid`.
     pub source: &'static str,
+    /// `neighbourhood`, `compound`, `block`, `file` or `grid`.
     pub kind: &'static str,
     /// The rule that made it ([`crate::places::units`]): `landuse`, `place-area`,
     /// `place-node`, `buildings`, `grid` or `file`.
     pub rule: &'static str,
+    /// Its `name`, `ref`, population and subdistrict tags.
     pub tags: PlaceTags,
+    /// Lon/lat polygon.
     pub polygon: MultiPolygon<f64>,
 }
 

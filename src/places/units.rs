@@ -46,17 +46,22 @@ pub const LABEL_STREET_M: f64 = 500.0;
 /// The language of generated labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {
+    /// Most names in the extract are Chinese (contain CJK characters).
     Chinese,
+    /// Any other language: labels in English.
     Other,
 }
 
 /// A residential building, resolved.
 #[derive(Debug, Clone)]
 pub struct Home {
+    /// The building's way id.
     pub id: i64,
     /// Centroid of the footprint, lon/lat.
     pub lonlat: [f64; 2],
+    /// Geodesic area of the footprint, m².
     pub footprint_m2: f64,
+    /// `building:levels`, when mapped and a positive number.
     pub levels: Option<f64>,
     /// A residential building type (not `building=yes` with levels).
     pub residential: bool,
@@ -166,9 +171,11 @@ pub struct UnitStats {
 
 /// What the unit rules read from an extract, resolved once.
 pub struct Homes {
+    /// The residential buildings of the extract.
     pub homes: Vec<Home>,
     /// `landuse=residential` polygons (lon/lat), by area index.
     land: Vec<(usize, MultiPolygon<f64>)>,
+    /// The language of generated labels.
     pub language: Language,
 }
 

@@ -28,7 +28,9 @@ pub struct Override {
 /// The overrides of one file.
 #[derive(Debug, Clone, Default)]
 pub struct FacilityOverrides {
+    /// The file read.
     pub path: PathBuf,
+    /// Its overrides, in file order.
     pub entries: Vec<Override>,
     by_id: HashMap<String, usize>,
     by_name: HashMap<String, usize>,

@@ -67,9 +67,13 @@ impl Level {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerLevel<T> {
+    /// The value for [`Level::PrePrimary`] (ISCED 0).
     pub pre_primary: Option<T>,
+    /// The value for [`Level::Primary`] (ISCED 1).
     pub primary: Option<T>,
+    /// The value for [`Level::LowerSecondary`] (ISCED 2).
     pub lower_secondary: Option<T>,
+    /// The value for [`Level::UpperSecondary`] (ISCED 3).
     pub upper_secondary: Option<T>,
 }
 
@@ -215,7 +219,12 @@ pub struct SchoolRules {
 pub enum Verdict {
     /// A school teaching these levels (a [`Level`] bit set; 0: no level known),
     /// found by this signal (`isced:level`, a key, `grades`, `age`, `name`, `none`).
-    School { levels: u8, signal: &'static str },
+    School {
+        /// The levels taught, a [`Level`] bit set; 0 when none is known.
+        levels: u8,
+        /// The signal that gave them.
+        signal: &'static str,
+    },
     /// No school for children, and why.
     NotForChildren(String),
 }

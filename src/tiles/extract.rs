@@ -15,16 +15,22 @@ pub type Tags = Vec<(Box<str>, Box<str>)>;
 /// A node: id and decimicro-degree lon/lat (OSM's own precision).
 #[derive(Debug, Clone, Copy)]
 pub struct Node {
+    /// Node id.
     pub id: i64,
+    /// Longitude, decimicro degrees (1e-7°).
     pub lon: i32,
+    /// Latitude, decimicro degrees (1e-7°).
     pub lat: i32,
 }
 
 /// A way: id, node ids, tags.
 #[derive(Debug, Clone)]
 pub struct Way {
+    /// Way id.
     pub id: i64,
+    /// Node ids, in order (first = last for a closed way).
     pub refs: Vec<i64>,
+    /// Its tags.
     pub tags: Tags,
 }
 
@@ -32,18 +38,24 @@ pub struct Way {
 /// 1 way, 2 relation, tags.
 #[derive(Debug, Clone)]
 pub struct Relation {
+    /// Relation id.
     pub id: i64,
+    /// Members in order: `(type, id, role)`, type 0 node, 1 way, 2 relation.
     pub members: Vec<(u8, i64, Box<str>)>,
+    /// Its tags.
     pub tags: Tags,
 }
 
 /// Everything read, nodes and ways sorted by id.
 #[derive(Debug, Default)]
 pub struct Extract {
+    /// Every node, sorted by id.
     pub nodes: Vec<Node>,
     /// Tags of the tagged nodes, sorted by id.
     pub node_tags: Vec<(i64, Tags)>,
+    /// Every way, sorted by id.
     pub ways: Vec<Way>,
+    /// The multipolygon relations, sorted by id.
     pub relations: Vec<Relation>,
 }
 

@@ -18,19 +18,27 @@ use crate::write::commit::OutputSet;
 /// What a finished tile records in `part/part.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartStats {
+    /// The tile's index in the plan.
     pub index: usize,
+    /// The tile's key, as [`Tile::key`].
     pub key: String,
     /// Communities and facilities the analysis found in the tile's extract.
     pub communities_seen: usize,
+    /// Facilities the analysis found in the tile's extract.
     pub facilities_seen: usize,
     /// Those the core owns (written).
     pub communities: usize,
+    /// Facilities the core owns (written).
     pub facilities: usize,
+    /// Nodes of the tile's walking graph.
     pub graph_nodes: usize,
     /// Wall and CPU seconds of the tile's process, and its peak memory.
     pub seconds: f64,
+    /// CPU seconds (user + system), where the system reports them.
     pub cpu_seconds: Option<f64>,
+    /// Peak resident memory of the analysis, MiB, where measured.
     pub peak_rss_mib: Option<f64>,
+    /// Threads the analysis ran on.
     pub threads: usize,
 }
 
@@ -39,6 +47,7 @@ pub struct PartStats {
 pub enum Outcome {
     /// Already finished by an earlier run: nothing done.
     Skipped,
+    /// Analysed: what the tile recorded.
     Done(PartStats),
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// One tile: its core, the box its extract covers, what it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tile {
+    /// The tile's index in the plan.
     pub index: usize,
     /// Grid cell and quadtree path, e.g. `c466r150` or `c466r150q03`.
     pub key: String,
@@ -14,7 +15,9 @@ pub struct Tile {
     pub reach: [f64; 4],
     /// What the tile's extract holds.
     pub nodes: u64,
+    /// Ways in the tile's extract.
     pub ways: u64,
+    /// Relations in the tile's extract.
     pub relations: u64,
     /// Estimated peak memory of `childcircle tile` on it, bytes (from
     /// [`crate::limits::estimate_memory_with_options`], without isochrones).

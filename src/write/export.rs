@@ -29,16 +29,27 @@ const RUNS: usize = 5;
 /// Our figures for the two comparison tasks (best of `RUNS` (5)).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskTimings {
+    /// Nodes of the walking graph.
     pub nodes: usize,
+    /// Edges of the walking graph.
     pub edges: usize,
+    /// Distinct facility nodes (the seeds of task B).
     pub facilities: usize,
+    /// Facility categories (searches of task A).
     pub categories: usize,
+    /// Threads the tasks ran on.
     pub threads: usize,
+    /// The distance cap of both tasks, metres.
     pub cap_m: f64,
+    /// Wall time of task A (best run), seconds.
     pub task_a_seconds: f64,
+    /// Wall time of task B (best run), seconds.
     pub task_b_seconds: f64,
+    /// Nodes settled in task B, summed over its searches.
     pub task_b_nodes_reached: u64,
+    /// Arcs relaxed in task A (counted in a separate, untimed run).
     pub task_a_arcs_relaxed: u64,
+    /// Task A's time per relaxed arc and thread, nanoseconds (wall time × threads / arcs).
     pub task_a_ns_per_arc: f64,
 }
 

@@ -17,8 +17,11 @@ use crate::tags::{OsmRef, TagLookup};
 /// What classification noted about one object (kept by ingest for the report).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Note {
+    /// The object.
     pub osm: OsmRef,
+    /// Its `name` tag, if any.
     pub name: Option<String>,
+    /// What was noted.
     pub kind: NoteKind,
 }
 
@@ -27,11 +30,18 @@ pub struct Note {
 pub enum NoteKind {
     /// A school, with the categories it was given and the signal that gave them.
     School {
+        /// The categories given, a bit set (bit `i` = category `i`).
         categories: u32,
+        /// The signal that gave the level (`isced:level`, `name`, `none`, ...).
         signal: &'static str,
     },
     /// No school for children, and why; `kept` when the profile keeps them.
-    NotForChildren { why: String, kept: bool },
+    NotForChildren {
+        /// Why it is no school for children.
+        why: String,
+        /// Whether the profile keeps it (as "other school").
+        kept: bool,
+    },
     /// Set by the planner's override (its index in the file).
     Overridden(usize),
 }
@@ -39,7 +49,9 @@ pub enum NoteKind {
 /// An object's categories and what to note about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classified {
+    /// The categories, a bit set (bit `i` = category `i`); zero for no children's space.
     pub categories: u32,
+    /// What to note for the report, if anything.
     pub note: Option<NoteKind>,
 }
 

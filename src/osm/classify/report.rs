@@ -12,8 +12,10 @@ use crate::profile::Profile;
 /// One override and how many objects it matched.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OverrideUse {
+    /// The override.
     #[serde(flatten)]
     pub entry: crate::profile::overrides::Override,
+    /// How many objects of the extract it matched.
     pub matched: usize,
 }
 
@@ -28,17 +30,22 @@ pub struct Report {
     pub by_signal: BTreeMap<String, usize>,
     /// Schools with no level: counted as "other school".
     pub other: usize,
+    /// The share of schools with no level, 0–1.
     pub other_share: f64,
     /// `amenity=school` objects (and driving/music/language/dance schools) that
     /// are no schools for children.
     pub not_for_children: usize,
     /// Whether the profile keeps them (as "other school").
     pub not_for_children_kept: bool,
+    /// Up to 8 of those objects, as `name (w123: why)`.
     pub not_for_children_examples: Vec<String>,
+    /// The overrides file, if one was given.
     pub overrides_file: Option<String>,
+    /// Each override of the file and how many objects it matched.
     pub overrides: Vec<OverrideUse>,
     /// School objects counted as one school with the school area around them.
     pub nested: NestingReport,
+    /// What the size rules did.
     pub sizes: SizeReport,
 }
 

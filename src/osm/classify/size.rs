@@ -24,6 +24,7 @@ pub struct SizeReport {
     pub min_facility_area_m2: f64,
     /// Facility areas below it: reported, not counted.
     pub too_small: usize,
+    /// Up to 5 of those areas, as `name (w123, 0.5 m²)`.
     pub too_small_examples: Vec<String>,
     /// Areas below a category's size, by category id (counted for its `smaller`
     /// category where the profile names one).

@@ -138,6 +138,7 @@ impl<'a> Packed<'a> {
         }
     }
 
+    /// Whether the array holds no values.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -214,19 +215,28 @@ pub struct Block<'a> {
 
 /// One OSM element of a block.
 pub enum Element<'a> {
+    /// A node stored on its own.
     Node(Node<'a>),
+    /// A group of dense nodes.
     Dense(DenseNodes<'a>),
+    /// A way.
     Way(Way<'a>),
+    /// A relation.
     Relation(Relation<'a>),
 }
 
 /// A node stored on its own (not in a dense group).
 #[derive(Default)]
 pub struct Node<'a> {
+    /// Node id.
     pub id: i64,
+    /// Tag keys, string table indexes.
     pub keys: Packed<'a>,
+    /// Tag values, string table indexes, one per key.
     pub vals: Packed<'a>,
+    /// Latitude in the block's granularity units; see [`Block::decimicro`].
     pub lat: i64,
+    /// Longitude in the block's granularity units; see [`Block::decimicro`].
     pub lon: i64,
 }
 
@@ -234,26 +244,39 @@ pub struct Node<'a> {
 /// tags one `key, value, ..., 0` run per node.
 #[derive(Default)]
 pub struct DenseNodes<'a> {
+    /// Delta-coded node ids.
     pub ids: Packed<'a>,
+    /// Delta-coded latitudes in the block's granularity units.
     pub lats: Packed<'a>,
+    /// Delta-coded longitudes in the block's granularity units.
     pub lons: Packed<'a>,
+    /// Tag key and value string table indexes, each node's run ended by 0.
     pub keys_vals: Packed<'a>,
 }
 
+/// A way: its id, tags and node refs.
 #[derive(Default)]
 pub struct Way<'a> {
+    /// Way id.
     pub id: i64,
+    /// Tag keys, string table indexes.
     pub keys: Packed<'a>,
+    /// Tag values, string table indexes, one per key.
     pub vals: Packed<'a>,
     /// Delta-coded node ids.
     pub refs: Packed<'a>,
 }
 
+/// A relation: its id, tags and members.
 #[derive(Default)]
 pub struct Relation<'a> {
+    /// Relation id.
     pub id: i64,
+    /// Tag keys, string table indexes.
     pub keys: Packed<'a>,
+    /// Tag values, string table indexes, one per key.
     pub vals: Packed<'a>,
+    /// Member roles, string table indexes, one per member.
     pub roles: Packed<'a>,
     /// Delta-coded member ids.
     pub members: Packed<'a>,

@@ -40,8 +40,11 @@ const BLOBS_PER_BATCH: usize = 64;
 
 /// What a blob contains, learned on the first pass so later passes can skip it.
 pub type BlobKinds = u8;
+/// The blob holds nodes (plain or dense).
 pub const HAS_NODES: BlobKinds = 1;
+/// The blob holds ways.
 pub const HAS_WAYS: BlobKinds = 2;
+/// The blob holds relations.
 pub const HAS_RELATIONS: BlobKinds = 4;
 
 /// A PBF file opened for block-wise reading.
@@ -350,6 +353,7 @@ pub struct TagFilter {
 }
 
 impl TagFilter {
+    /// A filter that passes objects carrying any of `keys`.
     pub fn new<'k>(keys: impl IntoIterator<Item = &'k str>) -> TagFilter {
         TagFilter {
             keys: keys.into_iter().map(|k| k.as_bytes().to_vec()).collect(),
@@ -368,6 +372,7 @@ pub struct TagReader<'a> {
 }
 
 impl<'a> TagReader<'a> {
+    /// A reader for `block`'s objects; scans its string table once for `filter`'s keys.
     pub fn new(block: &'a Block<'a>, filter: &TagFilter) -> TagReader<'a> {
         let trigger: Vec<bool> = block
             .strings

@@ -27,27 +27,39 @@ const GRANULARITY: i64 = 100;
 /// Geographic bounding box written into the file header (degrees, WGS84).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BBox {
+    /// Western edge, degrees longitude.
     pub min_lon: f64,
+    /// Southern edge, degrees latitude.
     pub min_lat: f64,
+    /// Eastern edge, degrees longitude.
     pub max_lon: f64,
+    /// Northern edge, degrees latitude.
     pub max_lat: f64,
 }
 
 /// Kind of a relation member, numbered as in `osmformat.proto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberType {
+    /// A node.
     Node = 0,
+    /// A way.
     Way = 1,
+    /// A relation.
     Relation = 2,
 }
 
 /// What has been written so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PbfStats {
+    /// Nodes written.
     pub nodes: u64,
+    /// Ways written.
     pub ways: u64,
+    /// Relations written.
     pub relations: u64,
+    /// `OSMData` blocks written (the header blob not counted).
     pub blocks: u64,
+    /// Bytes written to the output, header blob included.
     pub bytes: u64,
 }
 

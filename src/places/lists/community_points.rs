@@ -32,9 +32,13 @@ pub const CATCHMENT_M: f64 = 500.0;
 /// A named point that stands for a community.
 #[derive(Debug, Clone)]
 pub struct CommunityPoint {
+    /// The id column, else the code, else the row (`row4`).
     pub id: String,
+    /// The name column, else the id.
     pub name: String,
+    /// Code, population and subdistrict from the file.
     pub tags: PlaceTags,
+    /// The point, WGS84 lon/lat degrees.
     pub lonlat: [f64; 2],
 }
 

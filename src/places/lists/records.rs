@@ -23,15 +23,25 @@ use crate::places::PlaceGeometry;
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// The place's name.
     Name,
+    /// An id, unique in the file.
     Id,
+    /// A facility's category value (a category id or a value mapped to one).
     Category,
+    /// A facility's capacity (places).
     Capacity,
+    /// Longitude or x, in the file's coordinate system.
     Lon,
+    /// Latitude or y, in the file's coordinate system.
     Lat,
+    /// A WKT geometry (see [`parse_wkt`]).
     Wkt,
+    /// An official code, such as a community's statistics code.
     Code,
+    /// Residents.
     Population,
+    /// The subdistrict (街道).
     Subdistrict,
 }
 
@@ -143,6 +153,7 @@ impl Columns {
 /// How to read one point or facility file.
 #[derive(Debug, Clone, Default)]
 pub struct InputOptions {
+    /// Headers chosen by the user; the rest are detected.
     pub columns: Columns,
     /// The coordinate system; `None` reads it from the file or assumes WGS84.
     pub crs: Option<Crs>,
@@ -153,12 +164,15 @@ pub struct InputOptions {
 /// A file's rows, before locating them.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The file read.
     pub path: PathBuf,
+    /// Its rows; for GeoJSON, the features' properties.
     pub table: Table,
     /// Per row, the geometry of a GeoJSON feature (`None` for tables).
     pub geometries: Vec<Option<PlaceGeometry>>,
     /// A coordinate system the file declares, and where it says so.
     pub declared: Option<(Crs, String)>,
+    /// Whether the file is GeoJSON.
     pub is_geojson: bool,
 }
 
@@ -407,6 +421,7 @@ fn geojson_geometry(g: &Value) -> std::result::Result<PlaceGeometry, String> {
 pub struct Located {
     /// Index into the table's rows.
     pub index: usize,
+    /// The location, WGS84 lon/lat degrees.
     pub geometry: PlaceGeometry,
     /// The point (the area's centroid), WGS84.
     pub lonlat: [f64; 2],
@@ -415,11 +430,13 @@ pub struct Located {
 /// The rows that have a location, and what happened to the others.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
+    /// The rows with a location.
     pub located: Vec<Located>,
     /// Rows without coordinates (labels such as "row 4").
     pub unlocated: Vec<String>,
     /// Rows far outside the extract, skipped.
     pub far: Vec<String>,
+    /// The coordinate system the rows were read in.
     pub crs: Crs,
     /// Why that coordinate system (`--crs`, the file's `.prj`, ...).
     pub crs_from: String,

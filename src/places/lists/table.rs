@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 /// A table: a header row and data rows of text cells.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// The header row's cells.
     pub headers: Vec<String>,
+    /// The data rows, cells in header order (a row may have more or fewer cells).
     pub rows: Vec<Vec<String>>,
     /// The line or spreadsheet row number of each data row (1-based, as an
     /// editor or Excel shows it).

@@ -34,11 +34,18 @@ use super::mollweide::{Mollweide, WGS84_SEMI_MAJOR_M};
 /// The georeferencing tags of a TIFF, as read from its first image.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GeoTags {
+    /// ModelPixelScale (33550): cell size in x, y (and z), model units.
     pub pixel_scale: Option<Vec<f64>>,
+    /// ModelTiepoint (33922): six values per tiepoint, raster point (i, j, k)
+    /// then model point (x, y, z).
     pub tiepoints: Option<Vec<f64>>,
+    /// ModelTransformation (34264): a 4×4 raster-to-model matrix, row by row.
     pub transformation: Option<Vec<f64>>,
+    /// The GeoKey directory (34735).
     pub key_directory: Option<Vec<u16>>,
+    /// GeoDoubleParams (34736).
     pub double_params: Option<Vec<f64>>,
+    /// GeoAsciiParams (34737).
     pub ascii_params: Option<String>,
     /// GDAL_NODATA (42113), as written (an ASCII number).
     pub nodata: Option<String>,
@@ -49,7 +56,10 @@ pub struct GeoTags {
 pub enum RasterCrs {
     /// Longitude/latitude degrees on WGS84 (or CGCS2000); `epsg` is the
     /// code found (4326, 4490, or 32767 for user-defined on WGS84).
-    LonLat { epsg: u16 },
+    LonLat {
+        /// The EPSG code found.
+        epsg: u16,
+    },
     /// Mollweide metres (ESRI:54009 and its variants).
     Mollweide(Mollweide),
 }
@@ -70,9 +80,13 @@ impl RasterCrs {
 /// corner are `(x0 + col·dx, y0 − row·dy)`, with `dx, dy > 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grid {
+    /// Model x of the grid's left edge (degrees or metres, by the raster's CRS).
     pub x0: f64,
+    /// Model y of the grid's top edge (degrees or metres, by the raster's CRS).
     pub y0: f64,
+    /// Cell width, model units.
     pub dx: f64,
+    /// Cell height, model units.
     pub dy: f64,
 }
 

@@ -133,8 +133,11 @@ impl Frame {
 /// One cell a unit covers: the covered area (frame units²) and the cell's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Piece {
+    /// The cell, `(row, col)`.
     pub cell: Cell,
+    /// The area of the cell the unit covers, frame units².
     pub area: f64,
+    /// The cell's whole area, frame units².
     pub cell_area: f64,
 }
 
