@@ -34,85 +34,17 @@ impl TestMap {
     pub fn parse(map: &str, profile: &Profile) -> TestMap {
         // Maps written as raw strings start with a newline after the quote.
         let map = map.strip_prefix('\n').unwrap_or(map);
-        let rows: Vec<Vec<char>> = map.lines().map(|l| l.chars().collect()).collect();
-        let at = |r: usize, c: usize| {
-            rows.get(r)
-                .and_then(|row| row.get(c))
-                .copied()
-                .unwrap_or(' ')
+        let grid = Grid {
+            rows: map.lines().map(|l| l.chars().collect()).collect(),
+            origin: LocalProjection::new(116.3, 37.4),
         };
-        let origin = LocalProjection::new(116.3, 37.4);
-        let lonlat =
-            |r: usize, c: usize| origin.unproject([c as f64 * METRES, -(r as f64) * METRES]);
-        let is_node = |ch: char| ch.is_ascii_uppercase() || ch == '*' || ch == '@';
-        let mut parts = GraphParts::default();
-        let mut index: HashMap<(usize, usize), u32> = HashMap::new();
-        let mut letters = HashMap::new();
-        let mut probe_lonlat = HashMap::new();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, &ch) in row.iter().enumerate() {
-                if is_node(ch) {
-                    index.insert((r, c), parts.lonlat.len() as u32);
-                    if ch != '*' {
-                        letters.insert(ch, (r, c));
-                    }
-                    parts.lonlat.push(lonlat(r, c));
-                    parts.osm_id.push(parts.osm_id.len() as i64 + 1);
-                    parts.roles.push(if ch == '@' {
-                        crate::osm::walkable::node_role::SIGNALS
-                    } else {
-                        0
-                    });
-                } else if ch.is_ascii_lowercase() {
-                    probe_lonlat.insert(ch, lonlat(r, c));
-                }
-            }
-        }
-        let add = |a: (usize, usize), b: (usize, usize), kind: char, parts: &mut GraphParts| {
-            let (pa, pb) = (lonlat(a.0, a.1), lonlat(b.0, b.1));
-            let (class, flags) = match kind {
-                '=' | '!' => (WayClass::Arterial, crate::osm::walkable::way_flag::MAJOR),
-                '#' => (WayClass::Steps, 0),
-                _ => (WayClass::Footway, 0),
-            };
-            parts.edges.push(Edge {
-                u: index[&a],
-                v: index[&b],
-                length_m: haversine_m(pa, pb) as f32,
-                class,
-                flags,
-            });
-            parts.shapes.push(vec![pa, pb]);
-        };
-        let mut positions: Vec<(usize, usize)> = index.keys().copied().collect();
-        positions.sort_unstable();
-        for (r, c) in positions {
-            // A run's first character says what it is; `+` passes over a crossing run.
-            let kind = at(r, c + 1);
-            if matches!(kind, '-' | '=' | '#') {
-                let mut k = c + 1;
-                while at(r, k) == kind || at(r, k) == '+' {
-                    k += 1;
-                }
-                assert!(
-                    is_node(at(r, k)),
-                    "a '{kind}' run at line {r} ends without a node"
-                );
-                add((r, c), (r, k), kind, &mut parts);
-            }
-            let kind = at(r + 1, c);
-            if matches!(kind, '|' | '!' | '#') {
-                let mut k = r + 1;
-                while at(k, c) == kind || at(k, c) == '+' {
-                    k += 1;
-                }
-                assert!(
-                    is_node(at(k, c)),
-                    "a '{kind}' run at column {c} ends without a node"
-                );
-                add((r, c), (k, c), kind, &mut parts);
-            }
-        }
+        let Drawn {
+            mut parts,
+            index,
+            letters,
+            probe_lonlat,
+        } = grid.nodes();
+        grid.add_runs(&index, &mut parts);
         let osm_of: HashMap<char, i64> = letters
             .iter()
             .map(|(&ch, pos)| (ch, index[pos] as i64 + 1))
@@ -142,6 +74,136 @@ impl TestMap {
             nodes,
             probes,
         }
+    }
+}
+
+/// A map's characters by line and column, placed around a fixed origin.
+struct Grid {
+    rows: Vec<Vec<char>>,
+    origin: LocalProjection,
+}
+
+/// The nodes and probes read off a map.
+struct Drawn {
+    /// The nodes, no edges yet.
+    parts: GraphParts,
+    /// Node index of each node character's (line, column).
+    index: HashMap<(usize, usize), u32>,
+    /// (line, column) of each letter node.
+    letters: HashMap<char, (usize, usize)>,
+    /// Lon/lat of each lowercase probe.
+    probe_lonlat: HashMap<char, [f64; 2]>,
+}
+
+impl Grid {
+    /// The character at line `r`, column `c` (a space beyond the map).
+    fn at(&self, r: usize, c: usize) -> char {
+        self.rows
+            .get(r)
+            .and_then(|row| row.get(c))
+            .copied()
+            .unwrap_or(' ')
+    }
+
+    /// The lon/lat of line `r`, column `c`.
+    fn lonlat(&self, r: usize, c: usize) -> [f64; 2] {
+        self.origin
+            .unproject([c as f64 * METRES, -(r as f64) * METRES])
+    }
+
+    /// Whether a character is a graph node.
+    fn is_node(ch: char) -> bool {
+        ch.is_ascii_uppercase() || ch == '*' || ch == '@'
+    }
+
+    /// The map's nodes (in reading order) and probes.
+    fn nodes(&self) -> Drawn {
+        let mut drawn = Drawn {
+            parts: GraphParts::default(),
+            index: HashMap::new(),
+            letters: HashMap::new(),
+            probe_lonlat: HashMap::new(),
+        };
+        let parts = &mut drawn.parts;
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, &ch) in row.iter().enumerate() {
+                if Self::is_node(ch) {
+                    drawn.index.insert((r, c), parts.lonlat.len() as u32);
+                    if ch != '*' {
+                        drawn.letters.insert(ch, (r, c));
+                    }
+                    parts.lonlat.push(self.lonlat(r, c));
+                    parts.osm_id.push(parts.osm_id.len() as i64 + 1);
+                    parts.roles.push(if ch == '@' {
+                        crate::osm::walkable::node_role::SIGNALS
+                    } else {
+                        0
+                    });
+                } else if ch.is_ascii_lowercase() {
+                    drawn.probe_lonlat.insert(ch, self.lonlat(r, c));
+                }
+            }
+        }
+        drawn
+    }
+
+    /// An edge for each run from a node rightwards or downwards, in order of
+    /// the nodes' positions.
+    fn add_runs(&self, index: &HashMap<(usize, usize), u32>, parts: &mut GraphParts) {
+        let mut positions: Vec<(usize, usize)> = index.keys().copied().collect();
+        positions.sort_unstable();
+        for (r, c) in positions {
+            // A run's first character says what it is; `+` passes over a crossing run.
+            let kind = self.at(r, c + 1);
+            if matches!(kind, '-' | '=' | '#') {
+                let mut k = c + 1;
+                while self.at(r, k) == kind || self.at(r, k) == '+' {
+                    k += 1;
+                }
+                assert!(
+                    Self::is_node(self.at(r, k)),
+                    "a '{kind}' run at line {r} ends without a node"
+                );
+                self.add_edge((r, c), (r, k), kind, index, parts);
+            }
+            let kind = self.at(r + 1, c);
+            if matches!(kind, '|' | '!' | '#') {
+                let mut k = r + 1;
+                while self.at(k, c) == kind || self.at(k, c) == '+' {
+                    k += 1;
+                }
+                assert!(
+                    Self::is_node(self.at(k, c)),
+                    "a '{kind}' run at column {c} ends without a node"
+                );
+                self.add_edge((r, c), (k, c), kind, index, parts);
+            }
+        }
+    }
+
+    /// The straight edge of a run of `kind` between nodes at `a` and `b`.
+    fn add_edge(
+        &self,
+        a: (usize, usize),
+        b: (usize, usize),
+        kind: char,
+        index: &HashMap<(usize, usize), u32>,
+        parts: &mut GraphParts,
+    ) {
+        let (pa, pb) = (self.lonlat(a.0, a.1), self.lonlat(b.0, b.1));
+        let (class, flags) = match kind {
+            '=' | '!' => (WayClass::Arterial, crate::osm::walkable::way_flag::MAJOR),
+            '#' => (WayClass::Steps, 0),
+            _ => (WayClass::Footway, 0),
+        };
+        parts.edges.push(Edge {
+            u: index[&a],
+            v: index[&b],
+            length_m: haversine_m(pa, pb) as f32,
+            class,
+            flags,
+        });
+        parts.shapes.push(vec![pa, pb]);
     }
 }
 

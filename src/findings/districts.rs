@@ -139,94 +139,22 @@ pub fn district_tables(
     districts: Option<&[District]>,
     target: Option<f64>,
 ) -> DistrictTables {
-    let district_of: Option<Vec<String>> = districts.map(|ds| {
-        let boxes: Vec<_> = ds.iter().map(|d| d.polygon.bounding_rect()).collect();
-        a.communities
-            .iter()
-            .map(|c| {
-                let inside = c.polygon.interior_point().and_then(|p| {
-                    ds.iter().zip(&boxes).position(|(d, b)| {
-                        b.is_some_and(|b| b.contains(&p)) && d.polygon.contains(&p)
-                    })
-                });
-                inside.map_or_else(|| OUTSIDE.to_string(), |i| ds[i].name.clone())
-            })
-            .collect()
-    });
-    let any_subdistrict = a.communities.iter().any(|c| c.subdistrict.is_some());
-    let subdistrict_of = |i: usize| {
-        a.communities[i]
-            .subdistrict
-            .clone()
-            .unwrap_or_else(|| UNASSIGNED.to_string())
+    let mut rows = Rows {
+        a,
+        kinds: community_kinds(a),
+        target,
+        any_subdistrict: a.communities.iter().any(|c| c.subdistrict.is_some()),
+        rows: Vec::new(),
     };
-
-    let kinds = community_kinds(a);
-    let rows_for = |level, name: String, parent: Option<String>, ids: &[usize], target| {
-        split_by_kind(a, &kinds, level, name, parent, ids, target)
-    };
-    let mut rows = Vec::new();
-    let push_subdistricts = |rows: &mut Vec<DistrictRow>, ids: &[usize], parent: Option<&str>| {
-        if !any_subdistrict {
-            return;
-        }
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for &i in ids {
-            groups.entry(subdistrict_of(i)).or_default().push(i);
-        }
-        for (name, ids) in groups {
-            rows.extend(rows_for(
-                Level::Subdistrict,
-                name,
-                parent.map(str::to_string),
-                &ids,
-                target,
-            ));
-        }
-    };
-    match &district_of {
-        Some(of) => {
-            // Districts in file order, the outside row last.
-            let mut order: Vec<&str> = districts
-                .unwrap_or_default()
-                .iter()
-                .map(|d| d.name.as_str())
-                .collect();
-            order.push(OUTSIDE);
-            let mut seen = std::collections::HashSet::new();
-            for name in order {
-                if !seen.insert(name) {
-                    continue; // a name given twice: its communities are in the first row
-                }
-                let ids: Vec<usize> = (0..a.communities.len())
-                    .filter(|&i| of[i] == name)
-                    .collect();
-                if ids.is_empty() {
-                    continue;
-                }
-                rows.extend(rows_for(
-                    Level::District,
-                    name.to_string(),
-                    None,
-                    &ids,
-                    target,
-                ));
-                push_subdistricts(&mut rows, &ids, Some(name));
-            }
-        }
+    match districts {
+        Some(ds) => rows.push_districts(ds, &district_of(a, ds)),
         None => {
             let all: Vec<usize> = (0..a.communities.len()).collect();
-            push_subdistricts(&mut rows, &all, None);
+            rows.push_subdistricts(&all, None);
         }
     }
     let all: Vec<usize> = (0..a.communities.len()).collect();
-    rows.extend(rows_for(
-        Level::Total,
-        "合计 all communities".into(),
-        None,
-        &all,
-        target,
-    ));
+    rows.push(Level::Total, "合计 all communities".into(), None, &all);
     DistrictTables {
         categories: a
             .profile
@@ -246,8 +174,91 @@ pub fn district_tables(
             a,
             &(0..a.communities.len()).collect::<Vec<_>>(),
         ),
-        rows,
+        rows: rows.rows,
         data_note: crate::findings::summary::data_note(a),
+    }
+}
+
+/// Each community's district: the first of `ds` containing its interior
+/// point, else [`OUTSIDE`].
+fn district_of(a: &Analysis, ds: &[District]) -> Vec<String> {
+    let boxes: Vec<_> = ds.iter().map(|d| d.polygon.bounding_rect()).collect();
+    a.communities
+        .iter()
+        .map(|c| {
+            let inside = c.polygon.interior_point().and_then(|p| {
+                ds.iter()
+                    .zip(&boxes)
+                    .position(|(d, b)| b.is_some_and(|b| b.contains(&p)) && d.polygon.contains(&p))
+            });
+            inside.map_or_else(|| OUTSIDE.to_string(), |i| ds[i].name.clone())
+        })
+        .collect()
+}
+
+/// The table's rows as they are added, with what every row needs.
+struct Rows<'a> {
+    a: &'a Analysis,
+    /// See [`community_kinds`].
+    kinds: Vec<&'static str>,
+    target: Option<f64>,
+    any_subdistrict: bool,
+    rows: Vec<DistrictRow>,
+}
+
+impl Rows<'_> {
+    /// The row (or rows, one per kind) of communities `ids`.
+    fn push(&mut self, level: Level, name: String, parent: Option<String>, ids: &[usize]) {
+        self.rows.extend(split_by_kind(
+            self.a,
+            &self.kinds,
+            level,
+            name,
+            parent,
+            ids,
+            self.target,
+        ));
+    }
+
+    /// Rows per subdistrict of communities `ids` (none if no community has a
+    /// subdistrict), by name.
+    fn push_subdistricts(&mut self, ids: &[usize], parent: Option<&str>) {
+        if !self.any_subdistrict {
+            return;
+        }
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in ids {
+            let name = self.a.communities[i]
+                .subdistrict
+                .clone()
+                .unwrap_or_else(|| UNASSIGNED.to_string());
+            groups.entry(name).or_default().push(i);
+        }
+        for (name, ids) in groups {
+            self.push(Level::Subdistrict, name, parent.map(str::to_string), &ids);
+        }
+    }
+
+    /// A row per district of `ds` with communities (`of`: each community's
+    /// district), each followed by its subdistricts: in file order, the
+    /// outside row last.
+    fn push_districts(&mut self, ds: &[District], of: &[String]) {
+        let mut order: Vec<&str> = ds.iter().map(|d| d.name.as_str()).collect();
+        order.push(OUTSIDE);
+        let mut seen = std::collections::HashSet::new();
+        for name in order {
+            if !seen.insert(name) {
+                continue; // a name given twice: its communities are in the first row
+            }
+            let ids: Vec<usize> = (0..self.a.communities.len())
+                .filter(|&i| of[i] == name)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            self.push(Level::District, name.to_string(), None, &ids);
+            self.push_subdistricts(&ids, Some(name));
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use crate::places::Community;
 use crate::profile::Profile;
 use crate::search::origins::Origins;
 use crate::search::SearchState;
-use crate::time::minutes_to_time;
+use crate::time::{minutes_to_time, Time};
 
 use crate::geodesy::round;
 
@@ -340,102 +340,12 @@ pub fn suggest(
 ) -> Suggestions {
     let threshold = minutes_to_time(profile.categories[category].minutes);
     let (candidates, unattached) = match points {
-        Some(points) => {
-            let index = GraphIndex::new(graph);
-            let attached: Vec<Candidate> = points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &p)| {
-                    let access =
-                        index.snap(graph, graph.projection.project(p), profile.max_snap_m)?;
-                    Some(Candidate {
-                        origin: SiteOrigin::Point(i),
-                        lonlat: p,
-                        starts: Origins::new(graph, [&access]),
-                    })
-                })
-                .collect();
-            let unattached = points.len() - attached.len();
-            (attached, unattached)
-        }
+        Some(points) => planner_candidates(graph, profile, points),
         None => (residential_nodes(graph, communities), 0),
     };
-
-    // Access points of the uncovered communities by the nodes at their edge
-    // ends (a search reaches an access point through those nodes) and by
-    // their edge (or straight along it from a candidate on the same edge).
-    let mut by_node: Vec<(u32, u32, u32)> = Vec::new();
-    let mut by_edge: Vec<(u32, u32, u32)> = Vec::new();
-    for (i, c) in communities.iter().enumerate() {
-        if coverage[i].covered[category] {
-            continue;
-        }
-        for (j, ap) in c.access.iter().enumerate() {
-            let e = graph.edges[ap.pos.edge as usize];
-            by_node.push((e.u, i as u32, j as u32));
-            by_node.push((e.v, i as u32, j as u32));
-            by_edge.push((ap.pos.edge, i as u32, j as u32));
-        }
-    }
-    by_node.sort_unstable();
-    by_edge.sort_unstable();
-    let on = |index: &[(u32, u32, u32)], key: u32| {
-        let from = index.partition_point(|p| p.0 < key);
-        index[from..]
-            .iter()
-            .take_while(move |p| p.0 == key)
-            .map(|&(_, i, j)| (i, j))
-            .collect::<Vec<_>>()
-    };
-    let sets: Vec<Vec<usize>> = candidates
-        .par_iter()
-        .map_init(
-            || SearchState::new(graph.node_count()),
-            |state, cand| {
-                state.run(graph, &cand.starts.seeds(graph), threshold);
-                let own_edges = cand.starts.iter().map(|o| o.pos.edge);
-                let near = state
-                    .settled()
-                    .iter()
-                    .flat_map(|&n| on(&by_node, n))
-                    .chain(own_edges.flat_map(|e| on(&by_edge, e)));
-                let mut reached = Vec::new();
-                for (i, j) in near {
-                    let ap = &communities[i as usize].access[j as usize];
-                    if ap.time_from(graph, |m| state.time(m), &cand.starts) <= threshold {
-                        reached.push(i as usize);
-                    }
-                }
-                reached.sort_unstable();
-                reached.dedup();
-                reached
-            },
-        )
-        .collect();
-
-    let weight: Vec<f64> = communities
-        .iter()
-        .map(|c| c.population.unwrap_or(0.0))
-        .collect();
-    let sites: Vec<Site> = greedy_max_cover(&sets, &weight, k)
-        .into_iter()
-        .enumerate()
-        .map(|(r, pick)| {
-            let cand = &candidates[pick.set];
-            Site {
-                rank: r + 1,
-                lonlat: cand.lonlat,
-                origin: cand.origin,
-                // Nested levels: a compound's people are in its 社区's.
-                population: crate::places::counted_once(communities, &pick.new)
-                    .iter()
-                    .map(|&i| weight[i])
-                    .sum::<f64>()
-                    + 0.0,
-                newly_covered: pick.new,
-            }
-        })
-        .collect();
+    let uncovered = UncoveredAccess::new(graph, communities, coverage, category);
+    let sets = reached_sets(graph, communities, &candidates, &uncovered, threshold);
+    let sites = pick_sites(communities, &candidates, &sets, k);
 
     let mut newly = vec![false; communities.len()];
     for s in &sites {
@@ -456,6 +366,149 @@ pub fn suggest(
         before,
         after,
     }
+}
+
+/// The planner's candidate points attached to the network like facilities,
+/// and how many were too far from any way to attach.
+fn planner_candidates(
+    graph: &Graph,
+    profile: &Profile,
+    points: &[[f64; 2]],
+) -> (Vec<Candidate>, usize) {
+    let index = GraphIndex::new(graph);
+    let attached: Vec<Candidate> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &p)| {
+            let access = index.snap(graph, graph.projection.project(p), profile.max_snap_m)?;
+            Some(Candidate {
+                origin: SiteOrigin::Point(i),
+                lonlat: p,
+                starts: Origins::new(graph, [&access]),
+            })
+        })
+        .collect();
+    let unattached = points.len() - attached.len();
+    (attached, unattached)
+}
+
+/// Access points of the communities a category does not cover yet, as
+/// sorted `(key, community, access point)` triples.
+struct UncoveredAccess {
+    /// By the nodes at their edge ends (a search reaches an access point
+    /// through those nodes).
+    by_node: Vec<(u32, u32, u32)>,
+    /// By their edge (reached straight along it from a candidate on the same
+    /// edge).
+    by_edge: Vec<(u32, u32, u32)>,
+}
+
+impl UncoveredAccess {
+    /// The access points of the communities outside `category`'s coverage.
+    fn new(
+        graph: &Graph,
+        communities: &[Community],
+        coverage: &[CommunityCoverage],
+        category: usize,
+    ) -> Self {
+        let mut by_node: Vec<(u32, u32, u32)> = Vec::new();
+        let mut by_edge: Vec<(u32, u32, u32)> = Vec::new();
+        for (i, c) in communities.iter().enumerate() {
+            if coverage[i].covered[category] {
+                continue;
+            }
+            for (j, ap) in c.access.iter().enumerate() {
+                let e = graph.edges[ap.pos.edge as usize];
+                by_node.push((e.u, i as u32, j as u32));
+                by_node.push((e.v, i as u32, j as u32));
+                by_edge.push((ap.pos.edge, i as u32, j as u32));
+            }
+        }
+        by_node.sort_unstable();
+        by_edge.sort_unstable();
+        UncoveredAccess { by_node, by_edge }
+    }
+
+    /// The `(community, access point)` pairs filed under `key` in `index`.
+    fn on(index: &[(u32, u32, u32)], key: u32) -> Vec<(u32, u32)> {
+        let from = index.partition_point(|p| p.0 < key);
+        index[from..]
+            .iter()
+            .take_while(move |p| p.0 == key)
+            .map(|&(_, i, j)| (i, j))
+            .collect::<Vec<_>>()
+    }
+}
+
+/// For each candidate, the uncovered communities (sorted, once each) a walk
+/// from it reaches within `threshold`: one bounded search per candidate, in
+/// parallel.
+fn reached_sets(
+    graph: &Graph,
+    communities: &[Community],
+    candidates: &[Candidate],
+    uncovered: &UncoveredAccess,
+    threshold: Time,
+) -> Vec<Vec<usize>> {
+    let on = UncoveredAccess::on;
+    candidates
+        .par_iter()
+        .map_init(
+            || SearchState::new(graph.node_count()),
+            |state, cand| {
+                state.run(graph, &cand.starts.seeds(graph), threshold);
+                let own_edges = cand.starts.iter().map(|o| o.pos.edge);
+                let near = state
+                    .settled()
+                    .iter()
+                    .flat_map(|&n| on(&uncovered.by_node, n))
+                    .chain(own_edges.flat_map(|e| on(&uncovered.by_edge, e)));
+                let mut reached = Vec::new();
+                for (i, j) in near {
+                    let ap = &communities[i as usize].access[j as usize];
+                    if ap.time_from(graph, |m| state.time(m), &cand.starts) <= threshold {
+                        reached.push(i as usize);
+                    }
+                }
+                reached.sort_unstable();
+                reached.dedup();
+                reached
+            },
+        )
+        .collect()
+}
+
+/// Up to `k` sites picked greedily among the candidates' reached `sets`,
+/// weighted by population.
+fn pick_sites(
+    communities: &[Community],
+    candidates: &[Candidate],
+    sets: &[Vec<usize>],
+    k: usize,
+) -> Vec<Site> {
+    let weight: Vec<f64> = communities
+        .iter()
+        .map(|c| c.population.unwrap_or(0.0))
+        .collect();
+    greedy_max_cover(sets, &weight, k)
+        .into_iter()
+        .enumerate()
+        .map(|(r, pick)| {
+            let cand = &candidates[pick.set];
+            Site {
+                rank: r + 1,
+                lonlat: cand.lonlat,
+                origin: cand.origin,
+                // Nested levels: a compound's people are in its 社区's.
+                population: crate::places::counted_once(communities, &pick.new)
+                    .iter()
+                    .map(|&i| weight[i])
+                    .sum::<f64>()
+                    + 0.0,
+                newly_covered: pick.new,
+            }
+        })
+        .collect()
 }
 
 /// Every walking node inside a community or at an end of a community's access

@@ -53,11 +53,63 @@ pub fn model_crossings_about(
         [lon / n as f64, lat / n as f64]
     });
     let proj = LocalProjection::new(lon0, lat0);
-    let xy = |p: [f64; 2]| proj.project(p);
-    let back = |p: [f64; 2]| proj.unproject(p);
 
-    // Incident edges of each node (CSR), each with the direction it leaves
-    // the node: edge index * 2 + 1 when leaving from its `u` end.
+    let mut out = GraphParts {
+        lonlat: parts.lonlat.clone(),
+        osm_id: parts.osm_id.clone(),
+        roles: parts.roles.clone(),
+        ..Default::default()
+    };
+    let corners = split_nodes(&parts, &proj, &mut out);
+
+    // Shapes move from the old parts to the new as edges are emitted, so the
+    // two sets never coexist.
+    for (i, e) in parts.edges.iter().enumerate() {
+        let shape = std::mem::take(&mut parts.shapes[i]);
+        let (au, av) = (
+            leaving_angle(&proj, &shape, true),
+            leaving_angle(&proj, &shape, false),
+        );
+        if !is_major(e) {
+            let (u, v) = (
+                corners.corner_at(e.u as usize, au),
+                corners.corner_at(e.v as usize, av),
+            );
+            let mut s = shape;
+            s[0] = out.lonlat[u as usize];
+            let last = s.len() - 1;
+            s[last] = out.lonlat[v as usize];
+            out.edges.push(Edge { u, v, ..*e });
+            out.shapes.push(s);
+            continue;
+        }
+        push_sidewalks(e, &shape, [au, av], &corners, &proj, &mut out);
+    }
+    (out, Some([lon0, lat0]))
+}
+
+/// Whether an edge is part of a major road.
+fn is_major(e: &Edge) -> bool {
+    e.flags & way_flag::MAJOR != 0
+}
+
+/// The direction (radians, projected) in which an edge's shape leaves its
+/// `u` end (`from_u`) or its `v` end.
+fn leaving_angle(proj: &LocalProjection, shape: &[[f64; 2]], from_u: bool) -> f64 {
+    let (a, b) = if from_u {
+        (shape[0], shape[1])
+    } else {
+        (shape[shape.len() - 1], shape[shape.len() - 2])
+    };
+    let (pa, pb) = (proj.project(a), proj.project(b));
+    (pb[1] - pa[1]).atan2(pb[0] - pa[0])
+}
+
+/// Incident edges of each node (CSR: `first` indexes `incident`), each with
+/// the direction it leaves the node: edge index * 2 + 1 when leaving from
+/// its `u` end.
+fn incidence(parts: &GraphParts) -> (Vec<u32>, Vec<u32>) {
+    let n = parts.lonlat.len();
     let mut first = vec![0u32; n + 1];
     for e in &parts.edges {
         first[e.u as usize + 1] += 1;
@@ -74,117 +126,30 @@ pub fn model_crossings_about(
             fill[end as usize] += 1;
         }
     }
-    drop(fill);
-    let leaving_angle = |shape: &[[f64; 2]], from_u: bool| {
-        let (a, b) = if from_u {
-            (shape[0], shape[1])
-        } else {
-            (shape[shape.len() - 1], shape[shape.len() - 2])
-        };
-        let (pa, pb) = (xy(a), xy(b));
-        (pb[1] - pa[1]).atan2(pb[0] - pa[0])
-    };
-    let is_major = |edge: usize| parts.edges[edge].flags & way_flag::MAJOR != 0;
+    (first, incident)
+}
 
-    let mut out = GraphParts {
-        lonlat: parts.lonlat.clone(),
-        osm_id: parts.osm_id.clone(),
-        roles: parts.roles.clone(),
-        ..Default::default()
-    };
-    // Per node split into corners: the major legs' angles (sorted) and the
-    // corner node of each sector (most nodes are not split: an index, not a
-    // pair of vectors per node).
-    let mut sector_of = vec![u32::MAX; n];
-    let mut sectors: Vec<(Vec<f64>, Vec<u32>)> = Vec::new();
-    for node in 0..n {
-        let incident = &incident[first[node] as usize..first[node + 1] as usize];
-        let mut legs: Vec<f64> = incident
-            .iter()
-            .map(|&k| ((k / 2) as usize, k % 2 == 1))
-            .filter(|&(e, _)| is_major(e))
-            .map(|(e, from_u)| leaving_angle(&parts.shapes[e], from_u))
-            .collect();
-        // Where a major road just ends (the edge of the extract, or a dead
-        // end), its two sidewalks stay apart: walking round the end of a
-        // clipped arterial is no way across it. Where it turns into a minor
-        // road (one major leg and minor ones), the sidewalks meet freely.
-        let dead_end = legs.len() == 1 && incident.len() == 1;
-        if legs.len() < 2 && !dead_end {
-            continue;
+/// Per node split into corners: the major legs' angles (sorted) and the
+/// corner node of each sector (most nodes are not split: an index, not a
+/// pair of vectors per node).
+struct Corners {
+    sector_of: Vec<u32>,
+    sectors: Vec<(Vec<f64>, Vec<u32>)>,
+}
+
+impl Corners {
+    /// The legs and corners of `node`; both empty where it was not split.
+    fn sector(&self, node: usize) -> (&[f64], &[u32]) {
+        match self.sectors.get(self.sector_of[node] as usize) {
+            Some((legs, corners)) => (legs, corners),
+            None => (&[], &[]),
         }
-        legs.sort_by(f64::total_cmp);
-        let centre = xy(parts.lonlat[node]);
-        let mut corners = Vec::with_capacity(legs.len().max(2));
-        for i in 0..legs.len().max(2) {
-            let (a, mut b) = (legs[i % legs.len()], legs[(i + 1) % legs.len()]);
-            if dead_end {
-                // Two corners either side of the single leg.
-                b = a + std::f64::consts::PI * if i == 0 { 1.0 } else { -1.0 };
-            }
-            if b <= a {
-                b += std::f64::consts::TAU;
-            }
-            let mid = (a + b) / 2.0;
-            let at = back([
-                centre[0] + SIDEWALK_OFFSET_M * mid.cos(),
-                centre[1] + SIDEWALK_OFFSET_M * mid.sin(),
-            ]);
-            // Corner 0 keeps the node's own index (and its OSM id and roles).
-            let id = if i == 0 {
-                node as u32
-            } else {
-                out.lonlat.push(at);
-                out.osm_id.push(parts.osm_id[node]);
-                out.roles.push(parts.roles[node]);
-                (out.lonlat.len() - 1) as u32
-            };
-            if i == 0 {
-                out.lonlat[node] = at;
-            }
-            corners.push(id);
-        }
-        // Crossing edges between adjacent corners, one per major leg.
-        let roles = parts.roles[node];
-        let kind = if roles & node_role::SIGNALS != 0 {
-            way_flag::SIGNALLED
-        } else if roles & node_role::MARKED != 0 {
-            way_flag::MARKED
-        } else {
-            0
-        };
-        let pairs: Vec<(u32, u32)> = if dead_end {
-            vec![]
-        } else if corners.len() == 2 {
-            vec![(corners[0], corners[1])]
-        } else {
-            (0..corners.len())
-                .map(|i| (corners[(i + corners.len() - 1) % corners.len()], corners[i]))
-                .collect()
-        };
-        for (a, b) in pairs {
-            out.edges.push(Edge {
-                u: a,
-                v: b,
-                length_m: CROSSING_LENGTH_M,
-                class: WayClass::Footway,
-                flags: way_flag::CROSSING | kind,
-            });
-            out.shapes
-                .push(vec![out.lonlat[a as usize], out.lonlat[b as usize]]);
-        }
-        sector_of[node] = sectors.len() as u32;
-        sectors.push((legs, corners));
     }
-    drop(incident);
-    drop(first);
-    let no_sector = (Vec::new(), Vec::new());
-    let sector = |node: usize| sectors.get(sector_of[node] as usize).unwrap_or(&no_sector);
 
-    // The corner a direction leaving `node` falls in: the sector after the
-    // last major leg at or below the angle (cyclically).
-    let corner_at = |node: usize, angle: f64| -> u32 {
-        let (legs, corners) = sector(node);
+    /// The corner a direction leaving `node` falls in: the sector after the
+    /// last major leg at or below the angle (cyclically).
+    fn corner_at(&self, node: usize, angle: f64) -> u32 {
+        let (legs, corners) = self.sector(node);
         if legs.is_empty() {
             return node as u32;
         }
@@ -193,10 +158,11 @@ pub fn model_crossings_about(
             .rposition(|&a| a <= angle)
             .unwrap_or(legs.len() - 1);
         corners[i]
-    };
-    // Corners just before / after a major leg leaving at `angle`.
-    let side_corners = |node: usize, angle: f64| -> (u32, u32) {
-        let (legs, corners) = sector(node);
+    }
+
+    /// Corners just before / after a major leg leaving at `angle`.
+    fn side_corners(&self, node: usize, angle: f64) -> (u32, u32) {
+        let (legs, corners) = self.sector(node);
         if legs.is_empty() {
             return (node as u32, node as u32);
         }
@@ -210,55 +176,160 @@ pub fn model_crossings_about(
             .unwrap_or(0);
         let before = corners[(i + legs.len() - 1) % legs.len()];
         (before, corners[i])
-    };
+    }
+}
 
-    // Shapes move from the old parts to the new as edges are emitted, so the
-    // two sets never coexist.
-    for (i, e) in parts.edges.iter().enumerate() {
-        let shape = std::mem::take(&mut parts.shapes[i]);
-        let (au, av) = (leaving_angle(&shape, true), leaving_angle(&shape, false));
-        if !is_major(i) {
-            let (u, v) = (corner_at(e.u as usize, au), corner_at(e.v as usize, av));
-            let mut s = shape;
-            s[0] = out.lonlat[u as usize];
-            let last = s.len() - 1;
-            s[last] = out.lonlat[v as usize];
-            out.edges.push(Edge { u, v, ..*e });
-            out.shapes.push(s);
+/// Splits every node on a major road into corners, adding the new corner
+/// nodes and the crossing edges between them to `out`.
+fn split_nodes(parts: &GraphParts, proj: &LocalProjection, out: &mut GraphParts) -> Corners {
+    let n = parts.lonlat.len();
+    let (first, incident) = incidence(parts);
+    let mut split = Corners {
+        sector_of: vec![u32::MAX; n],
+        sectors: Vec::new(),
+    };
+    for node in 0..n {
+        let incident = &incident[first[node] as usize..first[node + 1] as usize];
+        let mut legs: Vec<f64> = incident
+            .iter()
+            .map(|&k| ((k / 2) as usize, k % 2 == 1))
+            .filter(|&(e, _)| is_major(&parts.edges[e]))
+            .map(|(e, from_u)| leaving_angle(proj, &parts.shapes[e], from_u))
+            .collect();
+        // Where a major road just ends (the edge of the extract, or a dead
+        // end), its two sidewalks stay apart: walking round the end of a
+        // clipped arterial is no way across it. Where it turns into a minor
+        // road (one major leg and minor ones), the sidewalks meet freely.
+        let dead_end = legs.len() == 1 && incident.len() == 1;
+        if legs.len() < 2 && !dead_end {
             continue;
         }
-        // Left of u→v: after the leg at u (counter-clockwise), before it at v.
-        let (u_right, u_left) = side_corners(e.u as usize, au);
-        let (v_left, v_right) = side_corners(e.v as usize, av);
-        for (left, u, v, no_sidewalk) in [
-            (true, u_left, v_left, way_flag::NO_SIDEWALK_LEFT),
-            (false, u_right, v_right, way_flag::NO_SIDEWALK_RIGHT),
-        ] {
-            let mut s = Vec::with_capacity(shape.len() + 2);
-            s.push(out.lonlat[u as usize]);
-            s.extend(offset(
-                &shape,
-                if left {
-                    SIDEWALK_OFFSET_M
-                } else {
-                    -SIDEWALK_OFFSET_M
-                },
-                &xy,
-                &back,
-            ));
-            s.push(out.lonlat[v as usize]);
-            // Only this side's sidewalk flag stays with the sidewalk.
-            let flags = (e.flags & !(way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT))
-                | if e.flags & no_sidewalk != 0 {
-                    way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT
-                } else {
-                    0
-                };
-            out.edges.push(Edge { u, v, flags, ..*e });
-            out.shapes.push(s);
-        }
+        legs.sort_by(f64::total_cmp);
+        let corners = place_corners(parts, proj, node, &legs, dead_end, out);
+        push_crossings(parts.roles[node], &corners, dead_end, out);
+        split.sector_of[node] = split.sectors.len() as u32;
+        split.sectors.push((legs, corners));
     }
-    (out, Some([lon0, lat0]))
+    split
+}
+
+/// The corner nodes of `node`, one per sector between its sorted major
+/// `legs` (two either side of a dead end's single leg), each placed a
+/// sidewalk's offset into its sector. Corner 0 keeps the node's own index
+/// (and its OSM id and roles); the others are added to `out`.
+fn place_corners(
+    parts: &GraphParts,
+    proj: &LocalProjection,
+    node: usize,
+    legs: &[f64],
+    dead_end: bool,
+    out: &mut GraphParts,
+) -> Vec<u32> {
+    let centre = proj.project(parts.lonlat[node]);
+    let mut corners = Vec::with_capacity(legs.len().max(2));
+    for i in 0..legs.len().max(2) {
+        let (a, mut b) = (legs[i % legs.len()], legs[(i + 1) % legs.len()]);
+        if dead_end {
+            // Two corners either side of the single leg.
+            b = a + std::f64::consts::PI * if i == 0 { 1.0 } else { -1.0 };
+        }
+        if b <= a {
+            b += std::f64::consts::TAU;
+        }
+        let mid = (a + b) / 2.0;
+        let at = proj.unproject([
+            centre[0] + SIDEWALK_OFFSET_M * mid.cos(),
+            centre[1] + SIDEWALK_OFFSET_M * mid.sin(),
+        ]);
+        let id = if i == 0 {
+            out.lonlat[node] = at;
+            node as u32
+        } else {
+            out.lonlat.push(at);
+            out.osm_id.push(parts.osm_id[node]);
+            out.roles.push(parts.roles[node]);
+            (out.lonlat.len() - 1) as u32
+        };
+        corners.push(id);
+    }
+    corners
+}
+
+/// Crossing edges between adjacent corners, one per major leg, flagged from
+/// the node's `roles` (signals, marking); none at a dead end.
+fn push_crossings(roles: u8, corners: &[u32], dead_end: bool, out: &mut GraphParts) {
+    let kind = if roles & node_role::SIGNALS != 0 {
+        way_flag::SIGNALLED
+    } else if roles & node_role::MARKED != 0 {
+        way_flag::MARKED
+    } else {
+        0
+    };
+    let pairs: Vec<(u32, u32)> = if dead_end {
+        vec![]
+    } else if corners.len() == 2 {
+        vec![(corners[0], corners[1])]
+    } else {
+        (0..corners.len())
+            .map(|i| (corners[(i + corners.len() - 1) % corners.len()], corners[i]))
+            .collect()
+    };
+    for (a, b) in pairs {
+        out.edges.push(Edge {
+            u: a,
+            v: b,
+            length_m: CROSSING_LENGTH_M,
+            class: WayClass::Footway,
+            flags: way_flag::CROSSING | kind,
+        });
+        out.shapes
+            .push(vec![out.lonlat[a as usize], out.lonlat[b as usize]]);
+    }
+}
+
+/// The two sidewalks of major edge `e` (its `shape` leaving its ends at
+/// angles `au` and `av`), each offset to its side and joined to the corners
+/// there.
+fn push_sidewalks(
+    e: &Edge,
+    shape: &[[f64; 2]],
+    [au, av]: [f64; 2],
+    corners: &Corners,
+    proj: &LocalProjection,
+    out: &mut GraphParts,
+) {
+    let xy = |p: [f64; 2]| proj.project(p);
+    let back = |p: [f64; 2]| proj.unproject(p);
+    // Left of u→v: after the leg at u (counter-clockwise), before it at v.
+    let (u_right, u_left) = corners.side_corners(e.u as usize, au);
+    let (v_left, v_right) = corners.side_corners(e.v as usize, av);
+    for (left, u, v, no_sidewalk) in [
+        (true, u_left, v_left, way_flag::NO_SIDEWALK_LEFT),
+        (false, u_right, v_right, way_flag::NO_SIDEWALK_RIGHT),
+    ] {
+        let mut s = Vec::with_capacity(shape.len() + 2);
+        s.push(out.lonlat[u as usize]);
+        s.extend(offset(
+            shape,
+            if left {
+                SIDEWALK_OFFSET_M
+            } else {
+                -SIDEWALK_OFFSET_M
+            },
+            &xy,
+            &back,
+        ));
+        s.push(out.lonlat[v as usize]);
+        // Only this side's sidewalk flag stays with the sidewalk.
+        let flags = (e.flags & !(way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT))
+            | if e.flags & no_sidewalk != 0 {
+                way_flag::NO_SIDEWALK_LEFT | way_flag::NO_SIDEWALK_RIGHT
+            } else {
+                0
+            };
+        out.edges.push(Edge { u, v, flags, ..*e });
+        out.shapes.push(s);
+    }
 }
 
 /// The polyline moved `d` metres to its left (negative: right).

@@ -293,124 +293,22 @@ impl Graph {
         if edges.is_empty() {
             return Err(Error::Invalid("no walkable edges".into()));
         }
-
-        // Components: keep those with at least `min_component_nodes` nodes.
-        let n = lonlat.len();
-        let mut uf = UnionFind::<u32>::new(n);
-        for e in &edges {
-            uf.union(e.u, e.v);
-        }
-        let labels = uf.into_labeling();
-        let mut size = vec![0u32; n];
-        for &l in &labels {
-            size[l as usize] += 1;
-        }
-        let largest = size.iter().copied().max().unwrap_or(0) as usize;
-        let min = profile.min_component_nodes.min(largest).max(1);
-        let keep_node = |i: usize| size[labels[i] as usize] as usize >= min;
-        stats.components_dropped = (0..n)
-            .filter(|&i| labels[i] as usize == i && !keep_node(i))
-            .count();
-        stats.nodes_dropped_in_small_components = (0..n).filter(|&i| !keep_node(i)).count();
-
-        // Projection centred on the kept nodes' bounding box.
-        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
-        for (i, p) in lonlat.iter().enumerate() {
-            if keep_node(i) {
-                for k in 0..2 {
-                    lo[k] = lo[k].min(p[k]);
-                    hi[k] = hi[k].max(p[k]);
-                }
-            }
-        }
-        if let Some(Frame {
-            bbox: [x0, y0, x1, y1],
-            ..
-        }) = frame
-        {
-            (lo, hi) = ([x0, y0], [x1, y1]);
-        }
+        let keep = kept_nodes(lonlat.len(), &edges, profile, &mut stats);
+        let (lo, hi) = frame_box(&lonlat, &keep, frame);
         let projection = LocalProjection::new((lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0);
-        let project = |p: [f64; 2]| {
-            let q = projection.project(p);
-            [q[0] as f32, q[1] as f32]
-        };
+        let (order, new_id) = hilbert_order(&lonlat, &keep, lo, hi);
+        let (out_edges, shape_start, shape) =
+            renumber_edges(edges, shapes, &keep, &new_id, &projection, &mut stats);
+        drop(keep);
+        let (first_out, arcs, arc_edge) = csr(order.len(), &out_edges);
 
-        // Hilbert order of the kept nodes.
-        let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-9);
-        let key = |i: u32| {
-            let p = lonlat[i as usize];
-            let q = |v: f64, l: f64| (((v - l) / extent) * 65535.0).clamp(0.0, 65535.0) as u32;
-            hilbert_index(q(p[0], lo[0]), q(p[1], lo[1]))
-        };
-        let mut keyed: Vec<(u32, u32)> = (0..n as u32)
-            .filter(|&i| keep_node(i as usize))
-            .map(|i| (key(i), i))
+        let xy: Vec<[f32; 2]> = order
+            .iter()
+            .map(|&i| project_f32(&projection, lonlat[i as usize]))
             .collect();
-        keyed.sort_unstable();
-        let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-        let mut new_id = vec![u32::MAX; n];
-        for (k, &old) in order.iter().enumerate() {
-            new_id[old as usize] = k as u32;
-        }
-
-        // Edges of kept components, renumbered, in order of their first node.
-        let mut kept: Vec<usize> = (0..edges.len())
-            .filter(|&e| keep_node(edges[e].u as usize))
-            .collect();
-        kept.sort_by_key(|&e| {
-            let (u, v) = (new_id[edges[e].u as usize], new_id[edges[e].v as usize]);
-            (u.min(v), u.max(v), e)
-        });
-        let mut out_edges = Vec::with_capacity(kept.len());
-        let mut shape_start = Vec::with_capacity(kept.len() + 1);
-        let mut shape = Vec::with_capacity(kept.iter().map(|&e| shapes[e].len()).sum());
-        for &e in &kept {
-            let ed = edges[e];
-            out_edges.push(Edge {
-                u: new_id[ed.u as usize],
-                v: new_id[ed.v as usize],
-                ..ed
-            });
-            shape_start.push(shape.len() as u32);
-            shape.extend(shapes[e].iter().map(|&p| project(p)));
-            stats.total_length_km += f64::from(ed.length_m) / 1000.0;
-        }
-        shape_start.push(shape.len() as u32);
-        // The f64 shapes are the largest thing the build holds: gone before
-        // the CSR is allocated.
-        drop((shapes, kept, edges));
-
-        // CSR over both directions of every edge.
-        let nodes = order.len();
-        let mut degree = vec![0u32; nodes + 1];
-        for e in &out_edges {
-            degree[e.u as usize] += 1;
-            degree[e.v as usize] += 1;
-        }
-        let mut first_out = vec![0u32; nodes + 1];
-        for i in 0..nodes {
-            first_out[i + 1] = first_out[i] + degree[i];
-        }
-        let mut fill = first_out.clone();
-        let mut arcs = vec![Arc { head: 0, weight: 0 }; out_edges.len() * 2];
-        let mut arc_edge = vec![0u32; out_edges.len() * 2];
-        for (id, e) in out_edges.iter().enumerate() {
-            for (from, to) in [(e.u, e.v), (e.v, e.u)] {
-                let slot = fill[from as usize] as usize;
-                fill[from as usize] += 1;
-                arcs[slot] = Arc {
-                    head: to,
-                    weight: 0,
-                };
-                arc_edge[slot] = id as u32;
-            }
-        }
-
-        let xy: Vec<[f32; 2]> = order.iter().map(|&i| project(lonlat[i as usize])).collect();
         let osm_id: Vec<i64> = order.iter().map(|&i| osm_id[i as usize]).collect();
         let roles: Vec<u8> = order.iter().map(|&i| roles[i as usize]).collect();
-        stats.nodes = nodes;
+        stats.nodes = order.len();
         stats.edges = out_edges.len();
         stats.arcs = arcs.len();
         stats.search_bytes =
@@ -448,6 +346,154 @@ impl Graph {
     pub fn is_entrance(&self, node: u32) -> bool {
         self.roles[node as usize] & (node_role::GATE | node_role::ENTRANCE) != 0
     }
+}
+
+/// Which of `n` nodes lie in a component of at least the profile's
+/// `min_component_nodes` nodes (or in the largest, if none is that big);
+/// records what is dropped in `stats`.
+fn kept_nodes(n: usize, edges: &[Edge], profile: &Profile, stats: &mut GraphStats) -> Vec<bool> {
+    let mut uf = UnionFind::<u32>::new(n);
+    for e in edges {
+        uf.union(e.u, e.v);
+    }
+    let labels = uf.into_labeling();
+    let mut size = vec![0u32; n];
+    for &l in &labels {
+        size[l as usize] += 1;
+    }
+    let largest = size.iter().copied().max().unwrap_or(0) as usize;
+    let min = profile.min_component_nodes.min(largest).max(1);
+    let keep: Vec<bool> = (0..n)
+        .map(|i| size[labels[i] as usize] as usize >= min)
+        .collect();
+    stats.components_dropped = (0..n)
+        .filter(|&i| labels[i] as usize == i && !keep[i])
+        .count();
+    stats.nodes_dropped_in_small_components = keep.iter().filter(|&&k| !k).count();
+    keep
+}
+
+/// The box the projection is centred on and the Hilbert order spans: the
+/// frame's, if given, else the kept nodes' bounding box (`(lo, hi)`).
+fn frame_box(lonlat: &[[f64; 2]], keep: &[bool], frame: Option<Frame>) -> ([f64; 2], [f64; 2]) {
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for (i, p) in lonlat.iter().enumerate() {
+        if keep[i] {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+    }
+    if let Some(Frame {
+        bbox: [x0, y0, x1, y1],
+        ..
+    }) = frame
+    {
+        (lo, hi) = ([x0, y0], [x1, y1]);
+    }
+    (lo, hi)
+}
+
+/// A point in the graph's projection, as `f32` metres.
+fn project_f32(projection: &LocalProjection, p: [f64; 2]) -> [f32; 2] {
+    let q = projection.project(p);
+    [q[0] as f32, q[1] as f32]
+}
+
+/// The kept nodes in Hilbert order over the box `lo`..`hi` (old indices),
+/// and each old node's new index (`u32::MAX` where dropped).
+fn hilbert_order(
+    lonlat: &[[f64; 2]],
+    keep: &[bool],
+    lo: [f64; 2],
+    hi: [f64; 2],
+) -> (Vec<u32>, Vec<u32>) {
+    let n = lonlat.len();
+    let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-9);
+    let key = |i: u32| {
+        let p = lonlat[i as usize];
+        let q = |v: f64, l: f64| (((v - l) / extent) * 65535.0).clamp(0.0, 65535.0) as u32;
+        hilbert_index(q(p[0], lo[0]), q(p[1], lo[1]))
+    };
+    let mut keyed: Vec<(u32, u32)> = (0..n as u32)
+        .filter(|&i| keep[i as usize])
+        .map(|i| (key(i), i))
+        .collect();
+    keyed.sort_unstable();
+    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut new_id = vec![u32::MAX; n];
+    for (k, &old) in order.iter().enumerate() {
+        new_id[old as usize] = k as u32;
+    }
+    (order, new_id)
+}
+
+/// Edges of kept components, renumbered, in order of their first node, with
+/// their shapes projected into one array (`shape_start` indexes it, with a
+/// final end). Takes the f64 shapes, the largest thing the build holds, so
+/// that they are gone before the CSR is allocated; adds up the length in
+/// `stats`.
+fn renumber_edges(
+    edges: Vec<Edge>,
+    shapes: Vec<Vec<[f64; 2]>>,
+    keep: &[bool],
+    new_id: &[u32],
+    projection: &LocalProjection,
+    stats: &mut GraphStats,
+) -> (Vec<Edge>, Vec<u32>, Vec<[f32; 2]>) {
+    let mut kept: Vec<usize> = (0..edges.len())
+        .filter(|&e| keep[edges[e].u as usize])
+        .collect();
+    kept.sort_by_key(|&e| {
+        let (u, v) = (new_id[edges[e].u as usize], new_id[edges[e].v as usize]);
+        (u.min(v), u.max(v), e)
+    });
+    let mut out_edges = Vec::with_capacity(kept.len());
+    let mut shape_start = Vec::with_capacity(kept.len() + 1);
+    let mut shape = Vec::with_capacity(kept.iter().map(|&e| shapes[e].len()).sum());
+    for &e in &kept {
+        let ed = edges[e];
+        out_edges.push(Edge {
+            u: new_id[ed.u as usize],
+            v: new_id[ed.v as usize],
+            ..ed
+        });
+        shape_start.push(shape.len() as u32);
+        shape.extend(shapes[e].iter().map(|&p| project_f32(projection, p)));
+        stats.total_length_km += f64::from(ed.length_m) / 1000.0;
+    }
+    shape_start.push(shape.len() as u32);
+    (out_edges, shape_start, shape)
+}
+
+/// CSR over both directions of every edge of a graph of `nodes` nodes:
+/// `first_out`, the arcs (unweighted), and each arc's edge.
+fn csr(nodes: usize, edges: &[Edge]) -> (Vec<u32>, Vec<Arc>, Vec<u32>) {
+    let mut degree = vec![0u32; nodes + 1];
+    for e in edges {
+        degree[e.u as usize] += 1;
+        degree[e.v as usize] += 1;
+    }
+    let mut first_out = vec![0u32; nodes + 1];
+    for i in 0..nodes {
+        first_out[i + 1] = first_out[i] + degree[i];
+    }
+    let mut fill = first_out.clone();
+    let mut arcs = vec![Arc { head: 0, weight: 0 }; edges.len() * 2];
+    let mut arc_edge = vec![0u32; edges.len() * 2];
+    for (id, e) in edges.iter().enumerate() {
+        for (from, to) in [(e.u, e.v), (e.v, e.u)] {
+            let slot = fill[from as usize] as usize;
+            fill[from as usize] += 1;
+            arcs[slot] = Arc {
+                head: to,
+                weight: 0,
+            };
+            arc_edge[slot] = id as u32;
+        }
+    }
+    (first_out, arcs, arc_edge)
 }
 
 /// Position of `(x, y)` (16-bit each) along a Hilbert curve.

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::osm::classify::Note;
-use crate::osm::pbf::block::{Corrupt, MEMBER_WAY};
+use crate::osm::pbf::block::{Corrupt, Relation, Way, MEMBER_WAY};
 use crate::osm::pbf::{self, Block, BlockTags, Element, PbfFile, TagFilter, TagReader};
 use crate::osm::walkable::{
     node_roles, walkability, way_flags, Walkability, WayClass, TRIGGER_KEYS,
@@ -374,8 +374,27 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     let file = PbfFile::open(path)?;
     let mut data = OsmData::default();
     data.stats.file_bytes = file.len;
+    let (kinds, relations) = read_tagged(&file, profile, &mut data)?;
+    if data.stats.osm_nodes + data.stats.osm_ways == 0 {
+        return Err(Error::Pbf {
+            path: path.to_path_buf(),
+            reason: "the extract contains no nodes and no ways".into(),
+        });
+    }
+    if !relations.is_empty() {
+        read_member_ways(&file, &kinds, relations, &mut data)?;
+    }
+    read_coordinates(&file, &kinds, &mut data)?;
+    Ok(data)
+}
 
-    // Pass 1: everything tagged with a key some rule reads.
+/// Pass 1: everything tagged with a key some rule reads, merged into `data`
+/// in file order; returns each blob's kinds and the relations kept.
+fn read_tagged(
+    file: &PbfFile,
+    profile: &Profile,
+    data: &mut OsmData,
+) -> Result<(Vec<pbf::BlobKinds>, Vec<RelationRec>)> {
     let filter = TagFilter::new(
         TRIGGER_KEYS
             .iter()
@@ -419,47 +438,52 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     data.street_names.sort_unstable();
     data.street_names.dedup_by_key(|s| s.0);
     data.stats.walkable_ways = data.walk_ways.len();
-    if data.stats.osm_nodes + data.stats.osm_ways == 0 {
-        return Err(Error::Pbf {
-            path: path.to_path_buf(),
-            reason: "the extract contains no nodes and no ways".into(),
-        });
-    }
+    Ok((kinds, relations))
+}
 
-    // Pass 2: member ways of multipolygon relations.
+/// Pass 2: member ways of multipolygon relations, and the relations
+/// assembled into areas.
+fn read_member_ways(
+    file: &PbfFile,
+    kinds: &[pbf::BlobKinds],
+    relations: Vec<RelationRec>,
+    data: &mut OsmData,
+) -> Result<()> {
     let mut member_refs: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !relations.is_empty() {
-        let mut wanted: Vec<i64> = relations
-            .iter()
-            .flat_map(|r: &RelationRec| r.members.iter().map(|m| m.0))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let parts = file.par_map_blocks(
-            Some(&kinds),
-            |k| k & pbf::HAS_WAYS != 0,
-            |b| member_ways(b, &wanted).map_err(|e| file.corrupt(e)),
-        )?;
-        for (_, part) in parts {
-            member_refs.extend(part);
-        }
-        for rel in relations {
-            let (outer, inner, unclosed) = rel.assemble(&member_refs);
-            data.stats.unclosed_rings += unclosed;
-            if !outer.is_empty() {
-                data.areas.push(OsmArea {
-                    osm: OsmRef::Relation(rel.id),
-                    tags: rel.tags,
-                    categories: rel.categories,
-                    kind: rel.kind,
-                    outer,
-                    inner,
-                });
-            }
+    let mut wanted: Vec<i64> = relations
+        .iter()
+        .flat_map(|r: &RelationRec| r.members.iter().map(|m| m.0))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let parts = file.par_map_blocks(
+        Some(kinds),
+        |k| k & pbf::HAS_WAYS != 0,
+        |b| member_ways(b, &wanted).map_err(|e| file.corrupt(e)),
+    )?;
+    for (_, part) in parts {
+        member_refs.extend(part);
+    }
+    for rel in relations {
+        let (outer, inner, unclosed) = rel.assemble(&member_refs);
+        data.stats.unclosed_rings += unclosed;
+        if !outer.is_empty() {
+            data.areas.push(OsmArea {
+                osm: OsmRef::Relation(rel.id),
+                tags: rel.tags,
+                categories: rel.categories,
+                kind: rel.kind,
+                outer,
+                inner,
+            });
         }
     }
+    Ok(())
+}
 
-    // Pass 3: coordinates of every node a kept object uses.
+/// Pass 3: coordinates of every node a kept object uses; points whose node
+/// is missing or out of range are dropped.
+fn read_coordinates(file: &PbfFile, kinds: &[pbf::BlobKinds], data: &mut OsmData) -> Result<()> {
     let mut ids: Vec<i64> = data.walk_refs.concat();
     for a in &data.areas {
         ids.extend(a.outer.iter().chain(&a.inner).flatten());
@@ -473,7 +497,7 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     // Each node is in one block, so threads store into disjoint slots.
     let slots: Vec<AtomicU64> = (0..ids.len()).map(|_| AtomicU64::new(MISSING)).collect();
     file.par_map_blocks(
-        Some(&kinds),
+        Some(kinds),
         |k| k & pbf::HAS_NODES != 0,
         |b| node_coords(b, &ids, &slots).map_err(|e| file.corrupt(e)),
     )?;
@@ -492,7 +516,7 @@ pub fn read_osm(path: &Path, profile: &Profile) -> Result<OsmData> {
     };
     data.points.retain_mut(locate);
     data.place_nodes.retain_mut(locate);
-    Ok(data)
+    Ok(())
 }
 
 /// One blob's share of pass 1.
@@ -542,6 +566,9 @@ fn residential_kind<T: TagLookup + ?Sized>(tags: &T) -> u8 {
     kind
 }
 
+/// Pass 1 over one block: counts its objects and keeps the tagged ones some
+/// rule reads. The element loop (with the dense-node fast path) stays here;
+/// each tagged object is handled apart.
 fn first_pass(
     block: &Block,
     profile: &Profile,
@@ -575,99 +602,120 @@ fn first_pass(
             }
             Element::Way(w) => {
                 out.ways += 1;
-                let Some(tags) = reader.split(w.keys, w.vals) else {
-                    continue;
-                };
-                let (private, class) = match walkability(&tags) {
-                    Walkability::No => (false, None),
-                    Walkability::Yes(class) => (false, Some(class)),
-                    Walkability::IfInsideCompound(class) => (true, Some(class)),
-                };
-                if let Some(class) = class {
-                    let start = out.walk_refs.len() as u32;
-                    out.walk_refs.extend(w.refs.delta());
-                    out.walk_ways.push(WalkWay {
-                        id: w.id,
-                        class,
-                        private,
-                        flags: way_flags(&tags),
-                        refs_chunk: 0,
-                        refs_start: start,
-                        refs_end: out.walk_refs.len() as u32,
-                    });
-                    if !matches!(class, WayClass::Footway | WayClass::Steps) {
-                        if let Some(name) = tags.get_lossy("name").filter(|n| !n.trim().is_empty())
-                        {
-                            out.street_names.push((w.id, name.trim().to_string()));
-                        }
-                    }
-                }
-                if let Some((residential, levels)) = building_of(&tags) {
-                    let ring: Vec<i64> = w.refs.delta().collect();
-                    if ring.len() >= 4 && ring.first() == ring.last() {
-                        out.buildings.push(OsmBuilding {
-                            id: w.id,
-                            residential,
-                            levels,
-                            street: tags.get_lossy("addr:street"),
-                            housename: tags.get_lossy("addr:housename"),
-                            ring,
-                        });
-                    }
-                }
-                let categories = out.classify(profile, OsmRef::Way(w.id), &tags);
-                let kind = residential_kind(&tags);
-                if categories != 0 || kind != 0 {
-                    let refs: Vec<i64> = w.refs.delta().collect();
-                    if refs.len() >= 2 {
-                        let closed = refs.len() >= 4 && refs.first() == refs.last();
-                        // Residential land must be an area; a facility may be a line.
-                        if closed || kind == 0 {
-                            out.areas.push(OsmArea {
-                                osm: OsmRef::Way(w.id),
-                                tags: PlaceTags::read(&tags),
-                                categories,
-                                kind: if closed { kind } else { 0 },
-                                outer: vec![refs],
-                                inner: vec![],
-                            });
-                        }
-                    }
+                if let Some(tags) = reader.split(w.keys, w.vals) {
+                    tagged_way(&mut out, profile, &w, &tags);
                 }
             }
             Element::Relation(r) => {
                 out.relations += 1;
-                let Some(tags) = reader.split(r.keys, r.vals) else {
-                    continue;
-                };
-                if tags.get("type") != Some("multipolygon") {
-                    continue;
+                if let Some(tags) = reader.split(r.keys, r.vals) {
+                    tagged_relation(&mut out, profile, block, &r, &tags);
                 }
-                let categories = out.classify(profile, OsmRef::Relation(r.id), &tags);
-                let kind = residential_kind(&tags);
-                if categories == 0 && kind == 0 {
-                    continue;
-                }
-                let (mut types, mut roles) = (r.types.varints(), r.roles.varints());
-                let mut members = Vec::new();
-                for id in r.members.delta() {
-                    let is_way = types.next() == Some(MEMBER_WAY);
-                    let role = roles.next().and_then(|s| block.string(s));
-                    if is_way {
-                        members.push((id, role == Some(b"inner")));
-                    }
-                }
-                out.relations_kept.push(RelationRec {
-                    id: r.id,
-                    tags: PlaceTags::read(&tags),
-                    categories,
-                    kind,
-                    members,
-                });
             }
         }
     }
     Ok(out)
+}
+
+/// Keeps what a tagged way is: a walkable way (and its street name), a
+/// building, and a facility or residential area.
+fn tagged_way(out: &mut FirstPass, profile: &Profile, w: &Way, tags: &BlockTags) {
+    let (private, class) = match walkability(tags) {
+        Walkability::No => (false, None),
+        Walkability::Yes(class) => (false, Some(class)),
+        Walkability::IfInsideCompound(class) => (true, Some(class)),
+    };
+    if let Some(class) = class {
+        walk_way(out, w, tags, class, private);
+    }
+    if let Some((residential, levels)) = building_of(tags) {
+        let ring: Vec<i64> = w.refs.delta().collect();
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            out.buildings.push(OsmBuilding {
+                id: w.id,
+                residential,
+                levels,
+                street: tags.get_lossy("addr:street"),
+                housename: tags.get_lossy("addr:housename"),
+                ring,
+            });
+        }
+    }
+    let categories = out.classify(profile, OsmRef::Way(w.id), tags);
+    let kind = residential_kind(tags);
+    if categories != 0 || kind != 0 {
+        let refs: Vec<i64> = w.refs.delta().collect();
+        if refs.len() >= 2 {
+            let closed = refs.len() >= 4 && refs.first() == refs.last();
+            // Residential land must be an area; a facility may be a line.
+            if closed || kind == 0 {
+                out.areas.push(OsmArea {
+                    osm: OsmRef::Way(w.id),
+                    tags: PlaceTags::read(tags),
+                    categories,
+                    kind: if closed { kind } else { 0 },
+                    outer: vec![refs],
+                    inner: vec![],
+                });
+            }
+        }
+    }
+}
+
+/// Keeps a walkable way of `class` (its refs appended to the block's), and
+/// the name of a street that is not a footway or steps.
+fn walk_way(out: &mut FirstPass, w: &Way, tags: &BlockTags, class: WayClass, private: bool) {
+    let start = out.walk_refs.len() as u32;
+    out.walk_refs.extend(w.refs.delta());
+    out.walk_ways.push(WalkWay {
+        id: w.id,
+        class,
+        private,
+        flags: way_flags(tags),
+        refs_chunk: 0,
+        refs_start: start,
+        refs_end: out.walk_refs.len() as u32,
+    });
+    if !matches!(class, WayClass::Footway | WayClass::Steps) {
+        if let Some(name) = tags.get_lossy("name").filter(|n| !n.trim().is_empty()) {
+            out.street_names.push((w.id, name.trim().to_string()));
+        }
+    }
+}
+
+/// Keeps a multipolygon relation that is a facility or residential, with
+/// its way members (inner or not) for pass 2.
+fn tagged_relation(
+    out: &mut FirstPass,
+    profile: &Profile,
+    block: &Block,
+    r: &Relation,
+    tags: &BlockTags,
+) {
+    if tags.get("type") != Some("multipolygon") {
+        return;
+    }
+    let categories = out.classify(profile, OsmRef::Relation(r.id), tags);
+    let kind = residential_kind(tags);
+    if categories == 0 && kind == 0 {
+        return;
+    }
+    let (mut types, mut roles) = (r.types.varints(), r.roles.varints());
+    let mut members = Vec::new();
+    for id in r.members.delta() {
+        let is_way = types.next() == Some(MEMBER_WAY);
+        let role = roles.next().and_then(|s| block.string(s));
+        if is_way {
+            members.push((id, role == Some(b"inner")));
+        }
+    }
+    out.relations_kept.push(RelationRec {
+        id: r.id,
+        tags: PlaceTags::read(tags),
+        categories,
+        kind,
+        members,
+    });
 }
 
 /// Records a node's roles and, if it is a facility, the facility (its

@@ -62,30 +62,7 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
     let text = utf8_text(&bytes).map_err(fail)?;
     let document: Value =
         serde_json::from_str(text).map_err(|e| fail(format!("not valid GeoJSON: {e}")))?;
-    let features = match document.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => {
-            check_crs(&document, path).map_err(fail)?;
-            match document.get("features") {
-                Some(Value::Array(features)) => features.as_slice(),
-                _ => {
-                    return Err(fail(
-                        "the FeatureCollection has no \"features\" array".into(),
-                    ))
-                }
-            }
-        }
-        Some("Feature") => std::slice::from_ref(&document),
-        Some(_) => {
-            return Err(fail(
-                "a bare geometry has no name; expected a FeatureCollection".into(),
-            ))
-        }
-        None => {
-            return Err(fail(
-                "not valid GeoJSON: expected an object with \"type\": \"FeatureCollection\"".into(),
-            ))
-        }
-    };
+    let features = features_of(&document, path).map_err(fail)?;
 
     check_fields(features, fields).map_err(fail)?;
     let mut out = CommunityFile::default();
@@ -93,31 +70,8 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut first_rejection = None;
     for (i, feature) in features.iter().enumerate() {
-        let props = feature.get("properties").and_then(Value::as_object);
-        let prop = |explicit: &Option<String>, fallbacks: &[&str]| -> Option<&Value> {
-            let keys: Vec<&str> = match explicit {
-                Some(k) => vec![k.as_str()],
-                None => fallbacks.to_vec(),
-            };
-            keys.iter()
-                .find_map(|k| props.and_then(|p| p.get(*k)).filter(|v| !v.is_null()))
-        };
-        let mut id = match feature.get("id") {
-            None | Some(Value::Null) => format!("f{i}"),
-            Some(v) => label(v),
-        };
-        let name = prop(&fields.name, NAME_FIELDS)
-            .map(label)
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| id.clone());
+        let (mut id, name, population) = feature_labels(i, feature, fields);
         let what = format!("feature {i} ({})", short(&name));
-        let population = prop(&fields.population, POPULATION_FIELDS)
-            .and_then(|v| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            })
-            .filter(|p: &f64| p.is_finite() && *p >= 0.0);
         let mut notes = Vec::new();
         let polygon = match feature.get("geometry") {
             None | Some(Value::Null) => Err(Rejection::Unusable("no geometry".into())),
@@ -166,6 +120,60 @@ pub fn read_communities(path: &Path, fields: &CommunityFields) -> Result<Communi
         }));
     }
     Ok(out)
+}
+
+/// The features of a GeoJSON document: a FeatureCollection's (its CRS
+/// checked) or a single Feature; anything else is refused.
+fn features_of<'d>(document: &'d Value, path: &Path) -> std::result::Result<&'d [Value], String> {
+    match document.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => {
+            check_crs(document, path)?;
+            match document.get("features") {
+                Some(Value::Array(features)) => Ok(features.as_slice()),
+                _ => Err("the FeatureCollection has no \"features\" array".into()),
+            }
+        }
+        Some("Feature") => Ok(std::slice::from_ref(document)),
+        Some(_) => Err("a bare geometry has no name; expected a FeatureCollection".into()),
+        None => {
+            Err("not valid GeoJSON: expected an object with \"type\": \"FeatureCollection\"".into())
+        }
+    }
+}
+
+/// Feature `i`'s id (`f{i}` when it has none), name (the id when it has
+/// none) and population (when a finite, non-negative number), read from the
+/// properties `fields` names or their usual fallbacks.
+fn feature_labels(
+    i: usize,
+    feature: &Value,
+    fields: &CommunityFields,
+) -> (String, String, Option<f64>) {
+    let props = feature.get("properties").and_then(Value::as_object);
+    let prop = |explicit: &Option<String>, fallbacks: &[&str]| -> Option<&Value> {
+        let keys: Vec<&str> = match explicit {
+            Some(k) => vec![k.as_str()],
+            None => fallbacks.to_vec(),
+        };
+        keys.iter()
+            .find_map(|k| props.and_then(|p| p.get(*k)).filter(|v| !v.is_null()))
+    };
+    let id = match feature.get("id") {
+        None | Some(Value::Null) => format!("f{i}"),
+        Some(v) => label(v),
+    };
+    let name = prop(&fields.name, NAME_FIELDS)
+        .map(label)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| id.clone());
+    let population = prop(&fields.population, POPULATION_FIELDS)
+        .and_then(|v| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+        .filter(|p: &f64| p.is_finite() && *p >= 0.0);
+    (id, name, population)
 }
 
 /// Repairs communities mapped in OSM exactly as a planner's file is repaired

@@ -380,43 +380,50 @@ impl Profile {
         }
     }
 
+    /// Checks every setting, in a fixed order, and says what is wrong with
+    /// the first bad one.
     fn validate(&self) -> std::result::Result<(), String> {
-        let positive = |what: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(format!("{what} must be a positive number, not {v}"))
-            }
-        };
-        positive("walking_speed_mps", self.walking_speed_mps)?;
-        positive("steps_speed_factor", self.steps_speed_factor)?;
-        positive("max_snap_m", self.max_snap_m)?;
-        positive("access_buffer_m", self.access_buffer_m)?;
-        // Walking, not driving: anything outside these ranges is a typo, and
-        // would make grids and searches absurdly large.
-        let within = |what: &str, v: f64, lo: f64, hi: f64| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{what} must be between {lo} and {hi}, not {v}"))
-            }
-        };
-        within("walking_speed_mps", self.walking_speed_mps, 0.1, 5.0)?;
-        within("steps_speed_factor", self.steps_speed_factor, 0.05, 2.0)?;
-        within("max_snap_m", self.max_snap_m, 1.0, 5000.0)?;
-        within("access_buffer_m", self.access_buffer_m, 0.1, 500.0)?;
         let pop = &self.population;
-        within(
-            "population.persons_per_floor_m2",
-            pop.persons_per_floor_m2,
-            0.001,
-            1.0,
-        )?;
-        within("population.default_levels", pop.default_levels, 1.0, 100.0)?;
-        within("population.children_share", pop.children_share, 0.0, 1.0)?;
+        // Walking, not driving: anything outside these ranges is a typo, and
+        // would make grids and searches absurdly large. The first four must
+        // also be positive (checked first).
+        let ranges = [
+            ("walking_speed_mps", self.walking_speed_mps, 0.1, 5.0),
+            ("steps_speed_factor", self.steps_speed_factor, 0.05, 2.0),
+            ("max_snap_m", self.max_snap_m, 1.0, 5000.0),
+            ("access_buffer_m", self.access_buffer_m, 0.1, 500.0),
+            (
+                "population.persons_per_floor_m2",
+                pop.persons_per_floor_m2,
+                0.001,
+                1.0,
+            ),
+            ("population.default_levels", pop.default_levels, 1.0, 100.0),
+            ("population.children_share", pop.children_share, 0.0, 1.0),
+        ];
+        for &(what, v, _, _) in &ranges[..4] {
+            positive(what, v)?;
+        }
+        for (what, v, lo, hi) in ranges {
+            within(what, v, lo, hi)?;
+        }
         if self.categories.is_empty() {
             return Err("the profile has no [[category]]".into());
         }
+        self.validate_crossings()?;
+        self.validate_ages()?;
+        if self.categories.len() > 32 {
+            return Err("at most 32 categories are supported".into());
+        }
+        for (i, c) in self.categories.iter().enumerate() {
+            self.validate_category(i, c)?;
+        }
+        self.validate_schools()
+    }
+
+    /// The crossing delays (0 to an hour) and the no-sidewalk speed factor
+    /// (0 to 1).
+    fn validate_crossings(&self) -> std::result::Result<(), String> {
         let c = &self.crossings;
         for (what, v) in [
             ("crossings.delay_signalled_s", c.delay_signalled_s),
@@ -434,6 +441,11 @@ impl Profile {
         {
             return Err("crossings.no_sidewalk_speed_factor must be between 0 and 1".into());
         }
+        Ok(())
+    }
+
+    /// Every category an age group names exists.
+    fn validate_ages(&self) -> std::result::Result<(), String> {
         for g in &self.ages {
             let known = |id: &String| self.categories.iter().any(|c| &c.id == id);
             if let Some(bad) = g
@@ -449,43 +461,44 @@ impl Profile {
                 ));
             }
         }
-        if self.categories.len() > 32 {
-            return Err("at most 32 categories are supported".into());
+        Ok(())
+    }
+
+    /// Category `i`: its id (well-formed, not taken by an earlier one), its
+    /// minutes, what it is given by, and the categories it names.
+    fn validate_category(&self, i: usize, c: &Category) -> std::result::Result<(), String> {
+        if c.id.is_empty()
+            || !c
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        {
+            return Err(format!(
+                "category id {:?} must be ASCII letters, digits or _",
+                c.id
+            ));
         }
-        for (i, c) in self.categories.iter().enumerate() {
-            if c.id.is_empty()
-                || !c
-                    .id
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-            {
+        if self.categories[..i].iter().any(|o| o.id == c.id) {
+            return Err(format!("category id {:?} appears twice", c.id));
+        }
+        positive(&format!("category {:?}: minutes", c.id), c.minutes)?;
+        if c.minutes > 240.0 {
+            return Err(format!("category {:?}: minutes must be at most 240", c.id));
+        }
+        // With [schools], a category may be given by the school rules alone
+        // (or be left unused when a planner maps its level elsewhere).
+        if c.tags.is_empty() && c.names.is_empty() && self.schools.is_none() {
+            return Err(format!("category {:?} has neither tags nor names", c.id));
+        }
+        for u in c.unless.iter().chain(&c.smaller) {
+            if !self.categories.iter().any(|o| &o.id == u) {
                 return Err(format!(
-                    "category id {:?} must be ASCII letters, digits or _",
+                    "category {:?}: unless names unknown category {u:?}",
                     c.id
                 ));
             }
-            if self.categories[..i].iter().any(|o| o.id == c.id) {
-                return Err(format!("category id {:?} appears twice", c.id));
-            }
-            positive(&format!("category {:?}: minutes", c.id), c.minutes)?;
-            if c.minutes > 240.0 {
-                return Err(format!("category {:?}: minutes must be at most 240", c.id));
-            }
-            // With [schools], a category may be given by the school rules alone
-            // (or be left unused when a planner maps its level elsewhere).
-            if c.tags.is_empty() && c.names.is_empty() && self.schools.is_none() {
-                return Err(format!("category {:?} has neither tags nor names", c.id));
-            }
-            for u in c.unless.iter().chain(&c.smaller) {
-                if !self.categories.iter().any(|o| &o.id == u) {
-                    return Err(format!(
-                        "category {:?}: unless names unknown category {u:?}",
-                        c.id
-                    ));
-                }
-            }
         }
-        self.validate_schools()
+        Ok(())
     }
 
     fn validate_schools(&self) -> std::result::Result<(), String> {
@@ -542,6 +555,24 @@ impl Profile {
             .flat_map(|s| s.tags.iter().chain(&s.non_school_tags));
         let selectors = self.categories.iter().flat_map(|c| &c.tags).chain(schools);
         std::iter::once("name").chain(selectors.flat_map(Selector::required_keys))
+    }
+}
+
+/// `Err` naming `what` unless `v` is a finite positive number.
+fn positive(what: &str, v: f64) -> std::result::Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{what} must be a positive number, not {v}"))
+    }
+}
+
+/// `Err` naming `what` unless `v` lies in `lo..=hi`.
+fn within(what: &str, v: f64, lo: f64, hi: f64) -> std::result::Result<(), String> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{what} must be between {lo} and {hi}, not {v}"))
     }
 }
 
