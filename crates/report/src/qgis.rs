@@ -15,6 +15,9 @@ use crate::style::{self, Rgb};
 use childcircle::analysis::Analysis;
 use childcircle::findings::siting::Suggestions;
 use childcircle::profile::Space;
+use childcircle::write::layers::{
+    community_fields, Field, COVERAGE_FIELDS, FACILITY_FIELDS, ISOCHRONE_FIELDS, SUGGESTION_FIELDS,
+};
 
 /// The version written into style and project files; QGIS upgrades older files
 /// on load, so writing the oldest version the files were checked with keeps
@@ -88,13 +91,6 @@ fn layers(a: &Analysis, suggestions: bool) -> Vec<Layer> {
         layers.push(suggestion_layer(a));
     }
     layers
-}
-
-fn fields(names: &[(&str, &str)]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .map(|(f, alias)| (f.to_string(), alias.to_string()))
-        .collect()
 }
 
 /// A symbol layer from key/value properties.
@@ -195,10 +191,14 @@ fn labeling(
     )
 }
 
-/// `<aliases>`: English names for the attribute table and forms.
-fn aliases(fields: &[(String, String)]) -> String {
+/// `<aliases>`: English names for the attribute table and forms, of the
+/// layer's fields that have one (numbered among those).
+fn aliases(fields: &[Field]) -> String {
     let mut s = String::from("<aliases>");
-    for (i, (field, alias)) in fields.iter().enumerate() {
+    let aliased = fields
+        .iter()
+        .filter_map(|f| Some((&f.name, f.alias.as_ref()?)));
+    for (i, (field, alias)) in aliased.enumerate() {
         s.push_str(&format!(
             "<alias field=\"{}\" index=\"{i}\" name=\"{}\"/>",
             escape(field),
@@ -220,53 +220,7 @@ const OVER_POINT: u8 = 1;
 
 fn communities(a: &Analysis) -> Layer {
     let n = a.profile.categories.len();
-    let mut f = fields(&[
-        ("id", "Id (OSM or file)"),
-        ("name", "Name"),
-        ("source", "Source"),
-        ("kind", "Kind (neighbourhood / compound / block)"),
-        ("code", "Official code"),
-        ("subdist", "Subdistrict"),
-        ("parent", "Neighbourhood of the compound"),
-        ("rule", "Rule that made the unit"),
-        ("pop", "Population"),
-        (
-            "pop_source",
-            "Population source (file / raster / buildings / osm / none)",
-        ),
-        ("children", "Children"),
-        ("area_m2", "Area (m²)"),
-        ("access", "Access to the network"),
-        ("n_access", "Access points"),
-        ("n_nodes", "Walking nodes inside"),
-    ]);
-    for c in &a.profile.categories {
-        f.push((
-            format!("t_{}", c.id),
-            format!("{}: minutes walked", c.label_en),
-        ));
-        f.push((
-            format!("ok_{}", c.id),
-            format!("{}: within {} min", c.label_en, c.minutes),
-        ));
-        f.push((
-            format!("sh_{}", c.id),
-            format!(
-                "{}: share of the community within {} min",
-                c.label_en, c.minutes
-            ),
-        ));
-        f.push((
-            format!("x_{}", c.id),
-            format!("{}: major roads crossed", c.label_en),
-        ));
-    }
-    f.extend(fields(&[
-        ("met", "Categories met"),
-        ("circle", "In the 15-minute life circle"),
-        ("profile", "Profile"),
-        ("speed_mps", "Walking speed (m/s)"),
-    ]));
+    let f = community_fields(&a.profile);
 
     // Rule-based: a fill per number of categories met, and on top an outline
     // rule for life-circle communities, so the legend shows both.
@@ -332,26 +286,6 @@ fn communities(a: &Analysis) -> Layer {
 }
 
 fn facilities(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("id", "Id"),
-        ("osm_type", "OSM type"),
-        ("osm_id", "OSM id"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("space", "Indoor / outdoor"),
-        ("name", "Name"),
-        ("mapped_as", "Mapped as"),
-        ("minutes", "Threshold (min)"),
-        ("snapped", "Attached to the network"),
-        ("snap_m", "Distance to the network (m)"),
-        ("n_access", "Access points"),
-        ("reach_nodes", "Walking nodes within the threshold"),
-        ("served", "Communities served"),
-        ("served_pop", "Population served"),
-        ("capacity", "Capacity (places)"),
-        ("places_per_child", "Places per child served"),
-    ]);
     // Indoor spaces as squares (buildings), outdoor ones as circles.
     let mut categories = String::new();
     let mut symbols = String::new();
@@ -389,23 +323,13 @@ fn facilities(a: &Analysis) -> Layer {
             categories,
             symbols,
             labeling("name", false, 6.5, AROUND_POINT, 8_000),
-            aliases(&f),
+            aliases(FACILITY_FIELDS),
             escape(&field_ref("name")),
         ),
     }
 }
 
 fn isochrones(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("fid", "Facility id"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("name", "Facility name"),
-        ("band_min", "Band (min)"),
-        ("area_m2", "Area (m²)"),
-        ("reach_pop", "Population reached"),
-        ("profile", "Profile"),
-    ]);
     let bands = a
         .isochrone_options
         .as_ref()
@@ -440,23 +364,13 @@ fn isochrones(a: &Analysis) -> Layer {
             ),
             ranges,
             symbols,
-            aliases(&f),
+            aliases(ISOCHRONE_FIELDS),
             escape("\"name\" || ' ' || \"band_min\" || ' min'"),
         ),
     }
 }
 
 fn coverage() -> Layer {
-    let f = fields(&[
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("kind", "Covered or gap"),
-        ("minutes", "Threshold (min)"),
-        ("area_m2", "Area (m²)"),
-        ("cell_m", "Grid cell (m)"),
-        ("profile", "Profile"),
-    ]);
     let covered = symbol(
         "fill",
         0,
@@ -488,27 +402,13 @@ fn coverage() -> Layer {
             escape("覆盖缺口 · gap: residential land outside it"),
             covered,
             gap,
-            aliases(&f),
+            aliases(COVERAGE_FIELDS),
             escape("\"label_zh\" || ' ' || \"kind\""),
         ),
     }
 }
 
 fn suggestion_layer(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("rank", "Rank"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("minutes", "Threshold (min)"),
-        ("new_cov", "Communities newly covered"),
-        ("new_pop", "Population newly covered"),
-        ("names", "Communities newly covered (names)"),
-        ("origin", "Candidate kind"),
-        ("covered", "Communities covered with this and earlier sites"),
-        ("share", "Share covered with this and earlier sites"),
-        ("profile", "Profile"),
-    ]);
     let mut categories = String::new();
     let mut symbols = String::new();
     for (k, c) in a.profile.categories.iter().enumerate() {
@@ -533,7 +433,7 @@ fn suggestion_layer(a: &Analysis) -> Layer {
             categories,
             symbols,
             labeling("\"label_zh\" || ' #' || \"rank\"", true, 8.0, AROUND_POINT, 0),
-            aliases(&f),
+            aliases(SUGGESTION_FIELDS),
             escape("\"label_zh\" || ' #' || \"rank\""),
         ),
     }
