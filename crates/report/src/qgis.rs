@@ -551,6 +551,55 @@ struct ProjectLayer<'a> {
 /// `childcircle.qgs`: suggested sites and facilities on top, the communities
 /// below, then coverage (one layer per category, off) and isochrones (off).
 fn project(a: &Analysis, layers: &[Layer]) -> String {
+    let (entries, coverage) = project_entries(a, layers);
+    let tree = layer_tree(&entries, coverage);
+    let maplayers: String = entries.iter().map(map_layer).collect();
+    let (srs, [x0, y0, x1, y1]) = canvas(a);
+    format!(
+        concat!(
+            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n",
+            "<qgis projectname=\"{title}\" version=\"{version}\">\n",
+            "<homePath path=\"\"/><title>{title}</title>\n",
+            "<projectCrs>{srs}</projectCrs>\n",
+            "<layer-tree-group><customproperties/>{tree}</layer-tree-group>\n",
+            "<mapcanvas annotationsVisible=\"1\" name=\"theMapCanvas\"><units>meters</units>",
+            "<extent><xmin>{x0:.1}</xmin><ymin>{y0:.1}</ymin><xmax>{x1:.1}</xmax><ymax>{y1:.1}</ymax></extent>",
+            "<rotation>0</rotation><destinationsrs>{srs}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n",
+            "<projectlayers>\n{maplayers}</projectlayers>\n",
+            // QGIS reads <projectCrs> only with ProjectionsEnabled set.
+            "<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths>",
+            "<SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys>",
+            "<Measurement><DistanceUnits type=\"QString\">meters</DistanceUnits><AreaUnits type=\"QString\">m2</AreaUnits></Measurement>",
+            "</properties>\n",
+            "<projectMetadata><title>{title}</title><abstract>{abstract}</abstract>",
+            "<rights>{rights}</rights></projectMetadata>\n",
+            "</qgis>\n"
+        ),
+        title = escape("儿童15分钟生活圈 · Children's 15-minute life circle"),
+        version = QGIS_VERSION,
+        srs = srs,
+        tree = tree,
+        x0 = x0,
+        y0 = y0,
+        x1 = x1,
+        y1 = y1,
+        maplayers = maplayers,
+        abstract = escape(&format!(
+            "childcircle {}: {} (profile {})",
+            env!("CARGO_PKG_VERSION"),
+            a.extract.display(),
+            a.profile.name
+        )),
+        rights = escape(childcircle::findings::summary::ATTRIBUTION),
+    )
+}
+
+/// The project's layers, top first, and the range of them that are the
+/// coverage of one category each.
+fn project_entries<'l>(
+    a: &Analysis,
+    layers: &'l [Layer],
+) -> (Vec<ProjectLayer<'l>>, std::ops::Range<usize>) {
     fn by_file<'l>(layers: &'l [Layer], file: &str) -> Option<&'l Layer> {
         layers.iter().find(|l| l.file == file)
     }
@@ -588,7 +637,11 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     }
     let coverage_to = entries.len();
     plain(layers, "isochrones", false, &mut entries);
+    (entries, coverage_from..coverage_to)
+}
 
+/// The layers panel: the entries in order, those in `coverage` in a group.
+fn layer_tree(entries: &[ProjectLayer], coverage: std::ops::Range<usize>) -> String {
     let tree_layer = |e: &ProjectLayer| {
         format!(
             "<layer-tree-layer id=\"{}\" name=\"{}\" source=\"{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"0\"><customproperties/></layer-tree-layer>",
@@ -600,44 +653,47 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     };
     let mut tree = String::new();
     for (i, e) in entries.iter().enumerate() {
-        if i == coverage_from && coverage_to > coverage_from {
+        if i == coverage.start && !coverage.is_empty() {
             tree.push_str(&format!(
                 "<layer-tree-group name=\"{}\" checked=\"Qt::Checked\" expanded=\"1\"><customproperties/>",
                 escape("覆盖范围与缺口 Coverage and gaps")
             ));
         }
         tree.push_str(&tree_layer(e));
-        if i + 1 == coverage_to && coverage_to > coverage_from {
+        if i + 1 == coverage.end && !coverage.is_empty() {
             tree.push_str("</layer-tree-group>");
         }
     }
+    tree
+}
 
-    let maplayers: String = entries
-        .iter()
-        .map(|e| {
-            format!(
-                concat!(
-                    "<maplayer type=\"vector\" geometry=\"{geom}\" wkbType=\"{wkb}\" styleCategories=\"AllStyleCategories\" ",
-                    "labelsEnabled=\"{labels}\" hasScaleBasedVisibilityFlag=\"0\" minScale=\"100000000\" maxScale=\"0\" ",
-                    "readOnly=\"0\" autoRefreshEnabled=\"0\" autoRefreshTime=\"0\" refreshOnNotifyEnabled=\"0\">",
-                    "<id>{id}</id><datasource>{source}</datasource><layername>{name}</layername>",
-                    "<srs>{srs}</srs><provider encoding=\"UTF-8\">ogr</provider>",
-                    "<flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable></flags>",
-                    "{style}<layerGeometryType>{code}</layerGeometryType></maplayer>\n"
-                ),
-                geom = e.layer.geometry.name(),
-                wkb = e.layer.geometry.wkb(),
-                labels = u8::from(e.layer.style.contains("<labeling")),
-                id = escape(&e.id),
-                source = escape(&source(e)),
-                name = escape(&e.name),
-                srs = wgs84(),
-                style = e.layer.style,
-                code = e.layer.geometry.code(),
-            )
-        })
-        .collect();
+/// One `<maplayer>` of the project: the entry's source, name and style.
+fn map_layer(e: &ProjectLayer) -> String {
+    format!(
+        concat!(
+            "<maplayer type=\"vector\" geometry=\"{geom}\" wkbType=\"{wkb}\" styleCategories=\"AllStyleCategories\" ",
+            "labelsEnabled=\"{labels}\" hasScaleBasedVisibilityFlag=\"0\" minScale=\"100000000\" maxScale=\"0\" ",
+            "readOnly=\"0\" autoRefreshEnabled=\"0\" autoRefreshTime=\"0\" refreshOnNotifyEnabled=\"0\">",
+            "<id>{id}</id><datasource>{source}</datasource><layername>{name}</layername>",
+            "<srs>{srs}</srs><provider encoding=\"UTF-8\">ogr</provider>",
+            "<flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable></flags>",
+            "{style}<layerGeometryType>{code}</layerGeometryType></maplayer>\n"
+        ),
+        geom = e.layer.geometry.name(),
+        wkb = e.layer.geometry.wkb(),
+        labels = u8::from(e.layer.style.contains("<labeling")),
+        id = escape(&e.id),
+        source = escape(&source(e)),
+        name = escape(&e.name),
+        srs = wgs84(),
+        style = e.layer.style,
+        code = e.layer.geometry.code(),
+    )
+}
 
+/// The canvas: the UTM zone of the study area's centre (as QGIS describes
+/// it) and the study area's extent in it, `[xmin, ymin, xmax, ymax]`.
+fn canvas(a: &Analysis) -> (String, [f64; 4]) {
     let bounds = study_bounds(a).unwrap_or([0.0, 0.0, 0.0, 0.0]);
     let centre = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0];
     let (epsg, zone, north) = utm_epsg(centre);
@@ -650,44 +706,7 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     .map(|p| utm(p, zone, north));
     let lo = |k: usize| corners.iter().map(|c| c[k]).fold(f64::MAX, f64::min);
     let hi = |k: usize| corners.iter().map(|c| c[k]).fold(f64::MIN, f64::max);
-    let srs = utm_srs(epsg, zone, north);
-    format!(
-        concat!(
-            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n",
-            "<qgis projectname=\"{title}\" version=\"{version}\">\n",
-            "<homePath path=\"\"/><title>{title}</title>\n",
-            "<projectCrs>{srs}</projectCrs>\n",
-            "<layer-tree-group><customproperties/>{tree}</layer-tree-group>\n",
-            "<mapcanvas annotationsVisible=\"1\" name=\"theMapCanvas\"><units>meters</units>",
-            "<extent><xmin>{x0:.1}</xmin><ymin>{y0:.1}</ymin><xmax>{x1:.1}</xmax><ymax>{y1:.1}</ymax></extent>",
-            "<rotation>0</rotation><destinationsrs>{srs}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n",
-            "<projectlayers>\n{maplayers}</projectlayers>\n",
-            // QGIS reads <projectCrs> only with ProjectionsEnabled set.
-            "<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths>",
-            "<SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys>",
-            "<Measurement><DistanceUnits type=\"QString\">meters</DistanceUnits><AreaUnits type=\"QString\">m2</AreaUnits></Measurement>",
-            "</properties>\n",
-            "<projectMetadata><title>{title}</title><abstract>{abstract}</abstract>",
-            "<rights>{rights}</rights></projectMetadata>\n",
-            "</qgis>\n"
-        ),
-        title = escape("儿童15分钟生活圈 · Children's 15-minute life circle"),
-        version = QGIS_VERSION,
-        srs = srs,
-        tree = tree,
-        x0 = lo(0),
-        y0 = lo(1),
-        x1 = hi(0),
-        y1 = hi(1),
-        maplayers = maplayers,
-        abstract = escape(&format!(
-            "childcircle {}: {} (profile {})",
-            env!("CARGO_PKG_VERSION"),
-            a.extract.display(),
-            a.profile.name
-        )),
-        rights = escape(childcircle::findings::summary::ATTRIBUTION),
-    )
+    (utm_srs(epsg, zone, north), [lo(0), lo(1), hi(0), hi(1)])
 }
 
 /// The layer's data source, relative to the project, with its filter.
