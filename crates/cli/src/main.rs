@@ -353,6 +353,8 @@ macro_rules! say {
     }};
 }
 
+mod summary;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -561,8 +563,28 @@ fn extract_or_default(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     })
 }
 
+/// `childcircle analyze`: the extract (the shipped Dezhou model by default)
+/// analysed, its outputs and the planner deliverables written, a summary
+/// printed.
 fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     let extract = extract_or_default(args.extract.as_deref())?;
+    let options = analyze_options(args)?;
+    let planner = planner_options(args)?;
+    planner.check(&options.profile)?;
+    let mut analysis = analyze_with_progress(cli, &extract, &options)?;
+    let deliverables = childcircle_report::planner_deliverables(&mut analysis, &planner)?;
+    let extra = &deliverables.files;
+    let written = childcircle::write::layers::write_outputs_with(&analysis, &args.out, extra)
+        .with_context(|| format!("writing outputs to {}", args.out.display()))?;
+    if !cli.quiet {
+        print_analysis(cli, args, &analysis, &deliverables, &written);
+    }
+    Ok(())
+}
+
+/// The profile `analyze` runs with: the given or default one, with the
+/// facility overrides and the children's share of the population.
+fn analyze_profile(args: &AnalyzeArgs) -> anyhow::Result<Profile> {
     let mut profile = load_profile(args.profile.as_deref(), args.age.as_deref())?;
     if let Some(path) = &args.facility_overrides {
         let o = childcircle::profile::overrides::FacilityOverrides::from_file(path, &profile)?;
@@ -574,8 +596,13 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         }
         profile.population.children_share = share;
     }
-    let options = AnalyzeOptions {
-        profile,
+    Ok(profile)
+}
+
+/// The analysis options of `analyze`'s arguments.
+fn analyze_options(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeOptions> {
+    Ok(AnalyzeOptions {
+        profile: analyze_profile(args)?,
         frame: None,
         communities: args.communities.clone(),
         population_raster: args.population.clone(),
@@ -597,12 +624,16 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             Some(r) => childcircle::coverage::CoverageRules::same(r.parse()?),
             None => Default::default(),
         },
-    };
-    // The shipped Dezhou model runs the whole planner workflow by default:
-    // Dezhou's district outlines, the policy's 30 % target, and where five new
-    // kindergartens and playgrounds would help most.
+    })
+}
+
+/// The planner deliverables `analyze` makes. The shipped Dezhou model runs
+/// the whole planner workflow by default: Dezhou's district outlines, the
+/// policy's 30 % target, and where five new kindergartens and playgrounds
+/// would help most.
+fn planner_options(args: &AnalyzeArgs) -> anyhow::Result<childcircle_report::PlannerOptions> {
     let dezhou = args.extract.is_none();
-    let planner = childcircle_report::PlannerOptions {
+    Ok(childcircle_report::PlannerOptions {
         districts: match &args.districts {
             Some(p) => Some(p.clone()),
             None if dezhou => Some(childcircle::write::shipped::dezhou_districts()?),
@@ -615,8 +646,15 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
             args.suggest.clone()
         },
         candidates: args.candidates.clone(),
-    };
-    planner.check(&options.profile)?;
+    })
+}
+
+/// The analysis, with a spinner naming the phase (hidden with `--quiet`).
+fn analyze_with_progress(
+    cli: &Cli,
+    extract: &Path,
+    options: &AnalyzeOptions,
+) -> anyhow::Result<childcircle::Analysis> {
     let bar = if cli.quiet {
         ProgressBar::hidden()
     } else {
@@ -626,246 +664,41 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let result = analyze_with_options(&extract, &options, &mut |phase| {
+    let result = analyze_with_options(extract, options, &mut |phase| {
         bar.set_message(phase.to_string())
     });
     bar.finish_and_clear();
-    let mut analysis = result?;
-    let deliverables = childcircle_report::planner_deliverables(&mut analysis, &planner)?;
-    let extra = &deliverables.files;
-    let written = childcircle::write::layers::write_outputs_with(&analysis, &args.out, extra)
-        .with_context(|| format!("writing outputs to {}", args.out.display()))?;
-    let summary = Summary::new(&analysis);
-    if !cli.quiet {
-        print_summary(&summary);
-        print_suggestions(&deliverables.suggestions);
-        if args.timings || cli.verbose {
-            let rows: Vec<_> = summary.timings.iter().chain(&written.timings).collect();
-            print_timings(&rows, summary.threads);
-        }
-        if cli.verbose {
-            for w in &summary.warnings {
-                eprintln!("warning: {w}");
-            }
-        } else if !summary.warnings.is_empty() {
-            eprintln!(
-                "{} warning(s); see summary.json or run with --verbose",
-                summary.warnings.len()
-            );
-        }
-        say!();
-        for p in &written.files {
-            say!("wrote {}", p.display());
-        }
-    }
-    Ok(())
+    Ok(result?)
 }
 
-fn pct(x: f64) -> String {
-    format!("{:5.1} %", 100.0 * x)
-}
-
-fn print_summary(s: &Summary) {
-    say!(
-        "childcircle — {} ({} profile, {:.1} m/s)",
-        s.extract,
-        s.profile,
-        s.walking_speed_mps
-    );
-    if s.data_note.is_some() {
-        say!("!! {}", childcircle::defaults::SYNTHETIC_ZH);
-        say!("!! {}", childcircle::defaults::SYNTHETIC_EN);
+/// What `analyze` prints when done: the summary, the suggested sites, the
+/// timings (`--timings`, `--verbose`), the warnings and the files written.
+fn print_analysis(
+    cli: &Cli,
+    args: &AnalyzeArgs,
+    analysis: &childcircle::Analysis,
+    deliverables: &childcircle_report::Deliverables,
+    written: &childcircle::write::layers::Written,
+) {
+    let summary = Summary::new(analysis);
+    summary::print_summary(&summary);
+    summary::print_suggestions(&deliverables.suggestions);
+    if args.timings || cli.verbose {
+        let rows: Vec<_> = summary.timings.iter().chain(&written.timings).collect();
+        summary::print_timings(&rows, summary.threads);
     }
-    say!(
-        "walking graph: {} nodes, {} edges, {:.0} km of ways; {} facilities, {} communities",
-        s.graph.nodes,
-        s.graph.edges,
-        s.graph.total_length_km,
-        s.places.facilities,
-        s.places.communities
-    );
-    let u = &s.units;
-    let rules: Vec<String> = u.by_rule.iter().map(|(r, n)| format!("{n} {r}")).collect();
-    say!(
-        "analysis units: {}; they hold {} of the residential land ({:.1} ha) and {} of {} residential buildings",
-        rules.join(", "),
-        pct(u.residential_land_covered).trim(),
-        u.residential_land_m2 / 1e4,
-        pct(u.residential_buildings_covered).trim(),
-        u.residential_buildings
-    );
-    say!();
-    // One share column per level of community when they are nested.
-    let columns: Vec<(String, &std::collections::BTreeMap<String, f64>)> = if s.by_kind.is_empty() {
-        vec![("communities".to_string(), &s.overall.share_covered)]
-    } else {
-        s.by_kind
-            .iter()
-            .map(|g| (kind_label(&g.name), &g.share_covered))
-            .collect()
-    };
-    let mut head = format!("{:<36} {:>7} {:>10}", "category", "limit", "facilities");
-    for (name, _) in &columns {
-        head.push_str(&format!(" {:>14}", name.rsplit(' ').next().unwrap_or(name)));
-    }
-    say!("{head}");
-    let mut rules = format!(
-        "{:<36} {:>7} {:>10}",
-        "  coverage rule (--coverage-rule)", "", ""
-    );
-    for (name, _) in &columns {
-        let rule = if s.by_kind.is_empty() {
-            s.overall.coverage_rule.clone()
-        } else {
-            let g = s.by_kind.iter().find(|g| kind_label(&g.name) == *name);
-            g.map_or_else(String::new, |g| g.coverage_rule.clone())
-        };
-        rules.push_str(&format!(" {rule:>14}"));
-    }
-    say!("{rules}");
-    for c in &s.categories {
-        let mut line = format!(
-            "{:<36} {:>3} min {:>10}",
-            c.label_en, c.minutes, c.facilities
-        );
-        for (_, shares) in &columns {
-            line.push_str(&format!(
-                " {:>14}",
-                pct(shares.get(&c.id).copied().unwrap_or(0.0))
-            ));
+    if cli.verbose {
+        for w in &summary.warnings {
+            eprintln!("warning: {w}");
         }
-        say!(
-            "{line}  {}{}",
-            c.label_zh,
-            if c.required { " (required)" } else { "" }
+    } else if !summary.warnings.is_empty() {
+        eprintln!(
+            "{} warning(s); see summary.json or run with --verbose",
+            summary.warnings.len()
         );
     }
     say!();
-    if s.by_kind.is_empty() {
-        say!(
-            "15-minute children's life circle (15分钟儿童生活圈): {} of {} communities ({}, rule {})",
-            s.overall.life_circle,
-            s.overall.communities,
-            pct(s.overall.share_life_circle).trim(),
-            s.overall.coverage_rule
-        );
-        if let Some(p) = s.overall.share_population_life_circle {
-            say!("  population in the life circle: {}", pct(p).trim());
-        }
-        if let Some(p) = s.overall.share_children_life_circle {
-            say!("  children in the life circle: {}", pct(p).trim());
-        }
-    } else {
-        // Nested levels (社区 and the 小区 inside them): each on its own
-        // denominator, never added together.
-        say!("15-minute children's life circle (15分钟儿童生活圈), each level on its own:");
-        for g in &s.by_kind {
-            let mut population = g
-                .share_population_life_circle
-                .map_or(String::new(), |p| format!("; population {}", pct(p).trim()));
-            if let Some(p) = g.share_children_life_circle {
-                population.push_str(&format!("; children {}", pct(p).trim()));
-            }
-            say!(
-                "  {}: {} of {} ({}{population}; rule {})",
-                kind_label(&g.name),
-                g.life_circle,
-                g.communities,
-                pct(g.share_life_circle).trim(),
-                g.coverage_rule
-            );
-        }
+    for p in &written.files {
+        say!("wrote {}", p.display());
     }
-    if !s.subdistricts.is_empty() {
-        say!();
-        say!(
-            "{:<16} {:>11} {:>12}",
-            "subdistrict",
-            "communities",
-            "life circle"
-        );
-        for g in &s.subdistricts {
-            say!(
-                "{:<16} {:>11} {:>12}",
-                g.name,
-                g.communities,
-                pct(g.share_life_circle)
-            );
-        }
-    }
-}
-
-/// `社区 neighbourhoods`, `小区 compounds`, or the kind as it is.
-fn kind_label(kind: &str) -> String {
-    match childcircle::places::kind_names(kind) {
-        Some((zh, _, plural)) => format!("{zh} {plural}"),
-        None => kind.to_string(),
-    }
-}
-
-/// The suggested sites, one line each.
-fn print_suggestions(suggestions: &[childcircle::findings::siting::SuggestionSummary]) {
-    for s in suggestions {
-        say!();
-        say!(
-            "suggested new sites (建议新址), {} {}: communities covered {} → {}",
-            s.label_zh,
-            s.label_en,
-            s.before.covered,
-            s.after.covered
-        );
-        for site in &s.sites {
-            say!(
-                "  {} {}#{} at {:.5}, {:.5}: {} communities newly within {} min{}",
-                s.category,
-                s.label_zh,
-                site.rank,
-                site.lon,
-                site.lat,
-                site.newly_covered,
-                s.minutes,
-                if site.population > 0.0 {
-                    format!(", population {:.0}", site.population)
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
-}
-
-fn print_timings(rows: &[&childcircle::timings::PhaseTiming], threads: usize) {
-    say!();
-    say!(
-        "{:<28} {:>9} {:>24} {:>12}",
-        "phase",
-        "seconds",
-        "throughput",
-        "peak MiB"
-    );
-    for t in rows {
-        let rate = if t.seconds > 0.0 {
-            t.items as f64 / t.seconds
-        } else {
-            0.0
-        };
-        let throughput = match t.unit {
-            "bytes" => format!("{:.1} MB/s", rate / 1e6),
-            unit => format!("{rate:.0} {unit}/s"),
-        };
-        say!(
-            "{:<28} {:>9.3} {:>24} {:>12}",
-            t.phase,
-            t.seconds,
-            throughput,
-            t.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
-        );
-    }
-    let total: f64 = rows.iter().map(|t| t.seconds).sum();
-    let peak = rows
-        .iter()
-        .filter_map(|t| t.peak_rss_mib)
-        .fold(0.0, f64::max);
-    say!("{:<28} {:>9.3} {:>24} {:>12.0}", "total", total, "", peak);
-    say!("threads: {threads}");
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::escape;
 use crate::style;
 use childcircle::analysis::Analysis;
-use childcircle::findings::districts::{District, DistrictTables, Level};
+use childcircle::findings::districts::{District, DistrictRow, DistrictTables, Level};
 use childcircle::findings::siting::{
     gaps, life_circle_after, Figures, SiteOrigin, Suggestions, METHOD,
 };
@@ -134,8 +134,39 @@ fn collection(features: Vec<Value>) -> Value {
 /// Everything the map script draws, and the words it shows.
 fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Suggestions]) -> Value {
     let n = a.profile.categories.len();
-    let categories: Vec<Value> = a
-        .profile
+    let district_features: Vec<Value> = districts
+        .unwrap_or_default()
+        .iter()
+        .map(|d| json!({"type": "Feature", "geometry": geometry(&d.polygon), "properties": {"name": d.name}}))
+        .collect();
+    let bands = a
+        .isochrone_options
+        .as_ref()
+        .map_or(0, |o| o.bands_min.len());
+    json!({
+        "limit": a.profile.max_minutes(),
+        "categories": categories_json(a),
+        "metColours": (0..=n).map(|m| style::met_colour(m, n).hex()).collect::<Vec<_>>(),
+        "bandColours": (0..bands).map(|b| style::band_colour(b, bands).hex()).collect::<Vec<_>>(),
+        "circleOutline": style::CIRCLE_OUTLINE.hex(),
+        "gapColour": style::GAP.hex(),
+        "coveredColour": style::COVERED.hex(),
+        "districtColour": style::DISTRICT.hex(),
+        "attribution": "© OpenStreetMap contributors (ODbL)",
+        "communities": collection(communities_json(a)),
+        "facilities": facilities_json(a),
+        "sites": sites_json(a, suggestions),
+        "streets": streets_json(a),
+        "districts": collection(district_features),
+        "coverage": coverage_json(a),
+        "isochrones": collection(isochrones_json(a)),
+        "text": words_json(),
+    })
+}
+
+/// The categories: ids, labels, thresholds and colours.
+fn categories_json(a: &Analysis) -> Vec<Value> {
+    a.profile
         .categories
         .iter()
         .enumerate()
@@ -144,9 +175,12 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                    "required": c.required, "space": c.space.as_str(),
                    "colour": style::category_colour(k, c).hex()})
         })
-        .collect();
-    let communities: Vec<Value> = a
-        .communities
+        .collect()
+}
+
+/// One feature per community, with what its popup shows.
+fn communities_json(a: &Analysis) -> Vec<Value> {
+    a.communities
         .iter()
         .zip(&a.coverage)
         .map(|(c, cov)| {
@@ -158,17 +192,24 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                 "ok": cov.covered,
             }})
         })
-        .collect();
-    let facilities: Vec<Value> = a
-        .facilities
+        .collect()
+}
+
+/// One point per facility, with the communities it serves.
+fn facilities_json(a: &Analysis) -> Vec<Value> {
+    a.facilities
         .iter()
         .zip(&a.reach)
         .map(|(f, r)| {
             json!({"lon": round5(f.lonlat[0]), "lat": round5(f.lonlat[1]), "k": f.category,
                    "name": f.name, "served": r.communities})
         })
-        .collect();
-    let sites: Vec<Value> = suggestions
+        .collect()
+}
+
+/// One point per suggested site, with the communities it newly covers.
+fn sites_json(a: &Analysis, suggestions: &[Suggestions]) -> Vec<Value> {
+    suggestions
         .iter()
         .flat_map(|s| {
             s.sites.iter().map(move |site| {
@@ -180,14 +221,12 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                        "names": names.join("、")})
             })
         })
-        .collect();
-    let district_features: Vec<Value> = districts
-        .unwrap_or_default()
-        .iter()
-        .map(|d| json!({"type": "Feature", "geometry": geometry(&d.polygon), "properties": {"name": d.name}}))
-        .collect();
-    let coverage: Vec<Value> = a
-        .coverage_areas
+        .collect()
+}
+
+/// One overlay per category: its covered area and its gaps.
+fn coverage_json(a: &Analysis) -> Vec<Value> {
+    a.coverage_areas
         .iter()
         .map(|area| {
             let c = &a.profile.categories[area.category];
@@ -199,17 +238,18 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                 ]),
             })
         })
-        .collect();
-    let bands = a
-        .isochrone_options
-        .as_ref()
-        .map_or(0, |o| o.bands_min.len());
+        .collect()
+}
+
+/// The isochrone bands, largest first, when there are few enough facilities
+/// to embed them ([`ISOCHRONE_FACILITIES`]); else none.
+fn isochrones_json(a: &Analysis) -> Vec<Value> {
     let embedded = if a.isochrones.len() <= ISOCHRONE_FACILITIES {
         &a.isochrones[..]
     } else {
         &[]
     };
-    let isochrones: Vec<Value> = embedded
+    embedded
         .iter()
         .flat_map(|bs| {
             bs.iter()
@@ -217,34 +257,20 @@ fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Sugges
                 .rev()
                 .map(|(b, band)| json!({"type": "Feature", "geometry": geometry(&band.polygon), "properties": {"b": b}}))
         })
-        .collect();
+        .collect()
+}
+
+/// The words the map script shows, in Chinese and English.
+fn words_json() -> Value {
     json!({
-        "limit": a.profile.max_minutes(),
-        "categories": categories,
-        "metColours": (0..=n).map(|m| style::met_colour(m, n).hex()).collect::<Vec<_>>(),
-        "bandColours": (0..bands).map(|b| style::band_colour(b, bands).hex()).collect::<Vec<_>>(),
-        "circleOutline": style::CIRCLE_OUTLINE.hex(),
-        "gapColour": style::GAP.hex(),
-        "coveredColour": style::COVERED.hex(),
-        "districtColour": style::DISTRICT.hex(),
-        "attribution": "© OpenStreetMap contributors (ODbL)",
-        "communities": collection(communities),
-        "facilities": facilities,
-        "sites": sites,
-        "streets": streets_json(a),
-        "districts": collection(district_features),
-        "coverage": coverage,
-        "isochrones": collection(isochrones),
-        "text": {
-            "communities": "社区 Communities", "facilities": "儿童设施 Facilities",
-            "streets": "步行网络 Walking network",
-            "sites": "建议新址 Suggested sites", "districts": "区县界 Districts",
-            "isochrones": "步行等时圈 Isochrones", "population": "人口 population",
-            "met": "类达标 categories met", "inCircle": "生活圈达标 in the life circle",
-            "notInCircle": "未达标 not in the life circle", "category": "类别 category",
-            "walk": "步行(分钟) walk (min)", "threshold": "标准 limit", "optional": "可选 optional",
-            "served": "服务社区 communities served:", "newSite": "建议新建", "newlyCovered": "新覆盖社区 newly covered:",
-        },
+        "communities": "社区 Communities", "facilities": "儿童设施 Facilities",
+        "streets": "步行网络 Walking network",
+        "sites": "建议新址 Suggested sites", "districts": "区县界 Districts",
+        "isochrones": "步行等时圈 Isochrones", "population": "人口 population",
+        "met": "类达标 categories met", "inCircle": "生活圈达标 in the life circle",
+        "notInCircle": "未达标 not in the life circle", "category": "类别 category",
+        "walk": "步行(分钟) walk (min)", "threshold": "标准 limit", "optional": "可选 optional",
+        "served": "服务社区 communities served:", "newSite": "建议新建", "newlyCovered": "新覆盖社区 newly covered:",
     })
 }
 
@@ -260,15 +286,8 @@ fn synthetic_banner(a: &Analysis) -> String {
     )
 }
 
+/// The report's heading, its data and settings, and the key figures.
 fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
-    let n = a.communities.len();
-    let circle = a.coverage.iter().filter(|c| c.life_circle).count();
-    let share = if n == 0 {
-        0.0
-    } else {
-        circle as f64 / n as f64
-    };
-    let total = tables.rows.iter().find(|r| r.level == Level::Total);
     let _ = write!(
         out,
         concat!(
@@ -283,73 +302,104 @@ fn header(out: &mut String, a: &Analysis, tables: &DistrictTables) {
         env!("CARGO_PKG_VERSION"),
         synthetic_banner(a),
     );
-    let mut figure = |value: String, label: &str| {
-        let _ = write!(
-            out,
-            "<div class=\"figure\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
-            escape(&value),
-            escape(label)
-        );
-    };
     // Nested levels (社区 and the 小区 inside them) each on their own.
     let by_kind = childcircle::findings::summary::Summary::new(a).by_kind;
-    if by_kind.is_empty() {
-        figure(n.to_string(), "社区/小区 communities");
+    overall_figures(out, a, tables, by_kind.is_empty());
+    for g in &by_kind {
+        level_figures(out, g);
+    }
+    if let Some(target) = tables.target {
+        target_figure(out, tables, target);
+    }
+    out.push_str("</div>");
+}
+
+/// One key figure: a value above its label.
+fn figure(out: &mut String, value: String, label: &str) {
+    let _ = write!(
+        out,
+        "<div class=\"figure\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
+        escape(&value),
+        escape(label)
+    );
+}
+
+/// The facilities and, when the communities are not nested (`flat`), the
+/// communities and their life circle over all of them.
+fn overall_figures(out: &mut String, a: &Analysis, tables: &DistrictTables, flat: bool) {
+    let n = a.communities.len();
+    let circle = a.coverage.iter().filter(|c| c.life_circle).count();
+    let share = if n == 0 {
+        0.0
+    } else {
+        circle as f64 / n as f64
+    };
+    let total = tables.rows.iter().find(|r| r.level == Level::Total);
+    if flat {
+        figure(out, n.to_string(), "社区/小区 communities");
     }
     figure(
+        out,
         a.facilities.len().to_string(),
         "儿童设施 children's facilities",
     );
-    if by_kind.is_empty() {
+    if flat {
         figure(
+            out,
             format!("{circle} · {}", percent(share)),
             "生活圈达标 in the 15-minute life circle",
         );
         if let Some(p) = total.and_then(|r| r.share_population_life_circle) {
-            figure(percent(p), "人口达标率 population in the life circle");
+            figure(out, percent(p), "人口达标率 population in the life circle");
         }
         if let Some(p) = total.and_then(|r| r.share_children_life_circle) {
-            figure(percent(p), "儿童达标率 children in the life circle");
+            figure(out, percent(p), "儿童达标率 children in the life circle");
         }
     }
-    for g in &by_kind {
-        let kind = childcircle::findings::districts::kind_label(&g.name);
-        figure(
-            format!(
-                "{} / {} · {}",
-                g.life_circle,
-                g.communities,
-                percent(g.share_life_circle)
-            ),
-            &format!("{kind} 生活圈达标 in the life circle"),
-        );
-        if let Some(p) = g.share_population_life_circle {
-            figure(percent(p), &format!("{kind} 人口达标率 population"));
-        }
-        if let Some(p) = g.share_children_life_circle {
-            figure(percent(p), &format!("{kind} 儿童达标率 children"));
-        }
+}
+
+/// The life circle of one nested level of community, with its population and
+/// children when known.
+fn level_figures(out: &mut String, g: &childcircle::findings::summary::GroupSummary) {
+    let kind = childcircle::findings::districts::kind_label(&g.name);
+    figure(
+        out,
+        format!(
+            "{} / {} · {}",
+            g.life_circle,
+            g.communities,
+            percent(g.share_life_circle)
+        ),
+        &format!("{kind} 生活圈达标 in the life circle"),
+    );
+    if let Some(p) = g.share_population_life_circle {
+        figure(out, percent(p), &format!("{kind} 人口达标率 population"));
     }
-    if let Some(target) = tables.target {
-        let met = tables
-            .rows
-            .iter()
-            .filter(|r| r.level != Level::Total && r.meets_target == Some(true))
-            .count();
-        let of = tables
-            .rows
-            .iter()
-            .filter(|r| r.level != Level::Total)
-            .count();
-        figure(
-            format!("{met} / {of}"),
-            &format!(
-                "达到目标 {} 的区域 areas meeting the target",
-                percent(target)
-            ),
-        );
+    if let Some(p) = g.share_children_life_circle {
+        figure(out, percent(p), &format!("{kind} 儿童达标率 children"));
     }
-    out.push_str("</div>");
+}
+
+/// How many areas meet the planner's `target`.
+fn target_figure(out: &mut String, tables: &DistrictTables, target: f64) {
+    let met = tables
+        .rows
+        .iter()
+        .filter(|r| r.level != Level::Total && r.meets_target == Some(true))
+        .count();
+    let of = tables
+        .rows
+        .iter()
+        .filter(|r| r.level != Level::Total)
+        .count();
+    figure(
+        out,
+        format!("{met} / {of}"),
+        &format!(
+            "达到目标 {} 的区域 areas meeting the target",
+            percent(target)
+        ),
+    );
 }
 
 fn legend(out: &mut String, a: &Analysis, suggestions: &[Suggestions]) {
@@ -572,6 +622,8 @@ fn places_section(out: &mut String, a: &Analysis) {
     out.push_str("</table>");
 }
 
+/// The share of communities in the life circle by district and subdistrict:
+/// a bar chart and the table of [`DistrictTables`].
 fn districts_section(out: &mut String, t: &DistrictTables) {
     let heading = if t.districts_from_file {
         "区县与街道"
@@ -582,8 +634,18 @@ fn districts_section(out: &mut String, t: &DistrictTables) {
         out,
         "<h2>分区统计 <small>By district and subdistrict</small></h2><h3>{heading}生活圈达标率 · share of communities in the life circle</h3>"
     );
-    let rows: Vec<(String, f64, String, String)> = t
-        .rows
+    out.push_str(&bar_chart(&district_bars(t), t.target));
+    district_table_head(out, t);
+    for r in &t.rows {
+        district_table_row(out, r);
+    }
+    out.push_str("</table><p class=\"note\">同样的表格见 districts.csv · The same table is in districts.csv.</p>");
+}
+
+/// One bar per row of the table: its label, share, colour (whether it meets
+/// the target) and value.
+fn district_bars(t: &DistrictTables) -> Vec<(String, f64, String, String)> {
+    t.rows
         .iter()
         .map(|r| {
             let ok = r.meets_target.unwrap_or(true);
@@ -606,8 +668,12 @@ fn districts_section(out: &mut String, t: &DistrictTables) {
                 format!("{} / {}", r.life_circle, r.communities),
             )
         })
-        .collect();
-    out.push_str(&bar_chart(&rows, t.target));
+        .collect()
+}
+
+/// The district table's opening and heading row: one column per category,
+/// and one for the target when there is one.
+fn district_table_head(out: &mut String, t: &DistrictTables) {
     out.push_str("<table class=\"data\"><tr><th>层级 level</th><th>名称 name</th><th>社区 communities</th><th>人口 population</th>");
     for c in &t.categories {
         let _ = write!(
@@ -624,47 +690,48 @@ fn districts_section(out: &mut String, t: &DistrictTables) {
         let _ = write!(out, "<th>达到目标 {} meets target</th>", percent(target));
     }
     out.push_str("</tr>");
-    for r in &t.rows {
-        let class = match r.level {
-            Level::District => "district",
-            Level::Subdistrict => "subdistrict",
-            Level::Total => "total",
-        };
-        let level = match r.level {
-            Level::District => "区县 district",
-            Level::Subdistrict => "街道 subdistrict",
-            Level::Total => "合计 total",
-        };
-        let _ = write!(
-            out,
-            "<tr class=\"{class}\"><td>{level}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
-            escape(&r.name),
-            r.communities,
-            r.population.map_or(String::new(), |p| format!("{p:.0}"))
-        );
-        for s in &r.share_covered {
-            let _ = write!(out, "<td class=\"num\">{}</td>", percent(*s));
-        }
-        let _ = write!(
-            out,
-            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
-            r.life_circle,
-            percent(r.share_life_circle),
-            r.share_population_life_circle
-                .map(percent)
-                .unwrap_or_default()
-        );
-        if let Some(meets) = r.meets_target {
-            let _ = write!(
-                out,
-                "<td class=\"{}\">{}</td>",
-                if meets { "ok" } else { "no" },
-                if meets { "✓ 是" } else { "✗ 否" }
-            );
-        }
-        out.push_str("</tr>");
+}
+
+/// One row of the district table.
+fn district_table_row(out: &mut String, r: &DistrictRow) {
+    let class = match r.level {
+        Level::District => "district",
+        Level::Subdistrict => "subdistrict",
+        Level::Total => "total",
+    };
+    let level = match r.level {
+        Level::District => "区县 district",
+        Level::Subdistrict => "街道 subdistrict",
+        Level::Total => "合计 total",
+    };
+    let _ = write!(
+        out,
+        "<tr class=\"{class}\"><td>{level}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+        escape(&r.name),
+        r.communities,
+        r.population.map_or(String::new(), |p| format!("{p:.0}"))
+    );
+    for s in &r.share_covered {
+        let _ = write!(out, "<td class=\"num\">{}</td>", percent(*s));
     }
-    out.push_str("</table><p class=\"note\">同样的表格见 districts.csv · The same table is in districts.csv.</p>");
+    let _ = write!(
+        out,
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+        r.life_circle,
+        percent(r.share_life_circle),
+        r.share_population_life_circle
+            .map(percent)
+            .unwrap_or_default()
+    );
+    if let Some(meets) = r.meets_target {
+        let _ = write!(
+            out,
+            "<td class=\"{}\">{}</td>",
+            if meets { "ok" } else { "no" },
+            if meets { "✓ 是" } else { "✗ 否" }
+        );
+    }
+    out.push_str("</tr>");
 }
 
 fn figures_row(out: &mut String, label: &str, before: &Figures, after: &Figures) {
@@ -694,6 +761,8 @@ fn figures_row(out: &mut String, label: &str, before: &Figures, after: &Figures)
     );
 }
 
+/// Where to build next: the figures before and after each request's sites,
+/// then each request's sites.
 fn siting_section(out: &mut String, a: &Analysis, suggestions: &[Suggestions]) {
     if suggestions.is_empty() {
         return;
@@ -734,51 +803,59 @@ fn siting_section(out: &mut String, a: &Analysis, suggestions: &[Suggestions]) {
     }
     out.push_str("</table>");
     for s in suggestions {
-        let c = &a.profile.categories[s.category];
+        sites_table(out, a, s);
+    }
+}
+
+/// One request's sites: its heading with the candidates evaluated, then a
+/// row per site (or a note that none helps).
+fn sites_table(out: &mut String, a: &Analysis, s: &Suggestions) {
+    let c = &a.profile.categories[s.category];
+    let _ = write!(
+        out,
+        "<h3>{} {} · {} min</h3><p class=\"note\">候选点 {} 个 candidates evaluated{}</p>",
+        escape(&c.label_zh),
+        escape(&c.label_en),
+        c.minutes,
+        s.candidates,
+        if s.candidates_unattached > 0 {
+            format!(
+                " · {} 个候选点离路网过远 too far from any way",
+                s.candidates_unattached
+            )
+        } else {
+            String::new()
+        }
+    );
+    if s.sites.is_empty() {
+        out.push_str(
+            "<p>没有候选点能新覆盖社区 · No candidate brings any community newly within reach.</p>",
+        );
+        return;
+    }
+    out.push_str("<table class=\"data\"><tr><th>序 rank</th><th>位置 location</th><th>新覆盖 newly covered</th><th>人口 population</th><th>社区 communities</th></tr>");
+    for site in &s.sites {
+        let names: Vec<&str> = site
+            .newly_covered
+            .iter()
+            .map(|&i| a.communities[i].name.as_str())
+            .collect();
+        let origin = match site.origin {
+            SiteOrigin::Node(_) => "",
+            SiteOrigin::Point(_) => " (候选 candidate)",
+        };
         let _ = write!(
             out,
-            "<h3>{} {} · {} min</h3><p class=\"note\">候选点 {} 个 candidates evaluated{}</p>",
-            escape(&c.label_zh),
-            escape(&c.label_en),
-            c.minutes,
-            s.candidates,
-            if s.candidates_unattached > 0 {
-                format!(
-                    " · {} 个候选点离路网过远 too far from any way",
-                    s.candidates_unattached
-                )
-            } else {
-                String::new()
-            }
+            "<tr><td class=\"num\">{}</td><td>{:.5}, {:.5}{origin}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td><td>{}</td></tr>",
+            site.rank,
+            site.lonlat[0],
+            site.lonlat[1],
+            site.newly_covered.len(),
+            site.population,
+            escape(&names.join("、"))
         );
-        if s.sites.is_empty() {
-            out.push_str("<p>没有候选点能新覆盖社区 · No candidate brings any community newly within reach.</p>");
-            continue;
-        }
-        out.push_str("<table class=\"data\"><tr><th>序 rank</th><th>位置 location</th><th>新覆盖 newly covered</th><th>人口 population</th><th>社区 communities</th></tr>");
-        for site in &s.sites {
-            let names: Vec<&str> = site
-                .newly_covered
-                .iter()
-                .map(|&i| a.communities[i].name.as_str())
-                .collect();
-            let origin = match site.origin {
-                SiteOrigin::Node(_) => "",
-                SiteOrigin::Point(_) => " (候选 candidate)",
-            };
-            let _ = write!(
-                out,
-                "<tr><td class=\"num\">{}</td><td>{:.5}, {:.5}{origin}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td><td>{}</td></tr>",
-                site.rank,
-                site.lonlat[0],
-                site.lonlat[1],
-                site.newly_covered.len(),
-                site.population,
-                escape(&names.join("、"))
-            );
-        }
-        out.push_str("</table>");
     }
+    out.push_str("</table>");
 }
 
 fn gaps_section(out: &mut String, a: &Analysis) {

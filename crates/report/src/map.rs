@@ -371,15 +371,8 @@ impl<'a> Sheet<'a> {
         );
     }
 
+    /// The title, the subtitle ([`Sheet::subtitle`]) and a rule under them.
     fn header(&mut self) {
-        let a = self.a;
-        let n = a.communities.len();
-        let circle = a.coverage.iter().filter(|c| c.life_circle).count();
-        let share = if n == 0 {
-            0.0
-        } else {
-            circle as f64 / n as f64
-        };
         let area = self.area_name();
         let title = match self.lang {
             Lang::Chinese => format!(
@@ -390,36 +383,43 @@ impl<'a> Sheet<'a> {
                 "Children's 15-minute life circle: coverage of communities".to_string()
             }
         };
+        let subtitle = self.subtitle();
+        let ink = style::INK.hex();
+        self.text([MARGIN, MARGIN + 30.0], 28.0, "bold", &ink, "start", &title);
+        self.text(
+            [MARGIN, MARGIN + 58.0],
+            15.0,
+            "normal",
+            "#555555",
+            "start",
+            &subtitle,
+        );
+        let _ = writeln!(
+            self.svg,
+            "<line x1=\"{MARGIN}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"{ink}\" stroke-width=\"1.5\"/>",
+            y = MARGIN + HEADER - 8.0,
+            x2 = W - MARGIN
+        );
+    }
+
+    /// The communities in the life circle (per level when they are nested),
+    /// the walking speed, the standard and the data.
+    fn subtitle(&self) -> String {
+        let a = self.a;
+        let n = a.communities.len();
+        let circle = a.coverage.iter().filter(|c| c.life_circle).count();
+        let share = if n == 0 {
+            0.0
+        } else {
+            circle as f64 / n as f64
+        };
         let source = a
             .extract
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // Nested levels (社区 and the 小区 inside them), each on its own.
-        let by_kind = childcircle::findings::summary::Summary::new(a).by_kind;
-        let levels: Vec<String> = by_kind
-            .iter()
-            .map(|g| {
-                let kind = match (self.lang, childcircle::places::kind_names(&g.name)) {
-                    (Lang::Chinese, Some((zh, _, _))) => zh,
-                    (Lang::English, Some((_, _, plural))) => plural,
-                    (_, None) => g.name.as_str(),
-                };
-                // The share of children beside the share of communities.
-                let children = match (self.lang, g.share_children_life_circle) {
-                    (Lang::Chinese, Some(s)) => format!("，儿童 {:.1}%", 100.0 * s),
-                    (Lang::English, Some(s)) => format!(", children {:.1}%", 100.0 * s),
-                    (_, None) => String::new(),
-                };
-                format!(
-                    "{kind} {}/{} ({:.1}%{children})",
-                    g.life_circle,
-                    g.communities,
-                    100.0 * g.share_life_circle
-                )
-            })
-            .collect();
-        let subtitle = match (self.lang, levels.is_empty()) {
+        let levels = self.life_circle_levels();
+        match (self.lang, levels.is_empty()) {
             (Lang::Chinese, true) => format!(
                 "{n} 个社区/小区中 {circle} 个达标（{:.1}%）· 步行速度 {} m/s · 标准 GB 50180-2018 · 数据 {source}",
                 100.0 * share,
@@ -440,23 +440,35 @@ impl<'a> Sheet<'a> {
                 levels.join(", "),
                 a.profile.walking_speed_mps
             ),
-        };
-        let ink = style::INK.hex();
-        self.text([MARGIN, MARGIN + 30.0], 28.0, "bold", &ink, "start", &title);
-        self.text(
-            [MARGIN, MARGIN + 58.0],
-            15.0,
-            "normal",
-            "#555555",
-            "start",
-            &subtitle,
-        );
-        let _ = writeln!(
-            self.svg,
-            "<line x1=\"{MARGIN}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"{ink}\" stroke-width=\"1.5\"/>",
-            y = MARGIN + HEADER - 8.0,
-            x2 = W - MARGIN
-        );
+        }
+    }
+
+    /// The life circle of each nested level of community (社区 and the 小区
+    /// inside them), each on its own; none when the communities are not nested.
+    fn life_circle_levels(&self) -> Vec<String> {
+        let by_kind = childcircle::findings::summary::Summary::new(self.a).by_kind;
+        by_kind
+            .iter()
+            .map(|g| {
+                let kind = match (self.lang, childcircle::places::kind_names(&g.name)) {
+                    (Lang::Chinese, Some((zh, _, _))) => zh,
+                    (Lang::English, Some((_, _, plural))) => plural,
+                    (_, None) => g.name.as_str(),
+                };
+                // The share of children beside the share of communities.
+                let children = match (self.lang, g.share_children_life_circle) {
+                    (Lang::Chinese, Some(s)) => format!("，儿童 {:.1}%", 100.0 * s),
+                    (Lang::English, Some(s)) => format!(", children {:.1}%", 100.0 * s),
+                    (_, None) => String::new(),
+                };
+                format!(
+                    "{kind} {}/{} ({:.1}%{children})",
+                    g.life_circle,
+                    g.communities,
+                    100.0 * g.share_life_circle
+                )
+            })
+            .collect()
     }
 
     /// The district holding most communities, for the title.
@@ -770,16 +782,27 @@ impl<'a> Sheet<'a> {
 
     /// The legend; returns where the space below it starts.
     fn legend(&mut self, panel: [f64; 4]) -> f64 {
+        let x = panel[0];
+        let y = self.legend_met(panel, panel[1] + 14.0);
+        let y = self.legend_facilities(panel, y);
+        let y = self.legend_suggestions(x, y, panel[2]);
+        self.legend_lines(x, y) + 8.0
+    }
+
+    /// A heading of the legend at `x`, `y`.
+    fn legend_head(&mut self, x: f64, y: f64, zh: &'a str, en: &'a str) {
+        let t = self.t(zh, en).to_string();
+        self.text([x, y], 15.0, "bold", &style::INK.hex(), "start", &t);
+    }
+
+    /// The colour scale of categories met, the life-circle outline and the
+    /// coverage rule, from `y`; returns where the next section starts.
+    fn legend_met(&mut self, panel: [f64; 4], mut y: f64) -> f64 {
         let a = self.a;
-        let (x, mut y) = (panel[0], panel[1] + 14.0);
-        let ink = style::INK.hex();
-        let head = |s: &mut Self, y: f64, zh: &str, en: &str| {
-            let t = s.t(zh, en).to_string();
-            s.text([x, y], 15.0, "bold", &ink, "start", &t);
-        };
+        let x = panel[0];
         let n = a.profile.categories.len();
-        head(
-            self,
+        self.legend_head(
+            x,
             y,
             "社区满足的设施类别数",
             "Categories within reach of the community",
@@ -830,10 +853,17 @@ impl<'a> Sheet<'a> {
         };
         let t = fit(&t, 11.0, panel[2]);
         self.text([x, y + 1.0], 11.0, "normal", "#333333", "start", &t);
-        y += 28.0;
+        y + 28.0
+    }
 
-        head(
-            self,
+    /// The facility categories with their thresholds and counts, in two
+    /// columns when every label fits in one, from `y`; returns where the next
+    /// section starts.
+    fn legend_facilities(&mut self, panel: [f64; 4], mut y: f64) -> f64 {
+        let a = self.a;
+        let x = panel[0];
+        self.legend_head(
+            x,
             y,
             "儿童设施（■ 室内  ● 室外）",
             "Children's facilities (■ indoor  ● outdoor)",
@@ -852,7 +882,6 @@ impl<'a> Sheet<'a> {
                 }
             })
             .collect();
-        // Two columns when every label fits in one, else one.
         let cols = if labels
             .iter()
             .all(|l| text_width(l, 12.0) < panel[2] / 2.0 - 20.0)
@@ -883,10 +912,15 @@ impl<'a> Sheet<'a> {
                 &label,
             );
         }
-        y += 18.0 + n.div_ceil(cols) as f64 * 20.0 + 8.0;
+        let n = a.profile.categories.len();
+        y + 18.0 + n.div_ceil(cols) as f64 * 20.0 + 8.0
+    }
 
-        // Suggested sites: a star in the category's colour, numbered by
-        // priority within the category.
+    /// Suggested sites: a star in the category's colour, numbered by priority
+    /// within the category; one row per category with sites, from `y` in a
+    /// panel `width` wide; returns where the next row starts.
+    fn legend_suggestions(&mut self, x: f64, mut y: f64, width: f64) -> f64 {
+        let a = self.a;
         for s in self.suggestions.iter().filter(|s| !s.sites.is_empty()) {
             let c = &a.profile.categories[s.category];
             let colour = style::category_colour(s.category, c).hex();
@@ -905,11 +939,16 @@ impl<'a> Sheet<'a> {
                     format!("Suggested {} (1–{}: priority)", c.label_en, s.sites.len())
                 }
             };
-            let label = fit(&label, 12.5, panel[2] - 40.0);
+            let label = fit(&label, 12.5, width - 40.0);
             y = self.legend_label(x, y, &label);
         }
-        // Further symbols, each drawn around the line it labels (suggested
-        // sites have their own rows above, in their category's colour).
+        y
+    }
+
+    /// Further symbols, each drawn around the line it labels: the district
+    /// boundary (if drawn) and the walking network; returns where the next row
+    /// starts.
+    fn legend_lines(&mut self, x: f64, mut y: f64) -> f64 {
         let district = style::DISTRICT.hex();
         let items = [
             (
@@ -936,7 +975,7 @@ impl<'a> Sheet<'a> {
             let _ = writeln!(self.svg, "{symbol}");
             y = self.legend_label(x, y, label);
         }
-        y + 8.0
+        y
     }
 
     /// One small map per required category: its covered area and its gaps.
@@ -978,77 +1017,93 @@ impl<'a> Sheet<'a> {
             w = h / aspect;
         }
         for (i, &k) in required.iter().enumerate() {
-            let cat = &a.profile.categories[k];
             let (col, row) = (i % cols, i / cols);
             let x = area[0] + col as f64 * (w + gap);
             let y = top + row as f64 * (h + caption + gap) + caption;
-            let covered = a.coverage.iter().filter(|c| c.covered[k]).count();
-            let share = if a.coverage.is_empty() {
-                0.0
-            } else {
-                covered as f64 / a.coverage.len() as f64
-            };
-            // The share first: it is what a cut caption must keep.
-            let label = match self.lang {
-                Lang::Chinese => format!(
-                    "{:.0}% · {} {}分钟",
-                    100.0 * share,
-                    cat.label_zh,
-                    cat.minutes
-                ),
-                Lang::English => format!(
-                    "{:.0}% · {} {} min",
-                    100.0 * share,
-                    cat.label_en,
-                    cat.minutes
-                ),
-            };
-            self.text(
-                [x, y - 5.0],
-                12.0,
-                "bold",
-                "#333333",
-                "start",
-                &fit(&label, 12.0, w - 8.0),
-            );
-            let v = View::fit(self.bounds, [x, y, w, h]);
-            let id = format!("sm{k}");
+            self.small_multiple_caption(k, x, y, w);
+            self.small_multiple(k, [x, y, w, h]);
+        }
+    }
+
+    /// The caption above the small map of category `k` at `x`, `y` and `w`
+    /// wide: the share of communities covered, then the category.
+    fn small_multiple_caption(&mut self, k: usize, x: f64, y: f64, w: f64) {
+        let a = self.a;
+        let cat = &a.profile.categories[k];
+        let covered = a.coverage.iter().filter(|c| c.covered[k]).count();
+        let share = if a.coverage.is_empty() {
+            0.0
+        } else {
+            covered as f64 / a.coverage.len() as f64
+        };
+        // The share first: it is what a cut caption must keep.
+        let label = match self.lang {
+            Lang::Chinese => format!(
+                "{:.0}% · {} {}分钟",
+                100.0 * share,
+                cat.label_zh,
+                cat.minutes
+            ),
+            Lang::English => format!(
+                "{:.0}% · {} {} min",
+                100.0 * share,
+                cat.label_en,
+                cat.minutes
+            ),
+        };
+        self.text(
+            [x, y - 5.0],
+            12.0,
+            "bold",
+            "#333333",
+            "start",
+            &fit(&label, 12.0, w - 8.0),
+        );
+    }
+
+    /// The small map of category `k` in `rect` (x, y, width, height): its
+    /// covered area, its gaps and its attached facilities, clipped and framed.
+    fn small_multiple(&mut self, k: usize, rect: [f64; 4]) {
+        let a = self.a;
+        let cat = &a.profile.categories[k];
+        let [x, y, w, h] = rect;
+        let v = View::fit(self.bounds, rect);
+        let id = format!("sm{k}");
+        let _ = writeln!(
+            self.svg,
+            "<clipPath id=\"{id}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\
+             <rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f2f1ec\"/><g clip-path=\"url(#{id})\">",
+            fmt(x), fmt(y), fmt(w), fmt(h), fmt(x), fmt(y), fmt(w), fmt(h)
+        );
+        for area in a.coverage_areas.iter().filter(|c| c.category == k) {
+            let covered = self.polygon_path(&v, &area.covered, 0.5);
+            let gaps = self.polygon_path(&v, &area.gap, 0.5);
             let _ = writeln!(
                 self.svg,
-                "<clipPath id=\"{id}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\
-                 <rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f2f1ec\"/><g clip-path=\"url(#{id})\">",
-                fmt(x), fmt(y), fmt(w), fmt(h), fmt(x), fmt(y), fmt(w), fmt(h)
-            );
-            for area in a.coverage_areas.iter().filter(|c| c.category == k) {
-                let covered = self.polygon_path(&v, &area.covered, 0.5);
-                let gaps = self.polygon_path(&v, &area.gap, 0.5);
-                let _ = writeln!(
-                    self.svg,
-                    "<path d=\"{covered}\" fill=\"{}\" fill-opacity=\"0.55\" fill-rule=\"evenodd\"/>\
-                     <path d=\"{gaps}\" fill=\"url(#hatch)\" fill-rule=\"evenodd\"/>",
-                    style::COVERED.hex()
-                );
-            }
-            let colour = style::category_colour(k, cat).hex();
-            let mut dots = String::new();
-            for f in a
-                .facilities
-                .iter()
-                .filter(|f| f.category == k && !f.access.is_empty())
-            {
-                let [fx, fy] = self.project(&v, f.lonlat);
-                let _ = write!(dots, "{}", symbol(cat.space, fx, fy, 2.2, &colour));
-            }
-            let _ = writeln!(
-                self.svg,
-                "<g stroke=\"#ffffff\" stroke-width=\"0.5\">{dots}</g></g>"
-            );
-            let _ = writeln!(
-                self.svg,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888888\" stroke-width=\"0.8\"/>",
-                fmt(x), fmt(y), fmt(w), fmt(h)
+                "<path d=\"{covered}\" fill=\"{}\" fill-opacity=\"0.55\" fill-rule=\"evenodd\"/>\
+                 <path d=\"{gaps}\" fill=\"url(#hatch)\" fill-rule=\"evenodd\"/>",
+                style::COVERED.hex()
             );
         }
+        let colour = style::category_colour(k, cat).hex();
+        let mut dots = String::new();
+        for f in a
+            .facilities
+            .iter()
+            .filter(|f| f.category == k && !f.access.is_empty())
+        {
+            let [fx, fy] = self.project(&v, f.lonlat);
+            let _ = write!(dots, "{}", symbol(cat.space, fx, fy, 2.2, &colour));
+        }
+        let _ = writeln!(
+            self.svg,
+            "<g stroke=\"#ffffff\" stroke-width=\"0.5\">{dots}</g></g>"
+        );
+        let _ = writeln!(
+            self.svg,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888888\" stroke-width=\"0.8\"/>",
+            fmt(x), fmt(y), fmt(w), fmt(h)
+        );
     }
 }
 

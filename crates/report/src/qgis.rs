@@ -15,6 +15,9 @@ use crate::style::{self, Rgb};
 use childcircle::analysis::Analysis;
 use childcircle::findings::siting::Suggestions;
 use childcircle::profile::Space;
+use childcircle::write::layers::{
+    community_fields, Field, COVERAGE_FIELDS, FACILITY_FIELDS, ISOCHRONE_FIELDS, SUGGESTION_FIELDS,
+};
 
 /// The version written into style and project files; QGIS upgrades older files
 /// on load, so writing the oldest version the files were checked with keeps
@@ -88,13 +91,6 @@ fn layers(a: &Analysis, suggestions: bool) -> Vec<Layer> {
         layers.push(suggestion_layer(a));
     }
     layers
-}
-
-fn fields(names: &[(&str, &str)]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .map(|(f, alias)| (f.to_string(), alias.to_string()))
-        .collect()
 }
 
 /// A symbol layer from key/value properties.
@@ -195,10 +191,14 @@ fn labeling(
     )
 }
 
-/// `<aliases>`: English names for the attribute table and forms.
-fn aliases(fields: &[(String, String)]) -> String {
+/// `<aliases>`: English names for the attribute table and forms, of the
+/// layer's fields that have one (numbered among those).
+fn aliases(fields: &[Field]) -> String {
     let mut s = String::from("<aliases>");
-    for (i, (field, alias)) in fields.iter().enumerate() {
+    let aliased = fields
+        .iter()
+        .filter_map(|f| Some((&f.name, f.alias.as_ref()?)));
+    for (i, (field, alias)) in aliased.enumerate() {
         s.push_str(&format!(
             "<alias field=\"{}\" index=\"{i}\" name=\"{}\"/>",
             escape(field),
@@ -220,53 +220,7 @@ const OVER_POINT: u8 = 1;
 
 fn communities(a: &Analysis) -> Layer {
     let n = a.profile.categories.len();
-    let mut f = fields(&[
-        ("id", "Id (OSM or file)"),
-        ("name", "Name"),
-        ("source", "Source"),
-        ("kind", "Kind (neighbourhood / compound / block)"),
-        ("code", "Official code"),
-        ("subdist", "Subdistrict"),
-        ("parent", "Neighbourhood of the compound"),
-        ("rule", "Rule that made the unit"),
-        ("pop", "Population"),
-        (
-            "pop_source",
-            "Population source (file / raster / buildings / osm / none)",
-        ),
-        ("children", "Children"),
-        ("area_m2", "Area (m²)"),
-        ("access", "Access to the network"),
-        ("n_access", "Access points"),
-        ("n_nodes", "Walking nodes inside"),
-    ]);
-    for c in &a.profile.categories {
-        f.push((
-            format!("t_{}", c.id),
-            format!("{}: minutes walked", c.label_en),
-        ));
-        f.push((
-            format!("ok_{}", c.id),
-            format!("{}: within {} min", c.label_en, c.minutes),
-        ));
-        f.push((
-            format!("sh_{}", c.id),
-            format!(
-                "{}: share of the community within {} min",
-                c.label_en, c.minutes
-            ),
-        ));
-        f.push((
-            format!("x_{}", c.id),
-            format!("{}: major roads crossed", c.label_en),
-        ));
-    }
-    f.extend(fields(&[
-        ("met", "Categories met"),
-        ("circle", "In the 15-minute life circle"),
-        ("profile", "Profile"),
-        ("speed_mps", "Walking speed (m/s)"),
-    ]));
+    let f = community_fields(&a.profile);
 
     // Rule-based: a fill per number of categories met, and on top an outline
     // rule for life-circle communities, so the legend shows both.
@@ -332,26 +286,6 @@ fn communities(a: &Analysis) -> Layer {
 }
 
 fn facilities(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("id", "Id"),
-        ("osm_type", "OSM type"),
-        ("osm_id", "OSM id"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("space", "Indoor / outdoor"),
-        ("name", "Name"),
-        ("mapped_as", "Mapped as"),
-        ("minutes", "Threshold (min)"),
-        ("snapped", "Attached to the network"),
-        ("snap_m", "Distance to the network (m)"),
-        ("n_access", "Access points"),
-        ("reach_nodes", "Walking nodes within the threshold"),
-        ("served", "Communities served"),
-        ("served_pop", "Population served"),
-        ("capacity", "Capacity (places)"),
-        ("places_per_child", "Places per child served"),
-    ]);
     // Indoor spaces as squares (buildings), outdoor ones as circles.
     let mut categories = String::new();
     let mut symbols = String::new();
@@ -389,23 +323,13 @@ fn facilities(a: &Analysis) -> Layer {
             categories,
             symbols,
             labeling("name", false, 6.5, AROUND_POINT, 8_000),
-            aliases(&f),
+            aliases(FACILITY_FIELDS),
             escape(&field_ref("name")),
         ),
     }
 }
 
 fn isochrones(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("fid", "Facility id"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("name", "Facility name"),
-        ("band_min", "Band (min)"),
-        ("area_m2", "Area (m²)"),
-        ("reach_pop", "Population reached"),
-        ("profile", "Profile"),
-    ]);
     let bands = a
         .isochrone_options
         .as_ref()
@@ -440,23 +364,13 @@ fn isochrones(a: &Analysis) -> Layer {
             ),
             ranges,
             symbols,
-            aliases(&f),
+            aliases(ISOCHRONE_FIELDS),
             escape("\"name\" || ' ' || \"band_min\" || ' min'"),
         ),
     }
 }
 
 fn coverage() -> Layer {
-    let f = fields(&[
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("kind", "Covered or gap"),
-        ("minutes", "Threshold (min)"),
-        ("area_m2", "Area (m²)"),
-        ("cell_m", "Grid cell (m)"),
-        ("profile", "Profile"),
-    ]);
     let covered = symbol(
         "fill",
         0,
@@ -488,27 +402,13 @@ fn coverage() -> Layer {
             escape("覆盖缺口 · gap: residential land outside it"),
             covered,
             gap,
-            aliases(&f),
+            aliases(COVERAGE_FIELDS),
             escape("\"label_zh\" || ' ' || \"kind\""),
         ),
     }
 }
 
 fn suggestion_layer(a: &Analysis) -> Layer {
-    let f = fields(&[
-        ("rank", "Rank"),
-        ("category", "Category"),
-        ("label_zh", "Category (Chinese)"),
-        ("label_en", "Category (English)"),
-        ("minutes", "Threshold (min)"),
-        ("new_cov", "Communities newly covered"),
-        ("new_pop", "Population newly covered"),
-        ("names", "Communities newly covered (names)"),
-        ("origin", "Candidate kind"),
-        ("covered", "Communities covered with this and earlier sites"),
-        ("share", "Share covered with this and earlier sites"),
-        ("profile", "Profile"),
-    ]);
     let mut categories = String::new();
     let mut symbols = String::new();
     for (k, c) in a.profile.categories.iter().enumerate() {
@@ -533,7 +433,7 @@ fn suggestion_layer(a: &Analysis) -> Layer {
             categories,
             symbols,
             labeling("\"label_zh\" || ' #' || \"rank\"", true, 8.0, AROUND_POINT, 0),
-            aliases(&f),
+            aliases(SUGGESTION_FIELDS),
             escape("\"label_zh\" || ' #' || \"rank\""),
         ),
     }
@@ -651,6 +551,55 @@ struct ProjectLayer<'a> {
 /// `childcircle.qgs`: suggested sites and facilities on top, the communities
 /// below, then coverage (one layer per category, off) and isochrones (off).
 fn project(a: &Analysis, layers: &[Layer]) -> String {
+    let (entries, coverage) = project_entries(a, layers);
+    let tree = layer_tree(&entries, coverage);
+    let maplayers: String = entries.iter().map(map_layer).collect();
+    let (srs, [x0, y0, x1, y1]) = canvas(a);
+    format!(
+        concat!(
+            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n",
+            "<qgis projectname=\"{title}\" version=\"{version}\">\n",
+            "<homePath path=\"\"/><title>{title}</title>\n",
+            "<projectCrs>{srs}</projectCrs>\n",
+            "<layer-tree-group><customproperties/>{tree}</layer-tree-group>\n",
+            "<mapcanvas annotationsVisible=\"1\" name=\"theMapCanvas\"><units>meters</units>",
+            "<extent><xmin>{x0:.1}</xmin><ymin>{y0:.1}</ymin><xmax>{x1:.1}</xmax><ymax>{y1:.1}</ymax></extent>",
+            "<rotation>0</rotation><destinationsrs>{srs}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n",
+            "<projectlayers>\n{maplayers}</projectlayers>\n",
+            // QGIS reads <projectCrs> only with ProjectionsEnabled set.
+            "<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths>",
+            "<SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys>",
+            "<Measurement><DistanceUnits type=\"QString\">meters</DistanceUnits><AreaUnits type=\"QString\">m2</AreaUnits></Measurement>",
+            "</properties>\n",
+            "<projectMetadata><title>{title}</title><abstract>{abstract}</abstract>",
+            "<rights>{rights}</rights></projectMetadata>\n",
+            "</qgis>\n"
+        ),
+        title = escape("儿童15分钟生活圈 · Children's 15-minute life circle"),
+        version = QGIS_VERSION,
+        srs = srs,
+        tree = tree,
+        x0 = x0,
+        y0 = y0,
+        x1 = x1,
+        y1 = y1,
+        maplayers = maplayers,
+        abstract = escape(&format!(
+            "childcircle {}: {} (profile {})",
+            env!("CARGO_PKG_VERSION"),
+            a.extract.display(),
+            a.profile.name
+        )),
+        rights = escape(childcircle::findings::summary::ATTRIBUTION),
+    )
+}
+
+/// The project's layers, top first, and the range of them that are the
+/// coverage of one category each.
+fn project_entries<'l>(
+    a: &Analysis,
+    layers: &'l [Layer],
+) -> (Vec<ProjectLayer<'l>>, std::ops::Range<usize>) {
     fn by_file<'l>(layers: &'l [Layer], file: &str) -> Option<&'l Layer> {
         layers.iter().find(|l| l.file == file)
     }
@@ -688,7 +637,11 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     }
     let coverage_to = entries.len();
     plain(layers, "isochrones", false, &mut entries);
+    (entries, coverage_from..coverage_to)
+}
 
+/// The layers panel: the entries in order, those in `coverage` in a group.
+fn layer_tree(entries: &[ProjectLayer], coverage: std::ops::Range<usize>) -> String {
     let tree_layer = |e: &ProjectLayer| {
         format!(
             "<layer-tree-layer id=\"{}\" name=\"{}\" source=\"{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"0\"><customproperties/></layer-tree-layer>",
@@ -700,44 +653,47 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     };
     let mut tree = String::new();
     for (i, e) in entries.iter().enumerate() {
-        if i == coverage_from && coverage_to > coverage_from {
+        if i == coverage.start && !coverage.is_empty() {
             tree.push_str(&format!(
                 "<layer-tree-group name=\"{}\" checked=\"Qt::Checked\" expanded=\"1\"><customproperties/>",
                 escape("覆盖范围与缺口 Coverage and gaps")
             ));
         }
         tree.push_str(&tree_layer(e));
-        if i + 1 == coverage_to && coverage_to > coverage_from {
+        if i + 1 == coverage.end && !coverage.is_empty() {
             tree.push_str("</layer-tree-group>");
         }
     }
+    tree
+}
 
-    let maplayers: String = entries
-        .iter()
-        .map(|e| {
-            format!(
-                concat!(
-                    "<maplayer type=\"vector\" geometry=\"{geom}\" wkbType=\"{wkb}\" styleCategories=\"AllStyleCategories\" ",
-                    "labelsEnabled=\"{labels}\" hasScaleBasedVisibilityFlag=\"0\" minScale=\"100000000\" maxScale=\"0\" ",
-                    "readOnly=\"0\" autoRefreshEnabled=\"0\" autoRefreshTime=\"0\" refreshOnNotifyEnabled=\"0\">",
-                    "<id>{id}</id><datasource>{source}</datasource><layername>{name}</layername>",
-                    "<srs>{srs}</srs><provider encoding=\"UTF-8\">ogr</provider>",
-                    "<flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable></flags>",
-                    "{style}<layerGeometryType>{code}</layerGeometryType></maplayer>\n"
-                ),
-                geom = e.layer.geometry.name(),
-                wkb = e.layer.geometry.wkb(),
-                labels = u8::from(e.layer.style.contains("<labeling")),
-                id = escape(&e.id),
-                source = escape(&source(e)),
-                name = escape(&e.name),
-                srs = wgs84(),
-                style = e.layer.style,
-                code = e.layer.geometry.code(),
-            )
-        })
-        .collect();
+/// One `<maplayer>` of the project: the entry's source, name and style.
+fn map_layer(e: &ProjectLayer) -> String {
+    format!(
+        concat!(
+            "<maplayer type=\"vector\" geometry=\"{geom}\" wkbType=\"{wkb}\" styleCategories=\"AllStyleCategories\" ",
+            "labelsEnabled=\"{labels}\" hasScaleBasedVisibilityFlag=\"0\" minScale=\"100000000\" maxScale=\"0\" ",
+            "readOnly=\"0\" autoRefreshEnabled=\"0\" autoRefreshTime=\"0\" refreshOnNotifyEnabled=\"0\">",
+            "<id>{id}</id><datasource>{source}</datasource><layername>{name}</layername>",
+            "<srs>{srs}</srs><provider encoding=\"UTF-8\">ogr</provider>",
+            "<flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable></flags>",
+            "{style}<layerGeometryType>{code}</layerGeometryType></maplayer>\n"
+        ),
+        geom = e.layer.geometry.name(),
+        wkb = e.layer.geometry.wkb(),
+        labels = u8::from(e.layer.style.contains("<labeling")),
+        id = escape(&e.id),
+        source = escape(&source(e)),
+        name = escape(&e.name),
+        srs = wgs84(),
+        style = e.layer.style,
+        code = e.layer.geometry.code(),
+    )
+}
 
+/// The canvas: the UTM zone of the study area's centre (as QGIS describes
+/// it) and the study area's extent in it, `[xmin, ymin, xmax, ymax]`.
+fn canvas(a: &Analysis) -> (String, [f64; 4]) {
     let bounds = study_bounds(a).unwrap_or([0.0, 0.0, 0.0, 0.0]);
     let centre = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0];
     let (epsg, zone, north) = utm_epsg(centre);
@@ -750,44 +706,7 @@ fn project(a: &Analysis, layers: &[Layer]) -> String {
     .map(|p| utm(p, zone, north));
     let lo = |k: usize| corners.iter().map(|c| c[k]).fold(f64::MAX, f64::min);
     let hi = |k: usize| corners.iter().map(|c| c[k]).fold(f64::MIN, f64::max);
-    let srs = utm_srs(epsg, zone, north);
-    format!(
-        concat!(
-            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n",
-            "<qgis projectname=\"{title}\" version=\"{version}\">\n",
-            "<homePath path=\"\"/><title>{title}</title>\n",
-            "<projectCrs>{srs}</projectCrs>\n",
-            "<layer-tree-group><customproperties/>{tree}</layer-tree-group>\n",
-            "<mapcanvas annotationsVisible=\"1\" name=\"theMapCanvas\"><units>meters</units>",
-            "<extent><xmin>{x0:.1}</xmin><ymin>{y0:.1}</ymin><xmax>{x1:.1}</xmax><ymax>{y1:.1}</ymax></extent>",
-            "<rotation>0</rotation><destinationsrs>{srs}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n",
-            "<projectlayers>\n{maplayers}</projectlayers>\n",
-            // QGIS reads <projectCrs> only with ProjectionsEnabled set.
-            "<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths>",
-            "<SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys>",
-            "<Measurement><DistanceUnits type=\"QString\">meters</DistanceUnits><AreaUnits type=\"QString\">m2</AreaUnits></Measurement>",
-            "</properties>\n",
-            "<projectMetadata><title>{title}</title><abstract>{abstract}</abstract>",
-            "<rights>{rights}</rights></projectMetadata>\n",
-            "</qgis>\n"
-        ),
-        title = escape("儿童15分钟生活圈 · Children's 15-minute life circle"),
-        version = QGIS_VERSION,
-        srs = srs,
-        tree = tree,
-        x0 = lo(0),
-        y0 = lo(1),
-        x1 = hi(0),
-        y1 = hi(1),
-        maplayers = maplayers,
-        abstract = escape(&format!(
-            "childcircle {}: {} (profile {})",
-            env!("CARGO_PKG_VERSION"),
-            a.extract.display(),
-            a.profile.name
-        )),
-        rights = escape(childcircle::findings::summary::ATTRIBUTION),
-    )
+    (utm_srs(epsg, zone, north), [lo(0), lo(1), hi(0), hi(1)])
 }
 
 /// The layer's data source, relative to the project, with its filter.

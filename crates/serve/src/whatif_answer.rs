@@ -153,11 +153,41 @@ pub fn state_json<'a>(
 ) -> StateAnswer<'a> {
     let t = Instant::now();
     let base = &**s.base();
-    let cats = &base.profile.categories;
     let (before, after) = before_after(s, None);
-    let d = diff(s);
-    let edits = s
-        .edits()
+    let communities = s
+        .state()
+        .coverage
+        .iter()
+        .map(|c| char::from(b'0' + (2 * c.met.min(40) + usize::from(c.life_circle)) as u8))
+        .collect();
+    let applied = slot.map(|slot| {
+        let f = s.slots()[slot].as_ref();
+        AppliedAnswer {
+            facility: slot,
+            snapped: f.and_then(|f| f.access.first()).map(|a| snapped(base, a)),
+            snap_m: f.and_then(|f| f.snap_m()),
+        }
+    });
+    StateAnswer {
+        id,
+        edits: edit_answers(s),
+        redo: s.redoable(),
+        facilities: facility_answers(s),
+        before,
+        after,
+        diff: diff_answer(s, limits.max_listed),
+        communities,
+        memory_bytes: s.memory_bytes(),
+        server_ms: server_ms + t.elapsed().as_secs_f64() * 1e3,
+        applied,
+    }
+}
+
+/// The scenario's edits, in order, each with the category of its facility.
+fn edit_answers(s: &Scenario) -> Vec<EditAnswer<'_>> {
+    let base = &**s.base();
+    let cats = &base.profile.categories;
+    s.edits()
         .iter()
         .map(|a| {
             let (op, lonlat) = match &a.edit {
@@ -182,9 +212,15 @@ pub fn state_json<'a>(
                 category: category.map(|k| cats[k].id.as_str()),
             }
         })
-        .collect();
-    let facilities = s
-        .slots()
+        .collect()
+}
+
+/// The facilities the scenario added, moved or removed, as they are now (or
+/// were, if removed).
+fn facility_answers(s: &Scenario) -> Vec<FacilityAnswer<'_>> {
+    let base = &**s.base();
+    let cats = &base.profile.categories;
+    s.slots()
         .iter()
         .enumerate()
         .filter_map(|(slot, now)| {
@@ -205,44 +241,25 @@ pub fn state_json<'a>(
                 snapped: f.access.first().map(|a| snapped(base, a)),
             })
         })
-        .collect();
-    let communities = s
-        .state()
-        .coverage
-        .iter()
-        .map(|c| char::from(b'0' + (2 * c.met.min(40) + usize::from(c.life_circle)) as u8))
-        .collect();
-    let max = limits.max_listed;
-    let diff = DiffAnswer {
+        .collect()
+}
+
+/// The communities that joined or left the life circle and each category's
+/// coverage, up to `max` listed by name each.
+fn diff_answer(s: &Scenario, max: usize) -> DiffAnswer<'_> {
+    let base = &**s.base();
+    let d = diff(s);
+    DiffAnswer {
         life_circle: ChangeAnswer::new(base, &d.life_circle, max),
         categories: ByCategory(
-            cats.iter()
+            base.profile
+                .categories
+                .iter()
                 .zip(&d.categories)
                 .map(|(c, ch)| (c.id.as_str(), ChangeAnswer::new(base, ch, max)))
                 .collect(),
         ),
         changed_communities: d.changed.len(),
-    };
-    let applied = slot.map(|slot| {
-        let f = s.slots()[slot].as_ref();
-        AppliedAnswer {
-            facility: slot,
-            snapped: f.and_then(|f| f.access.first()).map(|a| snapped(base, a)),
-            snap_m: f.and_then(|f| f.snap_m()),
-        }
-    });
-    StateAnswer {
-        id,
-        edits,
-        redo: s.redoable(),
-        facilities,
-        before,
-        after,
-        diff,
-        communities,
-        memory_bytes: s.memory_bytes(),
-        server_ms: server_ms + t.elapsed().as_secs_f64() * 1e3,
-        applied,
     }
 }
 

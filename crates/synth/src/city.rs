@@ -989,6 +989,9 @@ impl City<'_> {
 
     // ---- parks and sports centres --------------------------------------
 
+    /// A park or sports centre (`self.spec.greens[g]`) filling block `b`: a
+    /// ring path inside its outline, an entrance on each side joined to the
+    /// street and the ring, and what lies inside ([`Self::green_inside`]).
     fn layout_green(&mut self, plan: &mut Planner, model: &mut Model, b: usize, g: usize) {
         let block = self.blocks[b].block;
         let green = &self.spec.greens[g];
@@ -1006,21 +1009,7 @@ impl City<'_> {
         plan.stop(ring, 0.0, corner);
         plan.stop(ring, plan.length(ring), corner);
 
-        let mut outline = Vec::new();
-        for k in 0..4 {
-            outline.push(Vertex::At(outer[k]));
-            let entrance = plan.slot_tagged(
-                outer[k].lerp(outer[(k + 1) % 4], 0.5),
-                Tags::new().with("entrance", if k == 0 { "main" } else { "yes" }),
-            );
-            outline.push(Vertex::Slot(entrance));
-            let s = plan.locate(block.sides[k], plan.slot_pos(entrance));
-            let outside = plan.attach(block.sides[k], s);
-            plan.link(outside, entrance, street_style(footway()));
-            let inner = plan.slot(ring_q[k].lerp(ring_q[(k + 1) % 4], 0.5));
-            plan.stop(ring, plan.locate(ring, plan.slot_pos(inner)), inner);
-            plan.link(entrance, inner, street_style(path_tags.clone()));
-        }
+        let outline = green_entrances(plan, &block, &outer, &ring_q, ring, &path_tags);
         let tags = match kind {
             GreenKind::SportsCentre => Tags::new()
                 .with("leisure", "sports_centre")
@@ -1031,8 +1020,21 @@ impl City<'_> {
         };
         plan.area(outline, tags);
         model.facilities += 1;
+        self.green_inside(plan, model, kind, &name, &ring_q, ring);
+    }
 
-        let mid = inset_quad(&ring_q, [45.0; 4]);
+    /// Inside a green's ring `ring_q`: a lake, a pitch or cross paths by its
+    /// `kind`, and a playground in a corner of every one but a sports centre.
+    fn green_inside(
+        &mut self,
+        plan: &mut Planner,
+        model: &mut Model,
+        kind: GreenKind,
+        name: &str,
+        ring_q: &[Pt; 4],
+        ring: LineId,
+    ) {
+        let mid = inset_quad(ring_q, [45.0; 4]);
         match kind {
             GreenKind::LakePark => {
                 model.add_area(
@@ -1054,7 +1056,7 @@ impl City<'_> {
                 );
                 model.facilities += 1;
             }
-            GreenKind::Park | GreenKind::ChildrenPark => self.park_paths(plan, &ring_q, ring),
+            GreenKind::Park | GreenKind::ChildrenPark => self.park_paths(plan, ring_q, ring),
         }
         if kind != GreenKind::SportsCentre {
             let play = inset_quad(
@@ -1802,6 +1804,35 @@ impl City<'_> {
             max: c + Pt::new(self.spec.east + 300.0, self.spec.north + 300.0),
         }
     }
+}
+
+/// A green's outline `outer` with an entrance in the middle of each side (the
+/// first the main one), each joined by a footway to the block's street and by
+/// a path tagged `path_tags` to the ring `ring` (`ring_q`) inside.
+fn green_entrances(
+    plan: &mut Planner,
+    block: &Block,
+    outer: &[Pt; 4],
+    ring_q: &[Pt; 4],
+    ring: LineId,
+    path_tags: &Tags,
+) -> Vec<Vertex> {
+    let mut outline = Vec::new();
+    for k in 0..4 {
+        outline.push(Vertex::At(outer[k]));
+        let entrance = plan.slot_tagged(
+            outer[k].lerp(outer[(k + 1) % 4], 0.5),
+            Tags::new().with("entrance", if k == 0 { "main" } else { "yes" }),
+        );
+        outline.push(Vertex::Slot(entrance));
+        let s = plan.locate(block.sides[k], plan.slot_pos(entrance));
+        let outside = plan.attach(block.sides[k], s);
+        plan.link(outside, entrance, street_style(footway()));
+        let inner = plan.slot(ring_q[k].lerp(ring_q[(k + 1) % 4], 0.5));
+        plan.stop(ring, plan.locate(ring, plan.slot_pos(inner)), inner);
+        plan.link(entrance, inner, street_style(path_tags.clone()));
+    }
+    outline
 }
 
 /// A gate on side `k` of `outer` at fraction `f`, joined to the street

@@ -152,15 +152,12 @@ fn road(stem: &'static str, kind: &'static str, segmented: bool) -> RoadName {
     }
 }
 
-/// 德州's central city: the five subdistricts (街道) of 德城区 with their
-/// official communities, real arterial names and the best-known parks.
-/// `extent` is (west, east, south, north) in metres from the centre.
-fn central_city_spec(
+/// 德城区's five subdistricts (街道) with their official communities, each
+/// seeded where it lies and with its share of services and new housing.
+fn central_subdistricts(
     data: &Data,
     proj: &Projection,
-    extent: (f64, f64, f64, f64),
-) -> Result<CitySpec, SynthError> {
-    let at = |lon: f64, lat: f64| proj.to_local(lon, lat);
+) -> Result<Vec<SubdistrictSpec>, SynthError> {
     // (name, seed lon/lat, service, newness): 运河 west along the canal,
     // 新湖 the old centre, 新华 north, 天衢 east, 广川 south-east.
     let layout = [
@@ -170,6 +167,7 @@ fn central_city_spec(
         ("广川街道", (116.330, 37.418), 1.1, 0.7),
         ("运河街道", (116.272, 37.445), 0.7, 0.3),
     ];
+    let at = |lon: f64, lat: f64| proj.to_local(lon, lat);
     let mut subdistricts = Vec::new();
     for (name, (lon, lat), service, newness) in layout {
         let town = data.town(DECHENG, name)?;
@@ -182,6 +180,19 @@ fn central_city_spec(
             communities: data.communities(&town.code),
         });
     }
+    Ok(subdistricts)
+}
+
+/// 德州's central city: the five subdistricts (街道) of 德城区 with their
+/// official communities, real arterial names and the best-known parks.
+/// `extent` is (west, east, south, north) in metres from the centre.
+fn central_city_spec(
+    data: &Data,
+    proj: &Projection,
+    extent: (f64, f64, f64, f64),
+) -> Result<CitySpec, SynthError> {
+    let at = |lon: f64, lat: f64| proj.to_local(lon, lat);
+    let subdistricts = central_subdistricts(data, proj)?;
     let green = |name: &str, lon: f64, lat: f64, kind: GreenKind| GreenSpec {
         name: name.to_owned(),
         at: at(lon, lat),
@@ -422,13 +433,9 @@ fn deepest_point(outline: &Outline) -> Pt {
     best.1
 }
 
-/// A county town: its 街道 (or, failing those, its first town) as
-/// subdistricts around the seat, with generic street names.
-fn county_town_spec(data: &Data, district: &District, centre: Pt) -> CitySpec {
-    let short = district
-        .name
-        .trim_end_matches(['县', '区', '市'])
-        .to_owned();
+/// A county town's subdistricts: its 街道 (or, failing those, its first
+/// town), seeded on a ring around the seat at `centre`.
+fn county_subdistricts(data: &Data, district: &District, centre: Pt) -> Vec<SubdistrictSpec> {
     let mut towns: Vec<&Division> = data
         .towns
         .iter()
@@ -444,7 +451,7 @@ fn county_town_spec(data: &Data, district: &District, centre: Pt) -> CitySpec {
     }
     let mut rng = Rng::derive(district.adcode.parse().unwrap_or(0), 0xC0);
     let n = towns.len().max(1) as f64;
-    let subdistricts = towns
+    towns
         .iter()
         .enumerate()
         .map(|(k, t)| {
@@ -464,7 +471,17 @@ fn county_town_spec(data: &Data, district: &District, centre: Pt) -> CitySpec {
                 communities: data.communities(&t.code),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A county town: its 街道 (or, failing those, its first town) as
+/// subdistricts around the seat, with generic street names.
+fn county_town_spec(data: &Data, district: &District, centre: Pt) -> CitySpec {
+    let short = district
+        .name
+        .trim_end_matches(['县', '区', '市'])
+        .to_owned();
+    let subdistricts = county_subdistricts(data, district, centre);
     let names = |list: &[&'static str]| {
         list.iter()
             .map(|s| road(s, "路", false))
@@ -782,7 +799,31 @@ fn free_spot(
     None
 }
 
-#[allow(clippy::needless_range_loop)] // rows and columns of `slots`
+/// A village's lanes: `nx` by `ny` crossings `spacing` apart around `centre`,
+/// rows along `dir` and columns along `up`.
+struct VillageGrid {
+    centre: Pt,
+    dir: Pt,
+    up: Pt,
+    spacing: f64,
+    nx: usize,
+    ny: usize,
+}
+
+impl VillageGrid {
+    /// The point at lane coordinates `i`, `j` (fractions fall between lanes).
+    fn at(&self, i: f64, j: f64) -> Pt {
+        self.centre
+            + self.dir * ((i - (self.nx - 1) as f64 / 2.0) * self.spacing)
+            + self.up * ((j - (self.ny - 1) as f64 / 2.0) * self.spacing)
+    }
+
+    /// The row of the main street.
+    fn main_row(&self) -> usize {
+        self.ny / 2
+    }
+}
+
 /// A village: a small, slightly rotated grid of lanes inside a
 /// `landuse=residential` outline, a `place=village` node, a road to the
 /// rural grid, and (sometimes) a village school or kindergarten.
@@ -801,16 +842,42 @@ fn plan_village(
     let (nx, ny) = (3 + rng.below(3), 2 + rng.below(3));
     let spacing = rng.range(65.0, 95.0);
     let dir = Pt::new(1.0, rng.range(-0.35, 0.35)).unit();
-    let up = dir.perp();
-    let at = |i: f64, j: f64| {
-        centre
-            + dir * ((i - (nx - 1) as f64 / 2.0) * spacing)
-            + up * ((j - (ny - 1) as f64 / 2.0) * spacing)
+    let lanes = VillageGrid {
+        centre,
+        dir,
+        up: dir.perp(),
+        spacing,
+        nx,
+        ny,
     };
     let slots: Vec<Vec<SlotId>> = (0..nx)
-        .map(|i| (0..ny).map(|j| plan.slot(at(i as f64, j as f64))).collect())
+        .map(|i| {
+            (0..ny)
+                .map(|j| plan.slot(lanes.at(i as f64, j as f64)))
+                .collect()
+        })
         .collect();
-    let main_row = ny / 2;
+    let main_row = lanes.main_row();
+    village_lanes(plan, rng, &slots, name, main_row);
+    village_place(model, &lanes, name, code, town);
+    village_exit(plan, grid, union, slots[0][main_row]);
+    village_facilities(model, rng, name, |di, dj| {
+        lanes.at((nx - 1) as f64 / 2.0 + di, main_row as f64 + dj)
+    });
+}
+
+#[allow(clippy::needless_range_loop)] // rows and columns of `slots`
+/// The village's lanes through `slots` (columns of crossings): the main
+/// street along `main_row`, the other rows residential streets or footways,
+/// the columns residential streets or tracks.
+fn village_lanes(
+    plan: &mut Planner,
+    rng: &mut Rng,
+    slots: &[Vec<SlotId>],
+    name: &str,
+    main_row: usize,
+) {
+    let (nx, ny) = (slots.len(), slots[0].len());
     for j in 0..ny {
         let tags = if j == main_row {
             Tags::new()
@@ -829,7 +896,7 @@ fn plan_village(
         let row: Vec<SlotId> = (0..nx).map(|i| slots[i][j]).collect();
         plan.path(&row, LineStyle::new(tags, 20.0));
     }
-    for column in &slots {
+    for column in slots {
         let tags = Tags::new().with(
             "highway",
             if rng.chance(0.6) {
@@ -840,17 +907,28 @@ fn plan_village(
         );
         plan.path(column, LineStyle::new(tags, 20.0));
     }
+}
+
+/// The village's `landuse=residential` outline around its lanes and its
+/// `place=village` node by the main street.
+fn village_place(model: &mut Model, lanes: &VillageGrid, name: &str, code: &str, town: &str) {
+    let (nx, ny, spacing) = (lanes.nx, lanes.ny, lanes.spacing);
     let margin = 30.0;
     let (lo, hi) = (-margin / spacing, (nx - 1) as f64 + margin / spacing);
     let (blo, bhi) = (-margin / spacing, (ny - 1) as f64 + margin / spacing);
-    let outline = [at(lo, blo), at(hi, blo), at(hi, bhi), at(lo, bhi)];
+    let outline = [
+        lanes.at(lo, blo),
+        lanes.at(hi, blo),
+        lanes.at(hi, bhi),
+        lanes.at(lo, bhi),
+    ];
     model.add_area(
         &outline,
         Tags::new()
             .with("landuse", "residential")
             .with("name", name.to_owned()),
     );
-    let label = at((nx - 1) as f64 / 2.0 + 0.5, main_row as f64 + 0.3);
+    let label = lanes.at((nx - 1) as f64 / 2.0 + 0.5, lanes.main_row() as f64 + 0.3);
     model.add_node(
         label,
         Tags::new()
@@ -859,9 +937,11 @@ fn plan_village(
             .with("ref", code.to_owned())
             .with("is_in:town", town.to_owned()),
     );
+}
 
-    // Road out of the village from the end of the main street.
-    let exit = slots[0][main_row];
+/// The road out of the village from `exit` (the end of the main street) to
+/// the nearest rural road, if that is near and inside the union.
+fn village_exit(plan: &mut Planner, grid: &RuralGrid, union: &Outline, exit: SlotId) {
     let p = plan.slot_pos(exit);
     if let Some((line, s, d)) = grid.nearest(plan, p) {
         if d < 3000.0 && union.covers(&[p, plan.point_at(line, s)], 30.0, 100.0) {
@@ -873,9 +953,6 @@ fn plan_village(
             );
         }
     }
-    village_facilities(model, rng, name, |di, dj| {
-        at((nx - 1) as f64 / 2.0 + di, main_row as f64 + dj)
-    });
 }
 
 fn village_facilities(model: &mut Model, rng: &mut Rng, name: &str, near: impl Fn(f64, f64) -> Pt) {
