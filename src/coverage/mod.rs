@@ -338,6 +338,7 @@ pub fn community_coverage_with_options(
     profile: &Profile,
     options: &CoverageOptions,
 ) -> Vec<CommunityCoverage> {
+    let limit = search_limit(profile);
     communities
         .par_iter()
         .enumerate()
@@ -368,9 +369,10 @@ pub fn community_coverage_with_options(
                     times: &times[k],
                     origins: &origins[k],
                     roads_crossed: options.roads_crossed.map(|x| &x[k][..]),
+                    limit,
                 };
                 let (minutes, covered, share, crossed) =
-                    walk.evaluate(graph, c, walk_from, rule, cat.minutes, profile);
+                    walk.evaluate(graph, c, walk_from, rule, cat.minutes);
                 cov.minutes.push(minutes);
                 cov.covered.push(covered);
                 cov.share.push(share);
@@ -390,6 +392,8 @@ struct CategoryWalk<'a> {
     times: &'a [Time],
     origins: &'a Origins,
     roads_crossed: Option<&'a [u8]>,
+    /// The search limit the times were found within.
+    limit: Time,
 }
 
 /// Minutes, covered, share of walking nodes within, roads crossed.
@@ -405,7 +409,6 @@ impl CategoryWalk<'_> {
         walk_from: &[AccessPoint],
         rule: CoverageRule,
         minutes: f64,
-        profile: &Profile,
     ) -> Evaluation {
         let threshold = minutes_to_time(minutes);
         let best = walk_from
@@ -415,7 +418,7 @@ impl CategoryWalk<'_> {
         // Past the search limit counts as not found (null), as
         // documented: the walk from the community to the network
         // can take a time found within the limit beyond it.
-        let best = best.filter(|b| b.0 <= search_limit(profile));
+        let best = best.filter(|b| b.0 <= self.limit);
         let t = best.map_or(UNREACHED, |b| b.0);
         let crossed = best.and_then(|(_, via)| match via {
             Via::Node(n) => self.roads_crossed.map(|x| x[n as usize]),

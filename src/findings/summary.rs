@@ -93,10 +93,23 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
+/// Communities in the life circle, and their share of all the analysis's
+/// communities (every level counted).
+pub fn life_circle_share(a: &Analysis) -> (usize, f64) {
+    let circle = a.coverage.iter().filter(|c| c.life_circle).count();
+    (circle, share(circle, a.communities.len()))
+}
+
 /// ODbL attribution carried by every output.
 pub const ATTRIBUTION: &str = "Map data © OpenStreetMap contributors, ODbL 1.0";
 
-fn share(part: usize, whole: usize) -> f64 {
+/// `part / whole`, 0 when `whole` is 0: every share of the findings.
+///
+/// ```
+/// assert_eq!(childcircle::findings::summary::share(1, 4), 0.25);
+/// assert_eq!(childcircle::findings::summary::share(0, 0), 0.0);
+/// ```
+pub fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {

@@ -328,12 +328,7 @@ fn figure(out: &mut String, value: String, label: &str) {
 /// communities and their life circle over all of them.
 fn overall_figures(out: &mut String, a: &Analysis, tables: &DistrictTables, flat: bool) {
     let n = a.communities.len();
-    let circle = a.coverage.iter().filter(|c| c.life_circle).count();
-    let share = if n == 0 {
-        0.0
-    } else {
-        circle as f64 / n as f64
-    };
+    let (circle, share) = childcircle::findings::summary::life_circle_share(a);
     let total = tables.rows.iter().find(|r| r.level == Level::Total);
     if flat {
         figure(out, n.to_string(), "社区/小区 communities");

@@ -407,12 +407,7 @@ impl<'a> Sheet<'a> {
     fn subtitle(&self) -> String {
         let a = self.a;
         let n = a.communities.len();
-        let circle = a.coverage.iter().filter(|c| c.life_circle).count();
-        let share = if n == 0 {
-            0.0
-        } else {
-            circle as f64 / n as f64
-        };
+        let (circle, share) = childcircle::findings::summary::life_circle_share(a);
         let source = a
             .extract
             .file_name()
