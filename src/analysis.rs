@@ -226,25 +226,13 @@ pub fn analyze_with_options(
     options: &AnalyzeOptions,
     on_phase: &mut dyn FnMut(&str),
 ) -> Result<Analysis> {
-    let mut run = Run {
-        extract,
-        options,
-        profile: &options.profile,
-        clock: PhaseClock::start(),
-        warnings: Vec::new(),
-    };
+    let mut run = Run::new(extract, options);
     let raster = run.check_options()?;
     on_phase("reading the extract");
     let (mut data, classification) = run.read()?;
 
     on_phase("building the walking graph");
-    let graph =
-        Graph::build_in(&data, run.profile, options.frame).map_err(|_| Error::NoWalkableWays {
-            path: extract.to_path_buf(),
-        })?;
-    let streets = Streets::new(&data);
-    data.release_walkable_ways();
-    run.clock.mark("graph", graph.node_count() as u64, "nodes");
+    let (graph, streets) = run.graph(&mut data)?;
 
     on_phase("finding facilities and communities");
     let index = GraphIndex::new(&graph);
@@ -279,28 +267,19 @@ pub fn analyze_with_options(
         units,
         places,
     } = found;
-    let bands = options
-        .isochrones
-        .as_ref()
-        .map_or(&[][..], |o| &o.bands_min[..]);
-    let reach = facility_reach(&graph, &facilities, &communities, profile, bands);
-    let capacity = crate::coverage::capacity::places(profile, &facilities, &communities, &reach);
-    run.clock
-        .mark("facility searches", facilities.len() as u64, "searches");
+    let (reach, capacity) = run.reach(&graph, &facilities, &communities);
 
-    let (mut isochrones, mut coverage_areas) = (Vec::new(), Vec::new());
-    if let Some(iso) = &options.isochrones {
-        on_phase("isochrone polygons of every facility");
-        isochrones = facility_isochrones(&graph, &facilities, iso, profile);
-        let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
-        run.clock.mark("isochrones", polygons as u64, "polygons");
-
-        on_phase("coverage and gap areas");
-        coverage_areas =
-            isochrone::coverage_areas(&graph, &times, &origins, &communities, iso, profile);
-        run.clock
-            .mark("coverage areas", coverage_areas.len() as u64, "categories");
-    }
+    let (isochrones, coverage_areas) = match &options.isochrones {
+        Some(iso) => {
+            let walked = Walked {
+                graph: &graph,
+                times: &times,
+                origins: &origins,
+            };
+            run.isochrones(&walked, &facilities, &communities, iso, on_phase)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
 
     Ok(Analysis {
         extract: extract.to_path_buf(),
@@ -345,7 +324,89 @@ struct Found {
     places: PlaceStats,
 }
 
-impl Run<'_> {
+/// The graph and the walking times over it that later stages read.
+struct Walked<'a> {
+    graph: &'a Graph,
+    times: &'a [Vec<Time>],
+    origins: &'a [Origins],
+}
+
+impl<'a> Run<'a> {
+    /// Starts the clock on a run of `extract` under `options`.
+    fn new(extract: &'a Path, options: &'a AnalyzeOptions) -> Self {
+        Run {
+            extract,
+            options,
+            profile: &options.profile,
+            clock: PhaseClock::start(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Every facility's bounded search: the communities it reaches per band,
+    /// and the places per child that follow from them.
+    fn reach(
+        &mut self,
+        graph: &Graph,
+        facilities: &[Facility],
+        communities: &[Community],
+    ) -> (Vec<FacilityReach>, crate::coverage::capacity::Places) {
+        let bands = self
+            .options
+            .isochrones
+            .as_ref()
+            .map_or(&[][..], |o| &o.bands_min[..]);
+        let reach = facility_reach(graph, facilities, communities, self.profile, bands);
+        let capacity =
+            crate::coverage::capacity::places(self.profile, facilities, communities, &reach);
+        self.clock
+            .mark("facility searches", facilities.len() as u64, "searches");
+        (reach, capacity)
+    }
+
+    /// Builds the walking graph and keeps the street names; frees the ways.
+    fn graph(&mut self, data: &mut OsmData) -> Result<(Graph, Streets)> {
+        let graph = Graph::build_in(data, self.profile, self.options.frame).map_err(|_| {
+            Error::NoWalkableWays {
+                path: self.extract.to_path_buf(),
+            }
+        })?;
+        let streets = Streets::new(data);
+        data.release_walkable_ways();
+        self.clock.mark("graph", graph.node_count() as u64, "nodes");
+        Ok((graph, streets))
+    }
+
+    /// Every facility's isochrone polygons, then each category's covered and
+    /// gap areas.
+    fn isochrones(
+        &mut self,
+        walked: &Walked,
+        facilities: &[Facility],
+        communities: &[Community],
+        iso: &IsochroneOptions,
+        on_phase: &mut dyn FnMut(&str),
+    ) -> (Vec<Vec<Band>>, Vec<CoverageArea>) {
+        let profile = self.profile;
+        on_phase("isochrone polygons of every facility");
+        let isochrones = facility_isochrones(walked.graph, facilities, iso, profile);
+        let polygons = isochrones.iter().map(Vec::len).sum::<usize>();
+        self.clock.mark("isochrones", polygons as u64, "polygons");
+
+        on_phase("coverage and gap areas");
+        let areas = isochrone::coverage_areas(
+            walked.graph,
+            walked.times,
+            walked.origins,
+            communities,
+            iso,
+            profile,
+        );
+        self.clock
+            .mark("coverage areas", areas.len() as u64, "categories");
+        (isochrones, areas)
+    }
+
     /// Refuses bad isochrone options and a run estimated to need too much
     /// memory before anything is read; opens the population raster.
     fn check_options(&self) -> Result<Option<crate::places::population::PopulationRaster>> {

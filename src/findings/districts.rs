@@ -13,6 +13,7 @@ use std::path::Path;
 use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
 use serde::Serialize;
 
+use super::shares::{people, share};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::places::community_file::{read_communities, CommunityFields};
@@ -318,35 +319,25 @@ fn row(
     target: Option<f64>,
 ) -> DistrictRow {
     let n = ids.len();
-    let share = |k: usize| {
-        if n == 0 {
-            0.0
-        } else {
-            k as f64 / n as f64
-        }
-    };
     let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    // Each person once over all the row's communities; the life circle's
+    // people are those of them in it.
     let once = crate::places::counted_once(&a.communities, ids);
-    let pop = |keep: &dyn Fn(usize) -> bool| -> f64 {
-        once.iter()
-            .filter(|&&i| keep(i))
-            .filter_map(|&i| a.communities[i].population)
-            .sum()
+    let in_circle: Vec<usize> = once
+        .iter()
+        .copied()
+        .filter(|&i| a.coverage[i].life_circle)
+        .collect();
+    let sum = |ids: &[usize], value: fn(&crate::places::Community) -> Option<f64>| {
+        people(&a.communities, ids, value)
     };
-    let population = known.then(|| pop(&|_| true));
-    let kids = |keep: &dyn Fn(usize) -> bool| -> f64 {
-        once.iter()
-            .filter(|&&i| keep(i))
-            .filter_map(|&i| a.communities[i].children)
-            .sum::<f64>()
-            + 0.0
-    };
+    let population = known.then(|| sum(&once, |c| c.population));
     let children = ids
         .iter()
         .any(|&i| a.communities[i].children.is_some())
-        .then(|| kids(&|_| true));
+        .then(|| sum(&once, |c| c.children));
     let circle = ids.iter().filter(|&&i| a.coverage[i].life_circle).count();
-    let share_life_circle = share(circle);
+    let share_life_circle = share(circle, n);
     DistrictRow {
         level,
         name,
@@ -355,17 +346,17 @@ fn row(
         communities: n,
         population,
         share_covered: (0..a.profile.categories.len())
-            .map(|k| share(ids.iter().filter(|&&i| a.coverage[i].covered[k]).count()))
+            .map(|k| share(ids.iter().filter(|&&i| a.coverage[i].covered[k]).count(), n))
             .collect(),
         life_circle: circle,
         share_life_circle,
         share_population_life_circle: population
             .filter(|&p| p > 0.0)
-            .map(|p| pop(&|i| a.coverage[i].life_circle) / p),
+            .map(|p| sum(&in_circle, |c| c.population) / p),
         children,
         share_children_life_circle: children
             .filter(|&c| c > 0.0)
-            .map(|c| kids(&|i| a.coverage[i].life_circle) / c),
+            .map(|c| sum(&in_circle, |c| c.children) / c),
         meets_target: target.map(|t| share_life_circle + 1e-12 >= t),
     }
 }

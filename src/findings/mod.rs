@@ -5,5 +5,6 @@
 //! crate turn it into files.
 
 pub mod districts;
+pub mod shares;
 pub mod siting;
 pub mod summary;

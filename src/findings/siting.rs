@@ -26,6 +26,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::shares::{fraction, people, share};
 use crate::analysis::Analysis;
 use crate::coverage::CommunityCoverage;
 use crate::error::{Error, Result};
@@ -554,15 +555,10 @@ fn figures(
             .enumerate()
             .all(|(k, c)| !c.required || covered(i, k))
     };
-    let share = |part: usize| if n == 0 { 0.0 } else { part as f64 / n as f64 };
     let known = communities.iter().any(|c| c.population.is_some());
     let pop = |keep: &dyn Fn(usize) -> bool| -> f64 {
         let ids: Vec<usize> = (0..n).filter(|&i| keep(i)).collect();
-        crate::places::counted_once(communities, &ids)
-            .into_iter()
-            .filter_map(|i| communities[i].population)
-            .sum::<f64>()
-            + 0.0
+        people(communities, &ids, |c| c.population)
     };
     let total = pop(&|_| true);
     let covered_n = (0..n).filter(|&i| covered(i, category)).count();
@@ -570,11 +566,11 @@ fn figures(
     let circle_n = (0..n).filter(|&i| in_circle(i)).count();
     Figures {
         covered: covered_n,
-        share_covered: share(covered_n),
+        share_covered: share(covered_n, n),
         population_covered: covered_pop,
-        share_population_covered: covered_pop.map(|p| if total > 0.0 { p / total } else { 0.0 }),
+        share_population_covered: covered_pop.map(|p| fraction(p, total)),
         life_circle: circle_n,
-        share_life_circle: share(circle_n),
+        share_life_circle: share(circle_n, n),
     }
 }
 

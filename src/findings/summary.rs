@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::shares::{known_fraction, people, share};
 use crate::analysis::{Analysis, PhaseTiming};
 use crate::network::graph::GraphStats;
 use crate::osm::ingest::IngestStats;
@@ -103,63 +104,12 @@ pub fn life_circle_share(a: &Analysis) -> (usize, f64) {
 /// ODbL attribution carried by every output.
 pub const ATTRIBUTION: &str = "Map data © OpenStreetMap contributors, ODbL 1.0";
 
-/// `part / whole`, 0 when `whole` is 0: every share of the findings.
-///
-/// ```
-/// assert_eq!(childcircle::findings::summary::share(1, 4), 0.25);
-/// assert_eq!(childcircle::findings::summary::share(0, 0), 0.0);
-/// ```
-pub fn share(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
 impl Summary {
+    /// The figures of an analysis, overall, per level and per subdistrict.
     pub fn new(a: &Analysis) -> Summary {
         let all: Vec<usize> = (0..a.communities.len()).collect();
-        let categories = a
-            .profile
-            .categories
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let covered: Vec<usize> = all
-                    .iter()
-                    .copied()
-                    .filter(|&i| a.coverage[i].covered[k])
-                    .collect();
-                let pop = |ids: &[usize]| population(a, ids);
-                CategorySummary {
-                    id: c.id.clone(),
-                    label_zh: c.label_zh.clone(),
-                    label_en: c.label_en.clone(),
-                    space: c.space.as_str(),
-                    minutes: c.minutes,
-                    required: c.required,
-                    facilities: a.facilities.iter().filter(|f| f.category == k).count(),
-                    facilities_unsnapped: a
-                        .facilities
-                        .iter()
-                        .filter(|f| f.category == k && f.access.is_empty())
-                        .count(),
-                    communities_covered: covered.len(),
-                    share_covered: share(covered.len(), all.len()),
-                    coverage_rule: rule_of(a, &all),
-                    population_covered: pop(&covered),
-                    share_population_covered: pop(&covered).zip(pop(&all)).map(|(p, t)| {
-                        if t > 0.0 {
-                            p / t
-                        } else {
-                            0.0
-                        }
-                    }),
-                    share_children_covered: ratio(children(a, &covered), children(a, &all)),
-                    places: a.capacity.by_category.get(k).cloned().flatten(),
-                }
-            })
+        let categories = (0..a.profile.categories.len())
+            .map(|k| category(a, k, &all))
             .collect();
         let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, c) in a.communities.iter().enumerate() {
@@ -213,6 +163,38 @@ impl Summary {
     }
 }
 
+/// Coverage of category `k` over the communities `all`.
+fn category(a: &Analysis, k: usize, all: &[usize]) -> CategorySummary {
+    let c = &a.profile.categories[k];
+    let covered: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| a.coverage[i].covered[k])
+        .collect();
+    let pop = |ids: &[usize]| population(a, ids);
+    CategorySummary {
+        id: c.id.clone(),
+        label_zh: c.label_zh.clone(),
+        label_en: c.label_en.clone(),
+        space: c.space.as_str(),
+        minutes: c.minutes,
+        required: c.required,
+        facilities: a.facilities.iter().filter(|f| f.category == k).count(),
+        facilities_unsnapped: a
+            .facilities
+            .iter()
+            .filter(|f| f.category == k && f.access.is_empty())
+            .count(),
+        communities_covered: covered.len(),
+        share_covered: share(covered.len(), all.len()),
+        coverage_rule: rule_of(a, all),
+        population_covered: pop(&covered),
+        share_population_covered: known_fraction(pop(&covered), pop(all)),
+        share_children_covered: known_fraction(children(a, &covered), children(a, all)),
+        places: a.capacity.by_category.get(k).cloned().flatten(),
+    }
+}
+
 /// The coverage rule of some communities, one per level when they differ.
 pub fn rule_of(a: &Analysis, ids: &[usize]) -> String {
     a.coverage_rules
@@ -234,36 +216,13 @@ pub fn data_note(a: &Analysis) -> Option<String> {
 /// [`crate::places::counted_once`]), when any community has one.
 fn population(a: &Analysis, ids: &[usize]) -> Option<f64> {
     let has_any = a.communities.iter().any(|c| c.population.is_some());
-    has_any.then(|| {
-        // `+ 0.0`: an empty float sum is -0.0.
-        crate::places::counted_once(&a.communities, ids)
-            .iter()
-            .filter_map(|&i| a.communities[i].population)
-            .sum::<f64>()
-            + 0.0
-    })
+    has_any.then(|| people(&a.communities, ids, |c| c.population))
 }
 
-/// Total children of some communities, when any community has them.
+/// Total children of some communities, when any of them has them.
 fn children(a: &Analysis, ids: &[usize]) -> Option<f64> {
     let known = ids.iter().any(|&i| a.communities[i].children.is_some());
-    known.then(|| {
-        crate::places::counted_once(&a.communities, ids)
-            .iter()
-            .filter_map(|&i| a.communities[i].children)
-            .sum::<f64>()
-            + 0.0
-    })
-}
-
-/// `part / whole`, 0 for an empty whole, when both are known.
-fn ratio(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
-    let whole = whole?;
-    Some(if whole > 0.0 {
-        part.unwrap_or(0.0) / whole
-    } else {
-        0.0
-    })
+    known.then(|| people(&a.communities, ids, |c| c.children))
 }
 
 fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
@@ -282,16 +241,10 @@ fn group(a: &Analysis, name: &str, ids: &[usize]) -> GroupSummary {
         population: total,
         life_circle: circle.len(),
         share_life_circle: share(circle.len(), ids.len()),
-        share_population_life_circle: population(a, &circle).zip(total).map(|(p, t)| {
-            if t > 0.0 {
-                p / t
-            } else {
-                0.0
-            }
-        }),
+        share_population_life_circle: known_fraction(population(a, &circle), total),
         coverage_rule: rule_of(a, ids),
         children: children(a, ids),
-        share_children_life_circle: ratio(children(a, &circle), children(a, ids)),
+        share_children_life_circle: known_fraction(children(a, &circle), children(a, ids)),
         pop_sources: ids.iter().fold(BTreeMap::new(), |mut m, &i| {
             *m.entry(a.communities[i].pop_source.to_string())
                 .or_default() += 1;

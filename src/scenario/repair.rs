@@ -51,11 +51,6 @@ pub fn remove(
     if affected.is_empty() {
         return affected;
     }
-    let mut inside = vec![0u64; graph.node_count().div_ceil(64)];
-    let is_inside = |bits: &[u64], n: u32| bits[n as usize / 64] & (1 << (n % 64)) != 0;
-    for &n in &affected {
-        inside[n as usize / 64] |= 1 << (n % 64);
-    }
     let old: Vec<(Time, u8)> = affected
         .iter()
         .map(|&n| (times[n as usize], roads_crossed[n as usize]))
@@ -64,60 +59,109 @@ pub fn remove(
         times[n as usize] = UNREACHED;
         roads_crossed[n as usize] = 0;
     }
-    let track = graph.has_crossings();
-    let mut heap: BinaryHeap<Reverse<(Time, u32)>> = BinaryHeap::new();
-    let mut offer = |times: &mut [Time], roads_crossed: &mut [u8], n: u32, at: Time, x: u8| {
-        if at <= limit && at < times[n as usize] {
-            times[n as usize] = at;
-            roads_crossed[n as usize] = x;
-            heap.push(Reverse((at, n)));
-        }
-    };
-    for s in remaining.iter().filter(|s| is_inside(&inside, s.node)) {
-        offer(times, roads_crossed, s.node, s.time, 0);
-    }
-    // Edges are walked both ways at one weight, so a node's arcs name its
-    // in-neighbours too.
-    for &n in &affected {
-        let first = graph.first_arc(n);
-        for (i, a) in graph.arcs(n).iter().enumerate() {
-            let (u, tu) = (a.head, times[a.head as usize]);
-            if tu == UNREACHED || is_inside(&inside, u) {
-                continue;
-            }
-            let x = if track {
-                roads_crossed[u as usize].saturating_add(u8::from(graph.is_crossing_arc(first + i)))
-            } else {
-                0
-            };
-            offer(times, roads_crossed, n, tu.saturating_add(a.weight), x);
-        }
-    }
-    while let Some(Reverse((tn, n))) = heap.pop() {
-        if tn != times[n as usize] {
-            continue;
-        }
-        let first = graph.first_arc(n);
-        let xn = roads_crossed[n as usize];
-        for (i, a) in graph.arcs(n).iter().enumerate() {
-            let h = a.head;
-            let nt = tn + a.weight;
-            if !is_inside(&inside, h) || nt > limit || nt >= times[h as usize] {
-                continue;
-            }
-            times[h as usize] = nt;
-            roads_crossed[h as usize] = if track {
-                xn.saturating_add(u8::from(graph.is_crossing_arc(first + i)))
-            } else {
-                0
-            };
-            heap.push(Reverse((nt, h)));
-        }
-    }
+    let mut region = Region::new(graph, &affected, limit);
+    region.seed(times, roads_crossed, remaining);
+    region.settle(times, roads_crossed);
     affected
         .iter()
         .zip(old)
         .filter(|&(&n, was)| (times[n as usize], roads_crossed[n as usize]) != was)
         .map(|(&n, _)| n)
         .collect()
+}
+
+/// The affected region searched again: its nodes as a bitset and the
+/// Dijkstra queue inside it.
+struct Region<'g> {
+    graph: &'g Graph,
+    affected: &'g [u32],
+    inside: Vec<u64>,
+    limit: Time,
+    track: bool,
+    heap: BinaryHeap<Reverse<(Time, u32)>>,
+}
+
+impl<'g> Region<'g> {
+    fn new(graph: &'g Graph, affected: &'g [u32], limit: Time) -> Self {
+        let mut inside = vec![0u64; graph.node_count().div_ceil(64)];
+        for &n in affected {
+            inside[n as usize / 64] |= 1 << (n % 64);
+        }
+        Region {
+            graph,
+            affected,
+            inside,
+            limit,
+            track: graph.has_crossings(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    fn contains(&self, n: u32) -> bool {
+        self.inside[n as usize / 64] & (1 << (n % 64)) != 0
+    }
+
+    /// The roads crossed on reaching a node over arc `arc` from a node that
+    /// had crossed `from`.
+    fn crossed(&self, from: u8, arc: usize) -> u8 {
+        if self.track {
+            from.saturating_add(u8::from(self.graph.is_crossing_arc(arc)))
+        } else {
+            0
+        }
+    }
+
+    fn offer(&mut self, times: &mut [Time], roads_crossed: &mut [u8], n: u32, at: Time, x: u8) {
+        if at <= self.limit && at < times[n as usize] {
+            times[n as usize] = at;
+            roads_crossed[n as usize] = x;
+            self.heap.push(Reverse((at, n)));
+        }
+    }
+
+    /// Queues the remaining facilities' starts inside the region and every
+    /// affected node reached from an unaffected neighbour.
+    fn seed(&mut self, times: &mut [Time], roads_crossed: &mut [u8], remaining: &[Seed]) {
+        for s in remaining {
+            if self.contains(s.node) {
+                self.offer(times, roads_crossed, s.node, s.time, 0);
+            }
+        }
+        // Edges are walked both ways at one weight, so a node's arcs name its
+        // in-neighbours too.
+        let graph = self.graph;
+        for &n in self.affected {
+            let first = graph.first_arc(n);
+            for (i, a) in graph.arcs(n).iter().enumerate() {
+                let (u, tu) = (a.head, times[a.head as usize]);
+                if tu == UNREACHED || self.contains(u) {
+                    continue;
+                }
+                let x = self.crossed(roads_crossed[u as usize], first + i);
+                self.offer(times, roads_crossed, n, tu.saturating_add(a.weight), x);
+            }
+        }
+    }
+
+    /// Dijkstra inside the region from what [`Region::seed`] queued.
+    fn settle(&mut self, times: &mut [Time], roads_crossed: &mut [u8]) {
+        let graph = self.graph;
+        while let Some(Reverse((tn, n))) = self.heap.pop() {
+            if tn != times[n as usize] {
+                continue;
+            }
+            let first = graph.first_arc(n);
+            let xn = roads_crossed[n as usize];
+            for (i, a) in graph.arcs(n).iter().enumerate() {
+                let h = a.head;
+                let nt = tn + a.weight;
+                if !self.contains(h) || nt > self.limit || nt >= times[h as usize] {
+                    continue;
+                }
+                times[h as usize] = nt;
+                roads_crossed[h as usize] = self.crossed(xn, first + i);
+                self.heap.push(Reverse((nt, h)));
+            }
+        }
+    }
 }

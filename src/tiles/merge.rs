@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::own::PartStats;
 use super::plan::Plan;
 use crate::error::{Error, Result};
+use crate::findings::shares::share;
 use crate::write::commit::OutputSet;
 
 /// The layers a tile writes and merge joins.
@@ -216,7 +217,7 @@ fn summarize(
             name: name.to_string(),
             communities: n,
             life_circle: circle,
-            share_life_circle: share(circle as f64, n as f64),
+            share_life_circle: share(circle, n),
             population,
             share_population_life_circle: (population > 0.0).then(|| pop_circle / population),
         }
@@ -248,7 +249,7 @@ fn summarize(
                 id: c.id.clone(),
                 facilities: per_category.get(&c.id).copied().unwrap_or(0),
                 communities_covered: covered,
-                share_covered: share(covered as f64, all.len() as f64),
+                share_covered: share(covered, all.len()),
             }
         })
         .collect();
@@ -268,14 +269,6 @@ fn summarize(
         categories,
         overall: group("all", &all),
         by_kind: kinds.iter().map(|(k, m)| group(k, m)).collect(),
-    }
-}
-
-fn share(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else {
-        0.0
     }
 }
 

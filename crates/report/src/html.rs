@@ -14,6 +14,7 @@ use crate::escape;
 use crate::style;
 use childcircle::analysis::Analysis;
 use childcircle::findings::districts::{District, DistrictRow, DistrictTables, Level};
+use childcircle::findings::shares::{fraction, people, share};
 use childcircle::findings::siting::{
     gaps, life_circle_after, Figures, SiteOrigin, Suggestions, METHOD,
 };
@@ -525,31 +526,22 @@ fn bar_chart(rows: &[(String, f64, String, String)], target: Option<f64>) -> Str
 }
 
 fn categories_section(out: &mut String, a: &Analysis) {
-    let n = a.communities.len().max(1) as f64;
+    let n = a.communities.len();
     let known = a.communities.iter().any(|c| c.population.is_some());
-    let all: Vec<usize> = (0..a.communities.len()).collect();
-    let once = childcircle::places::counted_once(&a.communities, &all);
-    let total_pop: f64 = once
-        .iter()
-        .filter_map(|&i| a.communities[i].population)
-        .sum();
+    let all: Vec<usize> = (0..n).collect();
+    let total_pop = people(&a.communities, &all, |c| c.population);
     let rows: Vec<(String, f64, String, String)> = a
         .profile
         .categories
         .iter()
         .enumerate()
         .map(|(k, c)| {
-            let covered: Vec<usize> = (0..a.communities.len())
-                .filter(|&i| a.coverage[i].covered[k])
-                .collect();
-            let share = covered.len() as f64 / n;
-            let pop: f64 = childcircle::places::counted_once(&a.communities, &covered)
-                .iter()
-                .filter_map(|&i| a.communities[i].population)
-                .sum();
+            let covered: Vec<usize> = (0..n).filter(|&i| a.coverage[i].covered[k]).collect();
+            let share = share(covered.len(), n);
+            let pop = people(&a.communities, &covered, |c| c.population);
             let mut text = percent(share);
             if known && total_pop > 0.0 {
-                text.push_str(&format!(" · 人口 {}", percent(pop / total_pop)));
+                text.push_str(&format!(" · 人口 {}", percent(fraction(pop, total_pop))));
             }
             (
                 format!(

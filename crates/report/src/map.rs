@@ -1026,11 +1026,7 @@ impl<'a> Sheet<'a> {
         let a = self.a;
         let cat = &a.profile.categories[k];
         let covered = a.coverage.iter().filter(|c| c.covered[k]).count();
-        let share = if a.coverage.is_empty() {
-            0.0
-        } else {
-            covered as f64 / a.coverage.len() as f64
-        };
+        let share = childcircle::findings::shares::share(covered, a.coverage.len());
         // The share first: it is what a cut caption must keep.
         let label = match self.lang {
             Lang::Chinese => format!(

@@ -77,9 +77,26 @@ pub fn apply(data: &mut OsmData, profile: &Profile) -> NestingReport {
         .filter(|(_, n)| matches!(n.kind, NoteKind::School { .. }))
         .map(|(i, n)| (n.osm, i))
         .collect();
-    let (grounds, reps) = locate(data, &note_of);
+    let school = SchoolBits { mask, other };
+    let nests = nests(data, &note_of);
+    let removed = absorb(data, &nests, school, &note_of);
+    retire(data, removed, mask, &note_of, &mut report);
+    report
+}
+
+/// Which category bits are school levels, and which one is the catch-all
+/// "other school" that a known level replaces.
+#[derive(Clone, Copy)]
+struct SchoolBits {
+    mask: u32,
+    other: u32,
+}
+
+/// Every school area that holds school objects, smallest first, with the
+/// objects whose innermost school area it is.
+fn nests(data: &OsmData, note_of: &HashMap<OsmRef, usize>) -> Vec<(usize, Vec<Obj>)> {
+    let (grounds, reps) = locate(data, note_of);
     let tree = RTree::bulk_load(grounds);
-    // The innermost school area around each school object.
     let mut inside: HashMap<usize, Vec<Obj>> = HashMap::new();
     for (obj, p, own_area) in reps {
         let around = tree
@@ -93,15 +110,28 @@ pub fn apply(data: &mut OsmData, profile: &Profile) -> NestingReport {
     }
     // Smallest first, so that a school inside a school inside grounds reaches
     // the grounds with what it absorbed.
-    let mut containers: Vec<usize> = inside.keys().copied().collect();
     let size_of: HashMap<usize, f64> = tree.iter().map(|g| (g.index, g.size)).collect();
-    containers.sort_by(|a, b| size_of[a].total_cmp(&size_of[b]).then(a.cmp(b)));
+    let mut nests: Vec<(usize, Vec<Obj>)> = inside.into_iter().collect();
+    nests.sort_by(|(a, _), (b, _)| size_of[a].total_cmp(&size_of[b]).then(a.cmp(b)));
+    nests
+}
+
+/// Gives each school area the levels of the schools inside it that it
+/// absorbs, and returns those (object, area) pairs.
+fn absorb(
+    data: &mut OsmData,
+    nests: &[(usize, Vec<Obj>)],
+    school: SchoolBits,
+    note_of: &HashMap<OsmRef, usize>,
+) -> Vec<(Obj, usize)> {
+    let SchoolBits { mask, other } = school;
     let mut removed = Vec::new();
-    for a in containers {
+    for (a, objs) in nests {
+        let a = *a;
         let own = data.areas[a].categories & mask;
         let levels = own & !other;
         let mut set = own;
-        for &obj in &inside[&a] {
+        for &obj in objs {
             let inner = categories(data, obj) & mask;
             let inner_levels = inner & !other;
             if levels == 0 || inner_levels & !levels == 0 {
@@ -123,6 +153,18 @@ pub fn apply(data: &mut OsmData, profile: &Profile) -> NestingReport {
             }
         }
     }
+    removed
+}
+
+/// Takes the school categories (and school notes) off every absorbed
+/// object, counting them with a few examples in `report`.
+fn retire(
+    data: &mut OsmData,
+    mut removed: Vec<(Obj, usize)>,
+    mask: u32,
+    note_of: &HashMap<OsmRef, usize>,
+    report: &mut NestingReport,
+) {
     removed.sort_by_key(|&(obj, _)| osm_of(data, obj));
     let mut drop_notes = Vec::new();
     for (obj, a) in removed {
@@ -153,7 +195,6 @@ pub fn apply(data: &mut OsmData, profile: &Profile) -> NestingReport {
         k += 1;
         keep
     });
-    report
 }
 
 /// The school areas (with their polygons) and every school object's
