@@ -242,23 +242,16 @@ pub fn analyze_with_options(
 
     on_phase("walking times per category");
     let profile = run.profile;
-    let CategoryTimes {
-        times,
-        roads_crossed,
-    } = category_times(&graph, &found.facilities, profile);
-    let origins = all_category_origins(&graph, &found.facilities, profile);
-    run.clock
-        .mark("multi-source search", times.len() as u64, "searches");
+    let (walk, origins) = run.walk(&graph, &found.facilities);
+    let times = walk.times;
 
     on_phase("coverage of communities");
-    let coverage = run.coverage(
-        &graph,
-        &index,
-        &found.communities,
-        &times,
-        &origins,
-        &roads_crossed,
-    );
+    let walked = Walked {
+        graph: &graph,
+        times: &times,
+        origins: &origins,
+    };
+    let coverage = run.coverage(&walked, &index, &found.communities, &walk.roads_crossed);
 
     on_phase("reach of every facility");
     let Found {
@@ -270,14 +263,7 @@ pub fn analyze_with_options(
     let (reach, capacity) = run.reach(&graph, &facilities, &communities);
 
     let (isochrones, coverage_areas) = match &options.isochrones {
-        Some(iso) => {
-            let walked = Walked {
-                graph: &graph,
-                times: &times,
-                origins: &origins,
-            };
-            run.isochrones(&walked, &facilities, &communities, iso, on_phase)
-        }
+        Some(iso) => run.isochrones(&walked, &facilities, &communities, iso, on_phase),
         None => (Vec::new(), Vec::new()),
     };
 
@@ -325,6 +311,7 @@ struct Found {
 }
 
 /// The graph and the walking times over it that later stages read.
+#[derive(Clone, Copy)]
 struct Walked<'a> {
     graph: &'a Graph,
     times: &'a [Vec<Time>],
@@ -341,6 +328,16 @@ impl<'a> Run<'a> {
             clock: PhaseClock::start(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The walking time from every node to each category's nearest
+    /// facility, and each category's search starts.
+    fn walk(&mut self, graph: &Graph, facilities: &[Facility]) -> (CategoryTimes, Vec<Origins>) {
+        let times = category_times(graph, facilities, self.profile);
+        let origins = all_category_origins(graph, facilities, self.profile);
+        self.clock
+            .mark("multi-source search", times.times.len() as u64, "searches");
+        (times, origins)
     }
 
     /// Every facility's bounded search: the communities it reaches per band,
@@ -532,13 +529,16 @@ impl<'a> Run<'a> {
     /// rule.
     fn coverage(
         &mut self,
-        graph: &Graph,
+        walked: &Walked,
         index: &GraphIndex,
         communities: &[Community],
-        times: &[Vec<Time>],
-        origins: &[Origins],
         roads_crossed: &[Vec<u8>],
     ) -> Vec<CommunityCoverage> {
+        let Walked {
+            graph,
+            times,
+            origins,
+        } = *walked;
         let rules = self.options.coverage_rules;
         let centres = if communities
             .iter()

@@ -453,8 +453,26 @@ pub fn facility_reach(
     profile: &Profile,
     bands_min: &[f64],
 ) -> Vec<FacilityReach> {
-    let bands: Vec<Time> = bands_min.iter().map(|&m| minutes_to_time(m)).collect();
-    // Communities by the bounding box of their access edges' ends.
+    let reach = Reach {
+        graph,
+        communities,
+        tree: community_boxes(graph, communities),
+        profile,
+        bands: bands_min.iter().map(|&m| minutes_to_time(m)).collect(),
+    };
+    facilities
+        .par_iter()
+        .map_init(
+            || SearchState::new(graph.node_count()),
+            |state, f| reach.of(f, state),
+        )
+        .collect()
+}
+
+/// Communities by the bounding box of their access edges' ends.
+type CommunityBoxes = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+
+fn community_boxes(graph: &Graph, communities: &[Community]) -> CommunityBoxes {
     let boxes: Vec<_> = communities
         .iter()
         .enumerate()
@@ -466,69 +484,76 @@ pub fn facility_reach(
             bounds(pts).map(|b| GeomWithData::new(Rectangle::from_aabb(b), i))
         })
         .collect();
-    let tree = RTree::bulk_load(boxes);
-    facilities
-        .par_iter()
-        .map_init(
-            || SearchState::new(graph.node_count()),
-            |state, f| {
-                let threshold = minutes_to_time(profile.categories[f.category].minutes);
-                let places = profile.categories[f.category].places;
-                let origins = f.origins(graph);
-                let seeds: Vec<Seed> = origins.seeds(graph);
-                let empty = FacilityReach {
-                    band_population: vec![0.0; bands.len()],
-                    ..Default::default()
-                };
-                if seeds.is_empty() {
-                    return empty;
+    RTree::bulk_load(boxes)
+}
+
+/// What [`facility_reach`] measures every facility against.
+struct Reach<'a> {
+    graph: &'a Graph,
+    communities: &'a [Community],
+    tree: CommunityBoxes,
+    profile: &'a Profile,
+    bands: Vec<Time>,
+}
+
+impl Reach<'_> {
+    /// One facility's bounded search and what it reaches.
+    fn of(&self, f: &Facility, state: &mut SearchState) -> FacilityReach {
+        let graph = self.graph;
+        let threshold = minutes_to_time(self.profile.categories[f.category].minutes);
+        let places = self.profile.categories[f.category].places;
+        let origins = f.origins(graph);
+        let seeds: Vec<Seed> = origins.seeds(graph);
+        let empty = FacilityReach {
+            band_population: vec![0.0; self.bands.len()],
+            ..Default::default()
+        };
+        if seeds.is_empty() {
+            return empty;
+        }
+        let limit = self.bands.iter().copied().fold(threshold, Time::max);
+        state.run(graph, &seeds, limit);
+        let reach = state.settled();
+        // The nodes reached, and the facility's own edges (reached
+        // along the edge even when neither end is in time).
+        let own = origins.iter().flat_map(|o| {
+            let e = graph.edges[o.pos.edge as usize];
+            [graph.xy[e.u as usize], graph.xy[e.v as usize]]
+        });
+        let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize]).chain(own)) else {
+            return empty;
+        };
+        let mut out = FacilityReach {
+            nodes: reach
+                .iter()
+                .filter(|&&n| state.time(n) <= threshold)
+                .count(),
+            ..empty
+        };
+        for item in self.tree.locate_in_envelope_intersecting(&area) {
+            let c = &self.communities[item.data];
+            let t = c
+                .access
+                .iter()
+                .map(|a| a.time_from(graph, |n| state.time(n), &origins))
+                .min()
+                .unwrap_or(UNREACHED);
+            let pop = c.population.unwrap_or(0.0);
+            if t <= threshold {
+                out.communities += 1;
+                out.population += pop;
+                if places {
+                    out.within.push((item.data as u32, t));
                 }
-                let limit = bands.iter().copied().fold(threshold, Time::max);
-                state.run(graph, &seeds, limit);
-                let reach = state.settled();
-                // The nodes reached, and the facility's own edges (reached
-                // along the edge even when neither end is in time).
-                let own = origins.iter().flat_map(|o| {
-                    let e = graph.edges[o.pos.edge as usize];
-                    [graph.xy[e.u as usize], graph.xy[e.v as usize]]
-                });
-                let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize]).chain(own))
-                else {
-                    return empty;
-                };
-                let mut out = FacilityReach {
-                    nodes: reach
-                        .iter()
-                        .filter(|&&n| state.time(n) <= threshold)
-                        .count(),
-                    ..empty
-                };
-                for item in tree.locate_in_envelope_intersecting(&area) {
-                    let c = &communities[item.data];
-                    let t = c
-                        .access
-                        .iter()
-                        .map(|a| a.time_from(graph, |n| state.time(n), &origins))
-                        .min()
-                        .unwrap_or(UNREACHED);
-                    let pop = c.population.unwrap_or(0.0);
-                    if t <= threshold {
-                        out.communities += 1;
-                        out.population += pop;
-                        if places {
-                            out.within.push((item.data as u32, t));
-                        }
-                    }
-                    for (b, &band) in bands.iter().enumerate() {
-                        if t <= band {
-                            out.band_population[b] += pop;
-                        }
-                    }
+            }
+            for (b, &band) in self.bands.iter().enumerate() {
+                if t <= band {
+                    out.band_population[b] += pop;
                 }
-                out
-            },
-        )
-        .collect()
+            }
+        }
+        out
+    }
 }
 
 fn bounds(points: impl Iterator<Item = [f32; 2]>) -> Option<AABB<[f64; 2]>> {

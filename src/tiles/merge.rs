@@ -203,25 +203,6 @@ fn summarize(
             serde_json::from_str::<Value>(f).expect("parsed before")["properties"].clone()
         })
         .collect();
-    let group = |name: &str, members: &[&Value]| {
-        let n = members.len();
-        let circle = members.iter().filter(|p| p["circle"] == true).count();
-        let pop = |p: &&&Value| p["pop"].as_f64().unwrap_or(0.0);
-        let population: f64 = members.iter().map(|p| pop(&p)).sum();
-        let pop_circle: f64 = members
-            .iter()
-            .filter(|p| p["circle"] == true)
-            .map(|p| pop(&p))
-            .sum();
-        GroupFigures {
-            name: name.to_string(),
-            communities: n,
-            life_circle: circle,
-            share_life_circle: share(circle, n),
-            population,
-            share_population_life_circle: (population > 0.0).then(|| pop_circle / population),
-        }
-    };
     let all: Vec<&Value> = props.iter().collect();
     let mut kinds: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for p in &all {
@@ -230,29 +211,7 @@ fn summarize(
             .or_default()
             .push(p);
     }
-    let mut per_category: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, f) in &facilities.features {
-        let v: Value = serde_json::from_str(f).expect("parsed before");
-        if let Some(c) = v["properties"]["category"].as_str() {
-            *per_category.entry(c.to_string()).or_default() += 1;
-        }
-    }
-    let categories = profile
-        .categories
-        .iter()
-        .map(|c| {
-            let covered = all
-                .iter()
-                .filter(|p| p[format!("ok_{}", c.id)] == true)
-                .count();
-            CategoryFigures {
-                id: c.id.clone(),
-                facilities: per_category.get(&c.id).copied().unwrap_or(0),
-                communities_covered: covered,
-                share_covered: share(covered, all.len()),
-            }
-        })
-        .collect();
+    let categories = category_figures(profile, &all, facilities);
     MergedSummary {
         tool: format!("childcircle {} (merged tiles)", env!("CARGO_PKG_VERSION")),
         extract: plan.extract.display().to_string(),
@@ -267,8 +226,8 @@ fn summarize(
             max_graph_nodes: parts.iter().map(|p| p.graph_nodes).max().unwrap_or(0),
         },
         categories,
-        overall: group("all", &all),
-        by_kind: kinds.iter().map(|(k, m)| group(k, m)).collect(),
+        overall: group_figures("all", &all),
+        by_kind: kinds.iter().map(|(k, m)| group_figures(k, m)).collect(),
     }
 }
 
@@ -293,4 +252,56 @@ mod tests {
         let empty = crate::write::commit::feature_collection(&[], "x");
         assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
     }
+}
+
+/// The life circle of some merged communities (their GeoJSON properties).
+fn group_figures(name: &str, members: &[&Value]) -> GroupFigures {
+    let n = members.len();
+    let circle = members.iter().filter(|p| p["circle"] == true).count();
+    let pop = |p: &&&Value| p["pop"].as_f64().unwrap_or(0.0);
+    let population: f64 = members.iter().map(|p| pop(&p)).sum();
+    let pop_circle: f64 = members
+        .iter()
+        .filter(|p| p["circle"] == true)
+        .map(|p| pop(&p))
+        .sum();
+    GroupFigures {
+        name: name.to_string(),
+        communities: n,
+        life_circle: circle,
+        share_life_circle: share(circle, n),
+        population,
+        share_population_life_circle: (population > 0.0).then(|| pop_circle / population),
+    }
+}
+
+/// Facilities and communities covered per category, from the merged layers.
+fn category_figures(
+    profile: &crate::Profile,
+    all: &[&Value],
+    facilities: &Layer,
+) -> Vec<CategoryFigures> {
+    let mut per_category: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, f) in &facilities.features {
+        let v: Value = serde_json::from_str(f).expect("parsed before");
+        if let Some(c) = v["properties"]["category"].as_str() {
+            *per_category.entry(c.to_string()).or_default() += 1;
+        }
+    }
+    profile
+        .categories
+        .iter()
+        .map(|c| {
+            let covered = all
+                .iter()
+                .filter(|p| p[format!("ok_{}", c.id)] == true)
+                .count();
+            CategoryFigures {
+                id: c.id.clone(),
+                facilities: per_category.get(&c.id).copied().unwrap_or(0),
+                communities_covered: covered,
+                share_covered: share(covered, all.len()),
+            }
+        })
+        .collect()
 }

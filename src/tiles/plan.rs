@@ -187,30 +187,90 @@ pub fn reach_of(core: [f64; 4], halo_m: f64) -> [f64; 4] {
 /// holds more than the node budget. Counts and memory are filled in by the
 /// cutter.
 pub fn layout(x: &Extract, options: &PlanOptions) -> (Vec<Tile>, usize) {
-    let deg = options.tile_deg;
-    let homes = residential_boxes(x);
-    // Node longitudes sorted, for counting the nodes in a box.
-    let mut by_lon: Vec<(i32, i32)> = x.nodes.iter().map(|n| (n.lon, n.lat)).collect();
-    by_lon.sort_unstable();
-    let count = |b: [f64; 4]| -> u64 {
+    let density = Density::new(x);
+    let mut tiles = Vec::new();
+    let mut skipped = 0;
+    let mut stack: Vec<(String, [f64; 4], u32)> = Vec::new();
+    for (key, core) in grid_cells(x, options.tile_deg) {
+        stack.push((key, core, 0));
+        while let Some((key, core, depth)) = stack.pop() {
+            if !density.has_homes(core) {
+                skipped += 1;
+                continue;
+            }
+            let reach = reach_of(core, options.halo.total_m);
+            if depth < MAX_DEPTH && density.nodes_in(reach) > options.node_budget {
+                // Pushed in reverse so that they come out in order.
+                for (q, b) in quadrants(core).iter().enumerate().rev() {
+                    let k = if depth == 0 {
+                        format!("{key}q{q}")
+                    } else {
+                        format!("{key}{q}")
+                    };
+                    stack.push((k, *b, depth + 1));
+                }
+                continue;
+            }
+            tiles.push(Tile {
+                index: tiles.len(),
+                key,
+                core,
+                reach,
+                nodes: 0,
+                ways: 0,
+                relations: 0,
+                memory_bytes: 0,
+            });
+        }
+    }
+    (tiles, skipped)
+}
+
+/// Where the extract's nodes and homes are, for sizing tiles.
+struct Density {
+    /// Node (lon, lat) in 1e-7 degrees, sorted by longitude.
+    by_lon: Vec<(i32, i32)>,
+    /// Bounding boxes of residential land, 1e-7 degrees.
+    homes: Vec<[i32; 4]>,
+}
+
+impl Density {
+    fn new(x: &Extract) -> Self {
+        let mut by_lon: Vec<(i32, i32)> = x.nodes.iter().map(|n| (n.lon, n.lat)).collect();
+        by_lon.sort_unstable();
+        Density {
+            by_lon,
+            homes: residential_boxes(x),
+        }
+    }
+
+    /// The nodes inside box `b` (lon/lat degrees).
+    fn nodes_in(&self, b: [f64; 4]) -> u64 {
         let (x0, x1) = (to_e7(b[0], true), to_e7(b[2], false));
         let (y0, y1) = (to_e7(b[1], true), to_e7(b[3], false));
-        let lo = by_lon.partition_point(|p| p.0 < x0);
-        let hi = by_lon.partition_point(|p| p.0 <= x1);
-        by_lon[lo..hi]
+        let lo = self.by_lon.partition_point(|p| p.0 < x0);
+        let hi = self.by_lon.partition_point(|p| p.0 <= x1);
+        self.by_lon[lo..hi]
             .iter()
             .filter(|p| (y0..=y1).contains(&p.1))
             .count() as u64
-    };
-    let has_homes = |c: [f64; 4]| {
+    }
+
+    /// Whether box `c` meets any residential land.
+    fn has_homes(&self, c: [f64; 4]) -> bool {
         let (x0, x1) = (to_e7(c[0], true), to_e7(c[2], false));
         let (y0, y1) = (to_e7(c[1], true), to_e7(c[3], false));
-        homes
+        self.homes
             .iter()
             .any(|b| b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0)
-    };
+    }
+}
+
+/// The cells of the global `deg` grid over the extract's nodes, row by row,
+/// with their keys (`c<column>r<row>`); none for an empty extract.
+fn grid_cells(x: &Extract, deg: f64) -> Vec<(String, [f64; 4])> {
     let Some(first) = x.nodes.first() else {
-        return (Vec::new(), 0);
+        return Vec::new();
     };
     let (mut lo, mut hi) = ([first.lon, first.lat], [first.lon, first.lat]);
     for n in &x.nodes {
@@ -219,9 +279,7 @@ pub fn layout(x: &Extract, options: &PlanOptions) -> (Vec<Tile>, usize) {
     }
     let cell = |v: i32| (f64::from(v) * 1e-7 / deg).floor() as i64;
     let (c0, c1, r0, r1) = (cell(lo[0]), cell(hi[0]), cell(lo[1]), cell(hi[1]));
-    let mut tiles = Vec::new();
-    let mut skipped = 0;
-    let mut stack: Vec<(String, [f64; 4], u32)> = Vec::new();
+    let mut cells = Vec::new();
     for r in r0..=r1 {
         for c in c0..=c1 {
             let core = [
@@ -230,47 +288,23 @@ pub fn layout(x: &Extract, options: &PlanOptions) -> (Vec<Tile>, usize) {
                 (c + 1) as f64 * deg,
                 (r + 1) as f64 * deg,
             ];
-            stack.push((format!("c{c}r{r}"), core, 0));
-            while let Some((key, core, depth)) = stack.pop() {
-                if !has_homes(core) {
-                    skipped += 1;
-                    continue;
-                }
-                let reach = reach_of(core, options.halo.total_m);
-                if depth < MAX_DEPTH && count(reach) > options.node_budget {
-                    let mx = (core[0] + core[2]) / 2.0;
-                    let my = (core[1] + core[3]) / 2.0;
-                    let quads = [
-                        [core[0], core[1], mx, my],
-                        [mx, core[1], core[2], my],
-                        [core[0], my, mx, core[3]],
-                        [mx, my, core[2], core[3]],
-                    ];
-                    // Pushed in reverse so that they come out in order.
-                    for (q, b) in quads.iter().enumerate().rev() {
-                        let k = if depth == 0 {
-                            format!("{key}q{q}")
-                        } else {
-                            format!("{key}{q}")
-                        };
-                        stack.push((k, *b, depth + 1));
-                    }
-                    continue;
-                }
-                tiles.push(Tile {
-                    index: tiles.len(),
-                    key,
-                    core,
-                    reach,
-                    nodes: 0,
-                    ways: 0,
-                    relations: 0,
-                    memory_bytes: 0,
-                });
-            }
+            cells.push((format!("c{c}r{r}"), core));
         }
     }
-    (tiles, skipped)
+    cells
+}
+
+/// The four quadrants of `core`: south-west, south-east, north-west,
+/// north-east.
+fn quadrants(core: [f64; 4]) -> [[f64; 4]; 4] {
+    let mx = (core[0] + core[2]) / 2.0;
+    let my = (core[1] + core[3]) / 2.0;
+    [
+        [core[0], core[1], mx, my],
+        [mx, core[1], core[2], my],
+        [core[0], my, mx, core[3]],
+        [mx, my, core[2], core[3]],
+    ]
 }
 
 /// Reads the extract once, lays out the tiles, cuts their extracts into

@@ -124,15 +124,7 @@ pub fn read_facility_file(
             continue;
         };
         let row = loaded.row_label(l.index);
-        let capacity = match value(&loaded, l.index, capacity) {
-            None => None,
-            Some(t) => Some(t.parse::<f64>().ok().filter(|v| *v >= 0.0).ok_or_else(|| {
-                loaded.fail(format!(
-                    "{row}, column {:?}: capacity {t:?} is not a number",
-                    loaded.table.headers[capacity.unwrap_or(0)]
-                ))
-            })?),
-        };
+        let capacity = capacity_of(&loaded, l.index, capacity, &row)?;
         facilities.push(FileFacility {
             file: FileRef {
                 id: value(&loaded, l.index, id).map_or_else(
@@ -148,9 +140,57 @@ pub fn read_facility_file(
             geometry: l.geometry.clone(),
         });
     }
+    let notes = reading_notes(
+        &loaded,
+        &locations,
+        category,
+        facilities.len(),
+        &unknown,
+        profile,
+    );
+    if facilities.is_empty() {
+        return Err(loaded.fail(format!("no usable facility: {}", notes[1..].join("; "))));
+    }
+    Ok(FacilityFile {
+        path: options.path.clone(),
+        facilities,
+        notes,
+    })
+}
+
+/// The capacity in column `capacity` of row `index` (labelled `row`), if the
+/// file has one: a number ≥ 0.
+fn capacity_of(
+    loaded: &Loaded,
+    index: usize,
+    capacity: Option<usize>,
+    row: &str,
+) -> Result<Option<f64>> {
+    let Some(t) = value(loaded, index, capacity) else {
+        return Ok(None);
+    };
+    let v = t.parse::<f64>().ok().filter(|v| *v >= 0.0).ok_or_else(|| {
+        loaded.fail(format!(
+            "{row}, column {:?}: capacity {t:?} is not a number",
+            loaded.table.headers[capacity.unwrap_or(0)]
+        ))
+    })?;
+    Ok(Some(v))
+}
+
+/// What the reader decided (encoding, CRS, category column) and skipped:
+/// the first note says what was read; the others, what was left out.
+fn reading_notes(
+    loaded: &Loaded,
+    locations: &Locations,
+    category: usize,
+    read: usize,
+    unknown: &BTreeMap<String, usize>,
+    profile: &Profile,
+) -> Vec<String> {
     let mut notes = vec![format!(
         "read {} facilities ({}; coordinates {} from {}; category column {:?})",
-        facilities.len(),
+        read,
         loaded.table.source,
         locations.crs,
         locations.crs_from,
@@ -175,14 +215,7 @@ pub fn read_facility_file(
             values.join(", ")
         ));
     }
-    if facilities.is_empty() {
-        return Err(loaded.fail(format!("no usable facility: {}", notes[1..].join("; "))));
-    }
-    Ok(FacilityFile {
-        path: options.path.clone(),
-        facilities,
-        notes,
-    })
+    notes
 }
 
 /// Every facility needs a place, and one that lies near the extract.
