@@ -197,8 +197,8 @@ fn isochrones_written(p: &Prepared, origins: &[u32], path: &Path) -> usize {
                         .collect();
                 let lonlat = p
                     .graph
-                    .projection
-                    .unproject(p.graph.xy[node as usize].map(f64::from));
+                    .projection()
+                    .unproject(p.graph.xy()[node as usize].map(f64::from));
                 point_isochrone_geojson(lonlat, &bands, &label)
             },
         )

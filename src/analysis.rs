@@ -641,7 +641,11 @@ pub fn point_isochrone(
     let (_, graph) = load_network(extract, profile)?;
     let index = GraphIndex::new(&graph);
     let access = index
-        .snap(&graph, graph.projection.project(lonlat), profile.max_snap_m)
+        .snap(
+            &graph,
+            graph.projection().project(lonlat),
+            profile.max_snap_m,
+        )
         .ok_or_else(|| {
             Error::Invalid(format!(
                 "({}, {}) is farther than {} m from any walkable way of {}",

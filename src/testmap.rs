@@ -61,13 +61,13 @@ impl TestMap {
             .map(|(ch, osm)| {
                 (
                     ch,
-                    graph.osm_id.iter().position(|&o| o == osm).unwrap() as u32,
+                    graph.osm_id().iter().position(|&o| o == osm).unwrap() as u32,
                 )
             })
             .collect();
         let probes = probe_lonlat
             .into_iter()
-            .map(|(ch, p)| (ch, graph.projection.project(p)))
+            .map(|(ch, p)| (ch, graph.projection().project(p)))
             .collect();
         TestMap {
             graph,

@@ -250,7 +250,7 @@ fn adding_a_facility_only_gains_and_removing_it_restores() {
         .expect("the model has a community without a kindergarten");
     let c = &base.communities[far];
     let at = base.graph.lonlat({
-        let e = base.graph.edges[c.access[0].pos.edge as usize];
+        let e = base.graph.edges()[c.access[0].pos.edge as usize];
         e.u
     });
     let mut s = Scenario::new(base.clone());

@@ -78,7 +78,7 @@ fn walking_rules_decide_what_is_walkable() {
     let profile = Profile::default();
     let data = read_osm(&path, &profile).unwrap();
     let graph = Graph::build(&data, &profile).unwrap();
-    let has = |id: i64| graph.osm_id.contains(&id);
+    let has = |id: i64| graph.osm_id().contains(&id);
     assert!(
         has(5),
         "access=private inside a residential compound stays walkable"
@@ -90,21 +90,21 @@ fn walking_rules_decide_what_is_walkable() {
     assert!(has(14), "steps are walkable");
     assert!(!has(15), "foot=no drops the way");
     assert!(!has(20) && !has(21), "a two-node island is dropped");
-    assert_eq!(graph.stats.components_dropped, 1);
-    assert_eq!(graph.stats.private_ways_kept_in_compounds, 1);
-    assert_eq!(graph.stats.private_ways_dropped, 1);
+    assert_eq!(graph.stats().components_dropped, 1);
+    assert_eq!(graph.stats().private_ways_kept_in_compounds, 1);
+    assert_eq!(graph.stats().private_ways_dropped, 1);
 
     // Steps are walked at half speed: twice the time per metre of a street.
     let per_metre = |a: i64, b: i64| {
         let (a, b) = (
-            graph.osm_id.iter().position(|&o| o == a).unwrap() as u32,
-            graph.osm_id.iter().position(|&o| o == b).unwrap() as u32,
+            graph.osm_id().iter().position(|&o| o == a).unwrap() as u32,
+            graph.osm_id().iter().position(|&o| o == b).unwrap() as u32,
         );
         let (arc, e) = graph
             .arcs_with_edges(a)
             .find(|(arc, _)| arc.head == b)
             .unwrap();
-        f64::from(arc.weight) / f64::from(graph.edges[e as usize].length_m)
+        f64::from(arc.weight) / f64::from(graph.edges()[e as usize].length_m)
     };
     let ratio = per_metre(3, 14) / per_metre(2, 3);
     assert!(

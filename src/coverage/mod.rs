@@ -221,7 +221,7 @@ pub fn centre_access(
         .par_iter()
         .map(|c| {
             let p = c.polygon.interior_point()?;
-            index.snap(graph, graph.projection.project([p.x(), p.y()]), max_m)
+            index.snap(graph, graph.projection().project([p.x(), p.y()]), max_m)
         })
         .collect()
 }
@@ -478,8 +478,8 @@ fn community_boxes(graph: &Graph, communities: &[Community]) -> CommunityBoxes {
         .enumerate()
         .filter_map(|(i, c)| {
             let pts = c.access.iter().flat_map(|a| {
-                let e = graph.edges[a.pos.edge as usize];
-                [graph.xy[e.u as usize], graph.xy[e.v as usize]]
+                let e = graph.edges()[a.pos.edge as usize];
+                [graph.xy()[e.u as usize], graph.xy()[e.v as usize]]
             });
             bounds(pts).map(|b| GeomWithData::new(Rectangle::from_aabb(b), i))
         })
@@ -517,10 +517,10 @@ impl Reach<'_> {
         // The nodes reached, and the facility's own edges (reached
         // along the edge even when neither end is in time).
         let own = origins.iter().flat_map(|o| {
-            let e = graph.edges[o.pos.edge as usize];
-            [graph.xy[e.u as usize], graph.xy[e.v as usize]]
+            let e = graph.edges()[o.pos.edge as usize];
+            [graph.xy()[e.u as usize], graph.xy()[e.v as usize]]
         });
-        let Some(area) = bounds(reach.iter().map(|&n| graph.xy[n as usize]).chain(own)) else {
+        let Some(area) = bounds(reach.iter().map(|&n| graph.xy()[n as usize]).chain(own)) else {
             return empty;
         };
         let mut out = FacilityReach {
@@ -628,7 +628,7 @@ mod tests {
         let cov = community_coverage(&graph, &communities, &times, &origins, &profile);
         let project = |g: &geo::Geometry<f64>| {
             g.map_coords(|c| {
-                let [x, y] = graph.projection.project([c.x, c.y]);
+                let [x, y] = graph.projection().project([c.x, c.y]);
                 geo::Coord { x, y }
             })
         };
@@ -693,7 +693,7 @@ K-G-A-B-C-D-E
             pos: EdgePos::at_node(g, map.nodes[&ch]).unwrap(),
             snap_m: 0.0,
         };
-        let xy = |ch: char| g.xy[map.nodes[&ch] as usize];
+        let xy = |ch: char| g.xy()[map.nodes[&ch] as usize];
         let (x0, x1) = (f64::from(xy('A')[0]) - 5.0, f64::from(xy('E')[0]) + 5.0);
         let y = f64::from(xy('A')[1]);
         let ring: Vec<geo::Coord<f64>> = [
@@ -705,7 +705,7 @@ K-G-A-B-C-D-E
         ]
         .iter()
         .map(|&(x, y)| {
-            let [lon, lat] = g.projection.unproject([x, y]);
+            let [lon, lat] = g.projection().unproject([x, y]);
             geo::Coord { x: lon, y: lat }
         })
         .collect();

@@ -381,7 +381,7 @@ fn planner_candidates(
         .iter()
         .enumerate()
         .filter_map(|(i, &p)| {
-            let access = index.snap(graph, graph.projection.project(p), profile.max_snap_m)?;
+            let access = index.snap(graph, graph.projection().project(p), profile.max_snap_m)?;
             Some(Candidate {
                 origin: SiteOrigin::Point(i),
                 lonlat: p,
@@ -419,7 +419,7 @@ impl UncoveredAccess {
                 continue;
             }
             for (j, ap) in c.access.iter().enumerate() {
-                let e = graph.edges[ap.pos.edge as usize];
+                let e = graph.edges()[ap.pos.edge as usize];
                 by_node.push((e.u, i as u32, j as u32));
                 by_node.push((e.v, i as u32, j as u32));
                 by_edge.push((ap.pos.edge, i as u32, j as u32));
@@ -519,7 +519,7 @@ fn residential_nodes(graph: &Graph, communities: &[Community]) -> Vec<Candidate>
         .iter()
         .flat_map(|c| {
             let ends = c.access.iter().flat_map(|ap| {
-                let e = graph.edges[ap.pos.edge as usize];
+                let e = graph.edges()[ap.pos.edge as usize];
                 [e.u, e.v]
             });
             c.inside_nodes.iter().copied().chain(ends)
@@ -738,10 +738,10 @@ K-A--B--------------C--------------D----E----F--------------G--------------H----
         let origins = all_category_origins(g, &facilities, &profile);
         let coverage = community_coverage(g, &communities, &times, &origins, &profile);
         // 5 m off the street beside E, and one 5 km away.
-        let [x, y] = g.xy[map.nodes[&'E'] as usize];
-        let near = g.projection.unproject([f64::from(x), f64::from(y) + 5.0]);
+        let [x, y] = g.xy()[map.nodes[&'E'] as usize];
+        let near = g.projection().unproject([f64::from(x), f64::from(y) + 5.0]);
         let far = g
-            .projection
+            .projection()
             .unproject([f64::from(x), f64::from(y) + 5000.0]);
         let s = suggest(
             g,

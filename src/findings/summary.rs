@@ -151,7 +151,7 @@ impl Summary {
                 .map(|(name, ids)| group(a, name, ids))
                 .collect(),
             ingest: a.ingest.clone(),
-            graph: a.graph.stats.clone(),
+            graph: a.graph.stats().clone(),
             places: a.places.clone(),
             units: a.units.clone(),
             population_rules: a.profile.population.clone(),

@@ -123,7 +123,7 @@ impl TimeGrid {
         let cap = f64::from(self.cap);
         let step = self.cell_m / 2.0;
         for e in edges {
-            let edge = graph.edges[e as usize];
+            let edge = graph.edges()[e as usize];
             let (tu, tv) = (node_time(edge.u), node_time(edge.v));
             let starts = origins.on_edge(e);
             if tu == UNREACHED && tv == UNREACHED && starts.is_empty() {

@@ -149,7 +149,7 @@ pub(crate) fn unprojected_rounded(graph: &Graph, mp: &MultiPolygon<f64>) -> Mult
     use geo::RemoveRepeatedPoints;
     let round7 = |v: f64| (v * 1e7).round() / 1e7;
     mp.map_coords(|c| {
-        let [x, y] = graph.projection.unproject([c.x, c.y]);
+        let [x, y] = graph.projection().unproject([c.x, c.y]);
         geo::Coord {
             x: round7(x),
             y: round7(y),
@@ -249,7 +249,7 @@ pub fn isochrone_reusing(
     let cap = limit + margin_time(options, profile) + 1;
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for &n in reached {
-        let p = graph.xy[n as usize];
+        let p = graph.xy()[n as usize];
         let budget = f64::from(limit - state.time(n)) / 10.0 * graph.walking_speed_mps();
         for k in 0..2 {
             lo[k] = lo[k].min(f64::from(p[k]) - budget);
@@ -271,7 +271,7 @@ pub fn isochrone_reusing(
     let edges = reached.iter().flat_map(|&n| {
         graph.arcs_with_edges(n).filter_map(move |(_, e)| {
             // Each edge once: from its `u` end if reached, else from `v`.
-            let edge = graph.edges[e as usize];
+            let edge = graph.edges()[e as usize];
             (edge.u == n || state.time(edge.u) == UNREACHED).then_some(e)
         })
     });
@@ -389,7 +389,7 @@ pub fn coverage_areas(
 ) -> Vec<CoverageArea> {
     assert_valid(options);
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
-    for p in &graph.xy {
+    for p in graph.xy() {
         for k in 0..2 {
             lo[k] = lo[k].min(f64::from(p[k]));
             hi[k] = hi[k].max(f64::from(p[k]));
@@ -402,7 +402,7 @@ pub fn coverage_areas(
         .iter()
         .map(|c| {
             c.polygon.map_coords(|p| {
-                let [x, y] = graph.projection.project([p.x, p.y]);
+                let [x, y] = graph.projection().project([p.x, p.y]);
                 geo::Coord { x, y }
             })
         })
@@ -417,7 +417,7 @@ pub fn coverage_areas(
             let mut grid = TimeGrid::new((lo, hi), &spec, cap);
             grid.rasterize_edges(
                 graph,
-                0..graph.edges.len() as u32,
+                0..graph.edges().len() as u32,
                 |n| times[k][n as usize],
                 &origins[k],
                 &spec,

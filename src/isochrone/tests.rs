@@ -111,7 +111,7 @@ C------------------------------D",
         "the middle of the block (70 m from every road)"
     );
     for n in ['A', 'B', 'C', 'D'] {
-        let p = map.graph.xy[map.nodes[&n] as usize];
+        let p = map.graph.xy()[map.nodes[&n] as usize];
         assert!(inside(mp, [f64::from(p[0]), f64::from(p[1])]), "corner {n}");
     }
 }
@@ -170,9 +170,9 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
             assert!(mp.is_valid(), "{}: {:?}", f.osm, mp.check_validation());
             let band = minutes_to_time(*minutes);
             let reached_paths = geo::MultiLineString(
-                (0..graph.edges.len() as u32)
+                (0..graph.edges().len() as u32)
                     .filter(|&e| {
-                        let ed = graph.edges[e as usize];
+                        let ed = graph.edges()[e as usize];
                         all[ed.u as usize] <= band || all[ed.v as usize] <= band
                     })
                     .map(|e| {
@@ -185,7 +185,7 @@ fn polygons_agree_with_the_search_on_a_real_extract() {
                     .collect(),
             );
             for (n, &t) in all.iter().enumerate() {
-                let p = graph.xy[n];
+                let p = graph.xy()[n];
                 let pt = geo::Point::new(f64::from(p[0]), f64::from(p[1]));
                 if t <= band {
                     let d = Euclidean.distance(&pt, mp);

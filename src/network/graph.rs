@@ -85,20 +85,20 @@ pub struct Frame {
 /// The walking graph: nodes, a CSR of arcs, and edges with shapes.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    pub projection: LocalProjection,
+    projection: LocalProjection,
     /// Where its geometry is centred (the kept nodes' box, or the
     /// profile's `frame`).
-    pub frame: Frame,
+    pub(super) frame: Frame,
     /// Node positions in projected metres.
-    pub xy: Vec<[f32; 2]>,
+    xy: Vec<[f32; 2]>,
     /// OSM node id of each graph node.
-    pub osm_id: Vec<i64>,
+    osm_id: Vec<i64>,
     /// Node roles ([`node_role`] bits).
-    pub roles: Vec<u8>,
+    roles: Vec<u8>,
     first_out: Vec<u32>,
     arcs: Vec<Arc>,
     arc_edge: Vec<u32>,
-    pub edges: Vec<Edge>,
+    edges: Vec<Edge>,
     shape_start: Vec<u32>,
     shape: Vec<[f32; 2]>,
     max_arc_weight: Time,
@@ -106,7 +106,7 @@ pub struct Graph {
     crossing_arcs: Vec<u64>,
     /// The walking speed the arcs were weighted with, m/s.
     walking_speed_mps: f64,
-    pub stats: GraphStats,
+    stats: GraphStats,
 }
 
 /// The weight of an arc the profile may not walk: ~28 hours, beyond any
@@ -114,6 +114,42 @@ pub struct Graph {
 pub const FORBIDDEN: Time = 1_000_000;
 
 impl Graph {
+    /// The local projection from lon/lat to the metres of [`Graph::xy`].
+    pub fn projection(&self) -> &LocalProjection {
+        &self.projection
+    }
+
+    /// Where its geometry is centred (the kept nodes' box, or the
+    /// profile's `frame`).
+    pub fn frame(&self) -> Frame {
+        self.frame
+    }
+
+    /// Node positions in projected metres, by node.
+    pub fn xy(&self) -> &[[f32; 2]] {
+        &self.xy
+    }
+
+    /// The OSM node id of each graph node.
+    pub fn osm_id(&self) -> &[i64] {
+        &self.osm_id
+    }
+
+    /// Node roles ([`node_role`] bits), by node.
+    pub fn roles(&self) -> &[u8] {
+        &self.roles
+    }
+
+    /// The edges (walkable way pieces between graph nodes), by edge id.
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// Node, edge and memory counts of the build.
+    pub fn stats(&self) -> &GraphStats {
+        &self.stats
+    }
+
     pub fn node_count(&self) -> usize {
         self.xy.len()
     }
@@ -234,8 +270,18 @@ impl Graph {
         ((seconds * 10.0).round() as Time).clamp(1, FORBIDDEN)
     }
 
+    /// The same network weighted for another profile (another speed, age
+    /// group or crossing rule). A new graph, not a change to this one: a
+    /// [`GraphIndex`](crate::places::snap::GraphIndex) or search built on
+    /// this graph never sees its weights change under it.
+    pub fn reweighted(&self, profile: &Profile) -> Graph {
+        let mut graph = self.clone();
+        graph.apply_profile(profile);
+        graph
+    }
+
     /// Sets every arc's weight from its edge and the profile.
-    pub fn apply_profile(&mut self, profile: &Profile) {
+    fn apply_profile(&mut self, profile: &Profile) {
         self.walking_speed_mps = profile.walking_speed_mps;
         for (arc, &e) in self.arcs.iter_mut().zip(&self.arc_edge) {
             arc.weight = Self::edge_weight(profile, &self.edges[e as usize]);
@@ -519,6 +565,29 @@ fn hilbert_index(mut x: u32, mut y: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reweighting_makes_a_new_graph_and_leaves_this_one() {
+        // A----B, 60 m of footway.
+        let child = Profile::builtin("child").expect("the shipped profile");
+        let map = crate::testmap::TestMap::parse(
+            r"
+A-----B",
+            &child,
+        );
+        let g = &map.graph;
+        let (a, b) = (map.nodes[&'A'], map.nodes[&'B']);
+        let before = g.arcs(a)[0].weight;
+        let mut slow = child.clone();
+        slow.walking_speed_mps = child.walking_speed_mps / 2.0;
+        let h = g.reweighted(&slow);
+        assert_eq!(g.arcs(a)[0].weight, before, "the original keeps its weights");
+        assert_eq!(g.walking_speed_mps(), child.walking_speed_mps);
+        assert_eq!(h.walking_speed_mps(), slow.walking_speed_mps);
+        assert_eq!(h.arcs(a)[0].head, b);
+        let after = h.arcs(a)[0].weight;
+        assert!(after.abs_diff(2 * before) <= 1, "{before} → {after}");
+    }
 
     #[test]
     fn hilbert_neighbours_are_close() {

@@ -194,7 +194,7 @@ fn project_lines(
     rings
         .map(|r| {
             r.map_coords(|c| {
-                let [x, y] = graph.projection.project([c.x, c.y]);
+                let [x, y] = graph.projection().project([c.x, c.y]);
                 geo::Coord { x, y }
             })
         })
@@ -210,7 +210,7 @@ fn outline(polygon: &MultiPolygon<f64>) -> impl Iterator<Item = LineString<f64>>
 
 fn project_polygon(graph: &Graph, polygon: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     polygon.map_coords(|c| {
-        let [x, y] = graph.projection.project([c.x, c.y]);
+        let [x, y] = graph.projection().project([c.x, c.y]);
         geo::Coord { x, y }
     })
 }
@@ -283,7 +283,7 @@ pub fn facility_access(
 ) -> Vec<AccessPoint> {
     let lines = match geometry {
         PlaceGeometry::Point(p) => {
-            let xy = graph.projection.project(*p);
+            let xy = graph.projection().project(*p);
             return index
                 .snap(graph, xy, profile.max_snap_m)
                 .into_iter()
@@ -343,7 +343,7 @@ pub struct CommunityInput {
 /// cityseer report per cell).
 pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
     let mut cells = std::collections::BTreeSet::new();
-    for p in &graph.xy {
+    for p in graph.xy() {
         let key = (
             (f64::from(p[1]) / cell_m).floor() as i64,
             (f64::from(p[0]) / cell_m).floor() as i64,
@@ -355,7 +355,7 @@ pub fn grid_communities(graph: &Graph, cell_m: f64) -> Vec<CommunityInput> {
         .map(|(row, col)| {
             let (x0, y0) = (col as f64 * cell_m, row as f64 * cell_m);
             let corner = |x: f64, y: f64| {
-                let [lon, lat] = graph.projection.unproject([x, y]);
+                let [lon, lat] = graph.projection().unproject([x, y]);
                 geo::Coord { x: lon, y: lat }
             };
             let ring = LineString(vec![
@@ -512,7 +512,7 @@ pub fn communities(
                 let centre = c
                     .polygon
                     .centroid()
-                    .map(|p| graph.projection.project([p.x(), p.y()]));
+                    .map(|p| graph.projection().project([p.x(), p.y()]));
                 access = centre
                     .and_then(|xy| index.snap(graph, xy, profile.max_snap_m))
                     .into_iter()

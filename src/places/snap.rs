@@ -30,7 +30,7 @@ impl GraphIndex {
         let mut segments = Vec::new();
         // Only edges the profile may walk: a school must not snap to steps a
         // stroller cannot take.
-        for e in (0..graph.edges.len() as u32).filter(|&e| graph.is_walkable(e)) {
+        for e in (0..graph.edges().len() as u32).filter(|&e| graph.is_walkable(e)) {
             for (i, w) in graph.shape(e).windows(2).enumerate() {
                 segments.push(GeomWithData::new(
                     Line::new(p(w[0]), p(w[1])),
@@ -41,7 +41,7 @@ impl GraphIndex {
         let node_items = |keep: &dyn Fn(u32) -> bool| {
             (0..graph.node_count() as u32)
                 .filter(|&n| keep(n))
-                .map(|n| GeomWithData::new(p(graph.xy[n as usize]), n))
+                .map(|n| GeomWithData::new(p(graph.xy()[n as usize]), n))
                 .collect::<Vec<_>>()
         };
         GraphIndex {
@@ -173,7 +173,7 @@ fn position(graph: &Graph, (edge, seg): (u32, u32), t: f64) -> EdgePos {
     let planar: f64 = shape.windows(2).map(|w| len(w[0], w[1])).sum();
     // Offsets are measured in planar metres, then scaled to the edge's
     // haversine length so both ends stay consistent.
-    let e = graph.edges[edge as usize];
+    let e = graph.edges()[edge as usize];
     let scale = if planar > 0.0 {
         f64::from(e.length_m) / planar
     } else {

@@ -36,7 +36,7 @@ impl Readers {
         for (i, c) in communities.iter().enumerate() {
             let i = i as u32;
             for a in &c.access {
-                let e = graph.edges[a.pos.edge as usize];
+                let e = graph.edges()[a.pos.edge as usize];
                 pairs.push((e.u, i));
                 pairs.push((e.v, i));
                 edges.push((a.pos.edge, i));

@@ -91,7 +91,7 @@ impl Origins {
             .items
             .iter()
             .flat_map(|o| {
-                let e = graph.edges[o.pos.edge as usize];
+                let e = graph.edges()[o.pos.edge as usize];
                 let (to_u, to_v) = o.pos.times_to_ends(graph);
                 [
                     Seed {
@@ -134,7 +134,7 @@ impl Origins {
         pos: EdgePos,
         node_time: impl Fn(u32) -> Time,
     ) -> Option<(Time, Via)> {
-        let e = graph.edges[pos.edge as usize];
+        let e = graph.edges()[pos.edge as usize];
         let (to_u, to_v) = pos.times_to_ends(graph);
         let via = |n: u32, t: Time| {
             node_time(n)
@@ -188,8 +188,8 @@ mod tests {
 
     /// A random position on a random edge.
     fn random_pos(graph: &Graph, rng: &mut Rng) -> EdgePos {
-        let edge = rng.below_u64(graph.edges.len() as u64) as u32;
-        let len = graph.edges[edge as usize].length_m;
+        let edge = rng.below_u64(graph.edges().len() as u64) as u32;
+        let len = graph.edges()[edge as usize].length_m;
         EdgePos {
             edge,
             offset_m: len * rng.below_u64(1001) as f32 / 1000.0,
@@ -203,8 +203,8 @@ mod tests {
         let n = graph.node_count();
         let (first, target_node) = (n, n + starts.len());
         let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n + starts.len() + 1];
-        for e in 0..graph.edges.len() as u32 {
-            let edge = graph.edges[e as usize];
+        for e in 0..graph.edges().len() as u32 {
+            let edge = graph.edges()[e as usize];
             let total = f64::from(graph.edge_time(e));
             let mut stops: Vec<(f32, usize)> = vec![(0.0, edge.u as usize)];
             for (i, o) in starts.iter().enumerate() {
@@ -260,7 +260,7 @@ mod tests {
                     .collect();
                 let target = if rng.below_u64(2) == 0 {
                     let o = starts[rng.below_u64(starts.len() as u64) as usize];
-                    let len = graph.edges[o.pos.edge as usize].length_m;
+                    let len = graph.edges()[o.pos.edge as usize].length_m;
                     EdgePos {
                         edge: o.pos.edge,
                         offset_m: len * rng.below_u64(1001) as f32 / 1000.0,

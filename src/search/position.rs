@@ -28,7 +28,7 @@ impl EdgePos {
     /// The position of a graph node (the start or end of one of its edges).
     pub fn at_node(graph: &Graph, node: u32) -> Option<EdgePos> {
         let (_, edge) = graph.arcs_with_edges(node).next()?;
-        let e = graph.edges[edge as usize];
+        let e = graph.edges()[edge as usize];
         Some(EdgePos {
             edge,
             offset_m: if e.u == node { 0.0 } else { e.length_m },
@@ -37,7 +37,7 @@ impl EdgePos {
 
     /// Time from this position to the edge's `u` and `v` ends.
     pub fn times_to_ends(&self, graph: &Graph) -> (Time, Time) {
-        let e = graph.edges[self.edge as usize];
+        let e = graph.edges()[self.edge as usize];
         let total = graph.edge_time(self.edge);
         let frac = if e.length_m > 0.0 {
             f64::from(self.offset_m / e.length_m).clamp(0.0, 1.0)
@@ -51,7 +51,7 @@ impl EdgePos {
     /// Time walked along the edge from this position to `offset_m` metres
     /// from its `u` end.
     pub fn time_to(&self, graph: &Graph, offset_m: f32) -> Time {
-        let e = graph.edges[self.edge as usize];
+        let e = graph.edges()[self.edge as usize];
         if e.length_m <= 0.0 {
             return 0;
         }
@@ -64,7 +64,7 @@ impl AccessPoint {
     /// Search seeds for a walk that starts at this access point.
     /// The off-network walk goes at the graph's walking speed.
     pub fn seeds(&self, graph: &Graph) -> [Seed; 2] {
-        let e = graph.edges[self.pos.edge as usize];
+        let e = graph.edges()[self.pos.edge as usize];
         let (to_u, to_v) = self.pos.times_to_ends(graph);
         let snap = snap_time(self.snap_m, graph.walking_speed_mps());
         [

@@ -231,29 +231,6 @@ fn summarize(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sorting_a_layer_keeps_every_feature_byte_for_byte() {
-        let f = |id: &str| -> geojson::Feature {
-            let mut p = geojson::JsonObject::new();
-            p.insert("id".into(), serde_json::json!(id));
-            crate::write::commit::feature(crate::write::commit::point_geometry([1.0, 2.0]), p)
-        };
-        let layer = crate::write::commit::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
-        let sorted = sort_layer(&layer, Path::new("x")).unwrap();
-        let want = crate::write::commit::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
-        assert_eq!(
-            String::from_utf8(sorted).unwrap(),
-            String::from_utf8(want).unwrap()
-        );
-        let empty = crate::write::commit::feature_collection(&[], "x");
-        assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
-    }
-}
-
 /// The life circle of some merged communities (their GeoJSON properties).
 fn group_figures(name: &str, members: &[&Value]) -> GroupFigures {
     let n = members.len();
@@ -304,4 +281,27 @@ fn category_figures(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_a_layer_keeps_every_feature_byte_for_byte() {
+        let f = |id: &str| -> geojson::Feature {
+            let mut p = geojson::JsonObject::new();
+            p.insert("id".into(), serde_json::json!(id));
+            crate::write::commit::feature(crate::write::commit::point_geometry([1.0, 2.0]), p)
+        };
+        let layer = crate::write::commit::feature_collection(&[f("w2"), f("n1"), f("w10")], "x");
+        let sorted = sort_layer(&layer, Path::new("x")).unwrap();
+        let want = crate::write::commit::feature_collection(&[f("n1"), f("w10"), f("w2")], "x");
+        assert_eq!(
+            String::from_utf8(sorted).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        let empty = crate::write::commit::feature_collection(&[], "x");
+        assert_eq!(sort_layer(&empty, Path::new("x")).unwrap(), empty);
+    }
 }

@@ -318,7 +318,7 @@ pub fn make_plan(extract: &Path, options: &PlanOptions, dir: &Path) -> Result<Pl
     }
     let profile = Profile::resolve(options.profile.as_deref(), options.age.as_deref())?;
     // The frame one run of the whole extract has: its walking graph's box.
-    let frame = crate::analysis::load_network(extract, &profile)?.1.frame;
+    let frame = crate::analysis::load_network(extract, &profile)?.1.frame();
     let x = Extract::read(extract)?;
     let (mut tiles, skipped) = layout(&x, options);
     super::cut::cut_tiles(&x, &mut tiles, dir)?;

@@ -59,7 +59,7 @@ pub fn facility_nodes(graph: &Graph, facilities: &[Facility]) -> Vec<(u32, usize
         .iter()
         .flat_map(|f| {
             f.access.iter().map(move |a| {
-                let e = graph.edges[a.pos.edge as usize];
+                let e = graph.edges()[a.pos.edge as usize];
                 let node = if a.pos.offset_m * 2.0 <= e.length_m {
                     e.u
                 } else {
@@ -135,7 +135,7 @@ pub fn run_tasks(
     }
     let timings = TaskTimings {
         nodes: graph.node_count(),
-        edges: graph.edges.len(),
+        edges: graph.edges().len(),
         facilities: distinct.len(),
         categories,
         threads: rayon::current_num_threads(),
@@ -184,7 +184,7 @@ pub fn export_graph(
     let mut s = String::from("u,v,length_m\n");
     // The exact weights our searches use (whole decimetres under the
     // distance profile), so every tool walks the same graph.
-    for (i, e) in graph.edges.iter().enumerate() {
+    for (i, e) in graph.edges().iter().enumerate() {
         let dm = graph.edge_time(i as u32);
         let _ = writeln!(s, "{},{},{:.1}", e.u, e.v, f64::from(dm) / 10.0);
     }

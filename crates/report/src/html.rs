@@ -437,12 +437,12 @@ fn streets_json(a: &Analysis) -> Value {
     let g = &a.graph;
     let mut minor: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut major: Vec<Vec<[f64; 2]>> = Vec::new();
-    for e in 0..g.edges.len() as u32 {
+    for e in 0..g.edges().len() as u32 {
         let line: geo::LineString<f64> = g
             .shape(e)
             .iter()
             .map(|p| {
-                let [x, y] = g.projection.unproject([f64::from(p[0]), f64::from(p[1])]);
+                let [x, y] = g.projection().unproject([f64::from(p[0]), f64::from(p[1])]);
                 geo::Coord { x, y }
             })
             .collect();
@@ -455,7 +455,7 @@ fn streets_json(a: &Analysis) -> Value {
         if pts.len() < 2 {
             continue;
         }
-        match g.edges[e as usize].class {
+        match g.edges()[e as usize].class {
             WayClass::Collector | WayClass::Arterial => major.push(pts),
             _ => minor.push(pts),
         }

@@ -234,7 +234,7 @@ impl<'a> Sheet<'a> {
         // The study area: communities and facilities (streets run beyond).
         let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         let mut grow = |lonlat: [f64; 2]| {
-            let [x, y] = a.graph.projection.project(lonlat);
+            let [x, y] = a.graph.projection().project(lonlat);
             b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
         };
         for c in &a.communities {
@@ -268,7 +268,7 @@ impl<'a> Sheet<'a> {
     }
 
     fn project(&self, v: &View, lonlat: [f64; 2]) -> [f64; 2] {
-        v.px(self.a.graph.projection.project(lonlat))
+        v.px(self.a.graph.projection().project(lonlat))
     }
 
     fn polygon_path(&self, v: &View, mp: &MultiPolygon<f64>, step: f64) -> String {
@@ -553,8 +553,8 @@ impl<'a> Sheet<'a> {
     fn streets(&mut self, v: &View, classes: &[WayClass], colour: &str, width: f64) {
         let g = &self.a.graph;
         let mut d = String::new();
-        for e in 0..g.edges.len() as u32 {
-            if classes.contains(&g.edges[e as usize].class) {
+        for e in 0..g.edges().len() as u32 {
+            if classes.contains(&g.edges()[e as usize].class) {
                 // Rounded to 0.4 units: on a city-wide sheet short edges
                 // collapse to nothing instead of bloating the file.
                 let pts = g

@@ -147,7 +147,7 @@ impl PlacesByNode {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut add = |id: u32, access: &[AccessPoint]| {
             for a in access {
-                let e = graph.edges[a.pos.edge as usize];
+                let e = graph.edges()[a.pos.edge as usize];
                 pairs.push((e.u, id));
                 pairs.push((e.v, id));
             }
@@ -186,7 +186,7 @@ impl PlacesByNode {
             .flat_map(|&n| self.at(n).iter().copied())
             .collect();
         for o in origins.iter() {
-            let e = graph.edges[o.pos.edge as usize];
+            let e = graph.edges()[o.pos.edge as usize];
             out.extend_from_slice(self.at(e.u));
             out.extend_from_slice(self.at(e.v));
         }
@@ -279,11 +279,9 @@ impl Engine {
             (Metric::Time, Network::Base) => return (&self.base.graph, &self.profile),
             (Metric::Time, Network::Age(i)) => &self.ages[i],
         };
-        let graph = variant.graph.get_or_init(|| {
-            let mut g = self.base.graph.clone();
-            g.apply_profile(&variant.profile);
-            g
-        });
+        let graph = variant
+            .graph
+            .get_or_init(|| self.base.graph.reweighted(&variant.profile));
         (graph, &variant.profile)
     }
 
@@ -301,7 +299,7 @@ impl Engine {
         let mut starts = Vec::with_capacity(q.locations.len());
         let mut snapped = Vec::with_capacity(q.locations.len());
         for (index, &lonlat) in q.locations.iter().enumerate() {
-            let xy = graph.projection.project(lonlat);
+            let xy = graph.projection().project(lonlat);
             let access = self.base.index.snap(graph, xy, profile.max_snap_m).ok_or(
                 QueryError::NoSuitableEdges {
                     index,
@@ -309,7 +307,7 @@ impl Engine {
                     radius_m: profile.max_snap_m,
                 },
             )?;
-            snapped.push(graph.projection.unproject(point_on_edge(graph, &access)));
+            snapped.push(graph.projection().unproject(point_on_edge(graph, &access)));
             starts.push(access);
         }
         let origins = Origins::new(graph, &starts);
@@ -380,7 +378,7 @@ impl Engine {
         // along the edge from a start on it; checking that first skips the
         // places the search never came near.
         let near = |a: &AccessPoint| {
-            let e = graph.edges[a.pos.edge as usize];
+            let e = graph.edges()[a.pos.edge as usize];
             state.time(e.u) != UNREACHED
                 || state.time(e.v) != UNREACHED
                 || !origins.on_edge(a.pos.edge).is_empty()
@@ -436,7 +434,7 @@ pub(crate) fn point_on_edge(graph: &Graph, access: &AccessPoint) -> [f64; 2] {
     let xy = |p: [f32; 2]| [f64::from(p[0]), f64::from(p[1])];
     let seg = |a: [f64; 2], b: [f64; 2]| (b[0] - a[0]).hypot(b[1] - a[1]);
     let total: f64 = shape.windows(2).map(|w| seg(xy(w[0]), xy(w[1]))).sum();
-    let length = f64::from(graph.edges[access.pos.edge as usize].length_m);
+    let length = f64::from(graph.edges()[access.pos.edge as usize].length_m);
     let mut left = if length > 0.0 {
         f64::from(access.pos.offset_m) / length * total
     } else {
@@ -496,7 +494,7 @@ mod tests {
             let node = rng.below_u64(graph.node_count() as u64) as u32;
             let [lon, lat] = graph.lonlat(node);
             let lonlat = [lon + 2e-4, lat - 1e-4];
-            let xy = graph.projection.project(lonlat);
+            let xy = graph.projection().project(lonlat);
             let Some(access) = engine.base.index.snap(graph, xy, profile.max_snap_m) else {
                 continue;
             };

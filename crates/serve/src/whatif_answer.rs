@@ -266,7 +266,7 @@ fn diff_answer(s: &Scenario, max: usize) -> DiffAnswer<'_> {
 /// Where an access point meets the network, lon/lat.
 fn snapped(base: &Base, a: &childcircle::search::position::AccessPoint) -> [f64; 2] {
     let xy = point_on_edge(&base.graph, a);
-    let p = base.graph.projection.unproject(xy);
+    let p = base.graph.projection().unproject(xy);
     [round6(p[0]), round6(p[1])]
 }
 

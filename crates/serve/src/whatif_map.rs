@@ -21,13 +21,13 @@ fn ring(ring: &geo::LineString<f64>) -> Value {
 /// Every walking edge as a line of `[lon, lat]`.
 fn streets(base: &Base) -> Vec<Value> {
     let g = &base.graph;
-    (0..g.edges.len() as u32)
+    (0..g.edges().len() as u32)
         .map(|e| {
             let line: Vec<Value> = g
                 .shape(e)
                 .iter()
                 .map(|p| {
-                    let ll = g.projection.unproject([f64::from(p[0]), f64::from(p[1])]);
+                    let ll = g.projection().unproject([f64::from(p[0]), f64::from(p[1])]);
                     json!([r5(ll[0]), r5(ll[1])])
                 })
                 .collect();

@@ -86,7 +86,7 @@ fn onto_network(
             .iter()
             .map(|&p| {
                 index
-                    .snap(graph, graph.projection.project(p), 2000.0)
+                    .snap(graph, graph.projection().project(p), 2000.0)
                     .map_or(2000.0, |a| f64::from(a.snap_m))
             })
             .collect();
