@@ -508,7 +508,7 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
     let d = dir.path();
     let monaco = data("osm/monaco.osm.pbf");
     let monaco = monaco.to_str().unwrap();
-    let manifest = childcircle::write::layers::OUTPUT_FILES;
+    let manifest: Vec<&str> = childcircle::write::manifest::names().collect();
     std::fs::create_dir(d.join("out")).unwrap();
     std::fs::write(d.join("out/notes.txt"), "the planner's own file").unwrap();
     assert_success(d, &["analyze", monaco, "--suggest", "play:2", "--quiet"]);
@@ -525,7 +525,15 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
     for name in &full {
         assert!(
             name == "notes.txt" || manifest.contains(&name.as_str()),
-            "{name} is missing from writers::OUTPUT_FILES"
+            "{name} is missing from the output manifest"
+        );
+    }
+    // With isochrones, suggestions and the deliverables, every file of the
+    // manifest is written.
+    for name in &manifest {
+        assert!(
+            full.iter().any(|n| n == name),
+            "{name} not written: {full:?}"
         );
     }
     // Without --suggest and without isochrones: their layers and styles go.
@@ -650,4 +658,17 @@ fn an_installed_binary_runs_the_default_analysis_and_says_it_is_synthetic() {
         stdout.contains("kinder 幼儿园#1") && stdout.contains("play 儿童游乐场#1"),
         "{stdout}"
     );
+}
+
+#[test]
+fn every_file_of_the_output_manifest_is_described_in_the_readme() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    for o in childcircle::write::manifest::OUTPUTS {
+        assert!(
+            readme.contains(&format!("`{}`", o.name)),
+            "{} is in the output manifest but not in the README",
+            o.name
+        );
+    }
 }

@@ -581,7 +581,11 @@ A-----B",
         let mut slow = child.clone();
         slow.walking_speed_mps = child.walking_speed_mps / 2.0;
         let h = g.reweighted(&slow);
-        assert_eq!(g.arcs(a)[0].weight, before, "the original keeps its weights");
+        assert_eq!(
+            g.arcs(a)[0].weight,
+            before,
+            "the original keeps its weights"
+        );
         assert_eq!(g.walking_speed_mps(), child.walking_speed_mps);
         assert_eq!(h.walking_speed_mps(), slow.walking_speed_mps);
         assert_eq!(h.arcs(a)[0].head, b);

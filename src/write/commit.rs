@@ -86,8 +86,8 @@ impl OutputSet {
     /// manifest's files this run did not write are removed from the
     /// destination: an earlier run's layer must not sit beside this run's as
     /// if it belonged to it. Files outside the manifest are never touched.
-    pub fn manifest(&mut self, names: &[&str]) {
-        self.manifest = names.iter().map(|n| n.to_string()).collect();
+    pub fn manifest<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        self.manifest = names.into_iter().map(str::to_string).collect();
     }
 
     /// Stages one file.
@@ -378,7 +378,7 @@ mod tests {
             fs::write(d.join(name), "old").unwrap();
         }
         let mut set = OutputSet::new(d).unwrap();
-        set.manifest(&["a.json", "b.json", "c.json"]);
+        set.manifest(["a.json", "b.json", "c.json"]);
         set.write("a.json", b"new").unwrap();
         set.commit().unwrap();
         let mut names: Vec<String> = fs::read_dir(d)

@@ -25,32 +25,10 @@ use crate::write::commit::{
     feature, feature_collection, multipolygon_geometry, point_geometry, OutputSet,
 };
 
-/// Every file an analysis's output set may contain: the layers, their QGIS
-/// styles and project, the summary and the planner deliverables. A committed
-/// run removes those of them it did not write (see [`OutputSet::manifest`]).
-pub const OUTPUT_FILES: &[&str] = &[
-    "communities.geojson",
-    "facilities.geojson",
-    "isochrones.geojson",
-    "coverage.geojson",
-    "suggestions.geojson",
-    "communities.qml",
-    "facilities.qml",
-    "isochrones.qml",
-    "coverage.qml",
-    "suggestions.qml",
-    "childcircle.qgs",
-    "summary.json",
-    "districts.csv",
-    "gaps.csv",
-    "map.svg",
-    "map.png",
-    "report.html",
-];
-
 /// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
 /// `coverage.geojson` and `summary.json` into `dir`, all or nothing, and
-/// removes the other [`OUTPUT_FILES`] an earlier run left there. Returns the
+/// removes the other files of the [`manifest`](crate::write::manifest) an
+/// earlier run left there. Returns the
 /// paths written and how long each took.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
     write_outputs_with(a, dir, &[])
@@ -75,7 +53,7 @@ pub fn write_outputs_with(
 ) -> Result<Written> {
     let mut clock = PhaseClock::start();
     let mut set = OutputSet::new(dir)?;
-    set.manifest(OUTPUT_FILES);
+    set.manifest(crate::write::manifest::names());
     let layer = |set: &mut OutputSet, clock: &mut PhaseClock, name: &str, bytes: Vec<u8>| {
         set.write(name, &bytes)?;
         clock.mark(name, bytes.len() as u64, "bytes");
