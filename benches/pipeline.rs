@@ -11,7 +11,8 @@
 
 #[path = "../tests/bin/mod.rs"]
 mod bin;
-use bin::childcircle_bin;
+mod common;
+use common::prefecture_model;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,24 +46,9 @@ fn inputs() -> Vec<(String, PathBuf)> {
         out.push(("user".to_string(), PathBuf::from(p)));
     }
     if std::env::var("BENCH_CITY").is_ok_and(|v| v == "1") {
-        out.push(("prefecture".to_string(), prefecture(root)));
+        out.push(("prefecture".to_string(), prefecture_model()));
     }
     out
-}
-
-/// The city-scale model, generated once.
-fn prefecture(root: &Path) -> PathBuf {
-    let path = root.join("target/bench-data/prefecture.osm.pbf");
-    if !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let status = std::process::Command::new(childcircle_bin())
-            .args(["synth", "--region", "prefecture", "--out"])
-            .arg(&path)
-            .status()
-            .expect("childcircle synth runs");
-        assert!(status.success(), "generating the prefecture model failed");
-    }
-    path
 }
 
 struct Prepared {

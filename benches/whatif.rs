@@ -14,9 +14,10 @@
 
 #[path = "../tests/bin/mod.rs"]
 mod bin;
-use bin::childcircle_bin;
+mod common;
+use common::prefecture_model;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use childcircle::scenario::{Edit, Scenario};
@@ -29,18 +30,7 @@ fn input() -> PathBuf {
     if let Ok(p) = std::env::var("BENCH_PBF") {
         return PathBuf::from(p);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("target/bench-data/prefecture.osm.pbf");
-    if !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let status = std::process::Command::new(childcircle_bin())
-            .args(["synth", "--region", "prefecture", "--out"])
-            .arg(&path)
-            .status()
-            .expect("childcircle synth runs");
-        assert!(status.success(), "generating the prefecture model failed");
-    }
-    path
+    prefecture_model()
 }
 
 use childcircle::rng::SplitMix64 as Rng;

@@ -1161,23 +1161,27 @@ fn geojson_input() -> impl Strategy<Value = Vec<u8>> {
 // ---------------------------------------------------------------------------
 // Profile inputs.
 
+/// Numbers at the edges of what makes sense anywhere in a profile: zero and
+/// its signs, the tiniest and largest floats, non-numbers, just over the
+/// longest walk.
+const EDGE_NUMBERS: [&str; 12] = [
+    "0", "-1", "0.0", "-0.0", "1e-300", "1e300", "nan", "inf", "-inf", "240", "240.0001", "1e-9",
+];
+
+/// `EDGE_NUMBERS` and `more`, as owned strings to sample from.
+fn edge_numbers_and(more: &[&str]) -> Vec<String> {
+    EDGE_NUMBERS
+        .iter()
+        .chain(more)
+        .map(|v| v.to_string())
+        .collect()
+}
+
 /// TOML values of every type, and numbers at the edges of what makes sense.
 fn toml_value() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "0",
-            "-1",
+        prop::sample::select(edge_numbers_and(&[
             "-5",
-            "0.0",
-            "-0.0",
-            "1e-300",
-            "1e300",
-            "nan",
-            "inf",
-            "-inf",
-            "240",
-            "240.0001",
-            "1e-9",
             "18446744073709551615",
             "9223372036854775807",
             "true",
@@ -1195,8 +1199,7 @@ fn toml_value() -> impl Strategy<Value = String> {
             "\"\\u0000\"",
             "1979-05-27",
             "\"kinder\"",
-        ])
-        .prop_map(str::to_string),
+        ])),
         any::<i64>().prop_map(|v| v.to_string()),
         any::<f64>().prop_map(|v| format!("{v:?}")),
         "\\PC{0,10}".prop_map(|s| toml::Value::String(s).to_string()),
@@ -1206,26 +1209,13 @@ fn toml_value() -> impl Strategy<Value = String> {
 /// Numbers at and beyond the edges of what makes sense in a profile.
 fn toml_number() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "0",
-            "-1",
-            "0.0",
-            "-0.0",
-            "1e-300",
-            "1e300",
-            "nan",
-            "inf",
-            "-inf",
-            "240",
-            "240.0001",
-            "1e-9",
+        prop::sample::select(edge_numbers_and(&[
             "0.1",
             "10",
             "10.5",
             "1000000",
             "9223372036854775807",
-        ])
-        .prop_map(str::to_string),
+        ])),
         (0.0..300.0f64).prop_map(|v| format!("{v:?}")),
         any::<i32>().prop_map(|v| v.to_string()),
     ]

@@ -94,8 +94,8 @@ impl CoverageRule {
     /// assert!(CoverageRule::parse("share:1.5").is_err());
     /// assert!(CoverageRule::parse("foo").is_err());
     /// ```
-    pub fn parse(text: &str) -> crate::Result<CoverageRule> {
-        let bad = |reason: String| crate::Error::BadOption {
+    pub fn parse(text: &str) -> crate::error::Result<CoverageRule> {
+        let bad = |reason: String| crate::error::Error::BadOption {
             option: "--coverage-rule",
             reason,
         };
@@ -151,8 +151,8 @@ impl CoverageRule {
 }
 
 impl std::str::FromStr for CoverageRule {
-    type Err = crate::Error;
-    fn from_str(s: &str) -> crate::Result<CoverageRule> {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> crate::error::Result<CoverageRule> {
         CoverageRule::parse(s)
     }
 }

@@ -57,7 +57,7 @@ pub fn write_outputs_with(
     let layer = |set: &mut OutputSet, clock: &mut PhaseClock, name: &str, bytes: Vec<u8>| {
         set.write(name, &bytes)?;
         clock.mark(name, bytes.len() as u64, "bytes");
-        Ok::<_, crate::Error>(())
+        Ok::<_, crate::error::Error>(())
     };
     for (name, bytes) in extra {
         set.write(name, bytes)?;
