@@ -112,7 +112,9 @@ fn opt_num(v: Option<f64>, digits: i32) -> Value {
 /// QGIS style gives (`childcircle_report::qgis`), so the two cannot drift.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
+    /// The property's name in the GeoJSON.
     pub name: Cow<'static, str>,
+    /// Its English alias in QGIS's attribute table (`None`: QGIS shows the name).
     pub alias: Option<Cow<'static, str>>,
 }
 
