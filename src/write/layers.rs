@@ -45,7 +45,7 @@ pub struct Written {
 }
 
 /// [`write_outputs`] plus more files of the same run (the planner
-/// deliverables of [`childcircle_report::planner_files`]), committed together.
+/// deliverables of `childcircle_report::planner_files`), committed together.
 pub fn write_outputs_with(
     a: &Analysis,
     dir: &Path,
