@@ -39,6 +39,8 @@
 //! The names most callers need are re-exported here; each stage's module has
 //! the rest.
 
+#![deny(missing_docs)]
+
 pub mod crs;
 pub mod error;
 pub mod geodesy;
