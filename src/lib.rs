@@ -12,11 +12,11 @@
 //! | 2. the walking network: contracted, Hilbert-ordered CSR graph with the road-crossing model | [`network`] |
 //! | 3. search: bounded multi-source Dijkstra (bucket queue), positions on edges, the trivial same-edge walk | [`search`] |
 //! | 4. places: facilities and communities (OSM, planner's lists, population), snapped through an R-tree | [`places`] |
-//! | 5. isochrone polygons: search → time grid → contours | [`isochrone`] |
+//! | 5. isochrone polygons: search → time grid → contours | [`isochrone`](mod@isochrone) |
 //! | 6. coverage per community and category; places per child | [`coverage`] |
 //! | 7. the whole run, composed | [`analysis`] |
 //! | 8. findings for the planner: summary, districts, gaps and siting | [`findings`] |
-//! | 9. writers: GeoJSON layers, tables, all-or-nothing commit | [`write`] |
+//! | 9. writers: GeoJSON layers, tables, all-or-nothing commit | [`write`](mod@write) |
 //! | on top: what-if scenarios; tiles beyond one city | [`scenario`], [`tiles`] |
 //!
 //! Foundations beside them: [`time`] (deciseconds), [`geodesy`], [`crs`]
@@ -38,6 +38,8 @@
 //!
 //! The names most callers need are re-exported here; each stage's module has
 //! the rest.
+
+#![deny(missing_docs)]
 
 pub mod crs;
 pub mod error;

@@ -86,7 +86,7 @@ pub enum CoverageRule {
 
 impl CoverageRule {
     /// Parses `access`, `centroid` or `share:F` (0 < F ≤ 1); anything else is
-    /// an [`Error::BadOption`] naming `--coverage-rule`.
+    /// an [`Error::BadOption`](crate::Error::BadOption) naming `--coverage-rule`.
     ///
     /// ```
     /// use childcircle::coverage::CoverageRule;

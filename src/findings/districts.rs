@@ -21,6 +21,7 @@ use crate::places::community_file::{read_communities, CommunityFields};
 /// An administrative area: a district, county or subdistrict outline.
 #[derive(Debug, Clone)]
 pub struct District {
+    /// Its name, from the file's `name` (or `名称`, `NAME`) property.
     pub name: String,
     /// Lon/lat (WGS84).
     pub polygon: MultiPolygon<f64>,
@@ -29,7 +30,9 @@ pub struct District {
 /// Districts read from a file, and what had to be repaired or skipped.
 #[derive(Debug, Clone, Default)]
 pub struct DistrictFile {
+    /// The districts, in file order.
     pub districts: Vec<District>,
+    /// What had to be repaired or skipped, one sentence each, naming the file.
     pub warnings: Vec<String>,
 }
 
@@ -59,12 +62,17 @@ pub fn read_districts(path: &Path) -> Result<DistrictFile> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// A district (区) or county, from the districts file.
     District,
+    /// A subdistrict (街道), from the communities' `subdistrict`.
     Subdistrict,
+    /// All communities together.
     Total,
 }
 
 impl Level {
+    /// The level's name in Chinese and English (`区县 district`), as written in
+    /// `districts.csv`.
     pub fn label(self) -> &'static str {
         match self {
             Level::District => "区县 district",
@@ -77,7 +85,10 @@ impl Level {
 /// One row: a district, a subdistrict, or all communities.
 #[derive(Debug, Clone, Serialize)]
 pub struct DistrictRow {
+    /// Whether the row is a district, a subdistrict or the total.
     pub level: Level,
+    /// The district's or subdistrict's name: [`OUTSIDE`] or [`UNASSIGNED`] for
+    /// communities without one, `合计 all communities` for the total.
     pub name: String,
     /// The district a subdistrict row belongs to (when districts are given).
     pub parent: Option<String>,
@@ -85,12 +96,15 @@ pub struct DistrictRow {
     /// ones (社区 neighbourhoods and the 小区 compounds inside them): each is
     /// its own row with its own denominator, never summed together.
     pub kind: Option<String>,
+    /// Communities in the row.
     pub communities: usize,
     /// Known population, when any community of the row has one.
     pub population: Option<f64>,
     /// Share of communities covered, per category (profile order).
     pub share_covered: Vec<f64>,
+    /// Communities in the life circle (every required category covered).
     pub life_circle: usize,
+    /// `life_circle` as a share of `communities`, 0 to 1.
     pub share_life_circle: f64,
     /// Share of the known population living in life-circle communities.
     pub share_population_life_circle: Option<f64>,
@@ -105,21 +119,28 @@ pub struct DistrictRow {
 /// A category column.
 #[derive(Debug, Clone, Serialize)]
 pub struct Column {
+    /// The category's id.
     pub id: String,
+    /// The category's Chinese name.
     pub label_zh: String,
+    /// The category's English name.
     pub label_en: String,
+    /// The category's walking-time threshold, minutes.
     pub minutes: f64,
+    /// Whether the category counts towards the life circle.
     pub required: bool,
 }
 
 /// The bureau's table: `districts.csv` and the report's table and chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct DistrictTables {
+    /// One column per category, in profile order.
     pub categories: Vec<Column>,
     /// Target share of communities in the life circle (`--target`).
     pub target: Option<f64>,
     /// Whether district rows come from a polygon file.
     pub districts_from_file: bool,
+    /// District rows, each followed by its subdistricts' rows, then the total.
     pub rows: Vec<DistrictRow>,
     /// What the data is, for a run on the shipped synthetic model.
     pub data_note: Option<String>,

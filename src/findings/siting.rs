@@ -138,7 +138,9 @@ pub fn read_candidates(path: &std::path::Path) -> Result<Vec<[f64; 2]>> {
 /// covered, ascending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pick {
+    /// Index of the set taken (into `sets`).
     pub set: usize,
+    /// The elements it newly covered, ascending, each once.
     pub new: Vec<usize>,
 }
 
@@ -147,6 +149,27 @@ pub struct Pick {
 /// the lower index), and stops early when no set adds anything. Elements are
 /// indices into `weight`. Within 1 − 1/e of the optimum number of elements
 /// covered by `k` sets.
+///
+/// ```
+/// use childcircle::findings::siting::{greedy_max_cover, Pick};
+///
+/// // Three candidate sites and the communities (0 to 4) each would cover;
+/// // the weights are the communities' populations.
+/// let sets = vec![vec![0, 1], vec![1, 2, 3, 3], vec![3, 4]];
+/// let weight = [10.0, 1.0, 1.0, 1.0, 5.0];
+/// let picks = greedy_max_cover(&sets, &weight, 2);
+/// // Site 1 covers most; then sites 0 and 2 each add one community, and the
+/// // heavier one (community 0) wins the tie.
+/// assert_eq!(
+///     picks,
+///     [
+///         Pick { set: 1, new: vec![1, 2, 3] },
+///         Pick { set: 0, new: vec![0] },
+///     ]
+/// );
+/// // It stops when no set adds anything, however many are asked for.
+/// assert_eq!(greedy_max_cover(&sets, &weight, 10).len(), 3);
+/// ```
 pub fn greedy_max_cover(sets: &[Vec<usize>], weight: &[f64], k: usize) -> Vec<Pick> {
     let mut covered = vec![false; weight.len()];
     // Counts each element once per evaluation, even if a set lists it twice.
@@ -199,7 +222,9 @@ pub enum SiteOrigin {
 pub struct Site {
     /// 1 for the first pick.
     pub rank: usize,
+    /// Where the site is, WGS84 lon/lat.
     pub lonlat: [f64; 2],
+    /// The candidate it was chosen from.
     pub origin: SiteOrigin,
     /// Communities (indices into `Analysis::communities`) this site brings
     /// within the threshold that neither existing facilities nor earlier
@@ -213,17 +238,25 @@ pub struct Site {
 /// suggested sites are built.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
+    /// Communities covered by the category.
     pub covered: usize,
+    /// `covered` as a share of all communities, 0 to 1.
     pub share_covered: f64,
+    /// Residents of the covered communities, each person once; `None` when no
+    /// community has a population.
     pub population_covered: Option<f64>,
+    /// `population_covered` as a share of all known residents.
     pub share_population_covered: Option<f64>,
+    /// Communities in the life circle (every required category covered).
     pub life_circle: usize,
+    /// `life_circle` as a share of all communities, 0 to 1.
     pub share_life_circle: f64,
 }
 
 /// Siting suggestions for one category.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suggestions {
+    /// The category sited (index into the profile's categories).
     pub category: usize,
     /// Sites asked for; fewer are returned when no further site helps.
     pub requested: usize,
@@ -231,35 +264,55 @@ pub struct Suggestions {
     pub candidates: usize,
     /// Planner's candidate points farther than `max_snap_m` from any way.
     pub candidates_unattached: usize,
+    /// The sites chosen, in pick order (rank 1 first).
     pub sites: Vec<Site>,
+    /// Coverage with the existing facilities only.
     pub before: Figures,
+    /// Coverage once every suggested site is built.
     pub after: Figures,
 }
 
 /// A site for `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteSummary {
+    /// 1 for the first pick.
     pub rank: usize,
+    /// Longitude of the site, WGS84, rounded to 7 decimals.
     pub lon: f64,
+    /// Latitude of the site, WGS84, rounded to 7 decimals.
     pub lat: f64,
+    /// Number of communities the site newly brings within the threshold.
     pub newly_covered: usize,
+    /// Their known population, each person once.
     pub population: f64,
+    /// Names of those communities.
     pub communities: Vec<String>,
 }
 
 /// [`Suggestions`] for `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SuggestionSummary {
+    /// The category's id.
     pub category: String,
+    /// The category's Chinese name.
     pub label_zh: String,
+    /// The category's English name.
     pub label_en: String,
+    /// The category's walking-time threshold, minutes.
     pub minutes: f64,
+    /// How the sites were chosen ([`METHOD`]).
     pub method: &'static str,
+    /// Sites asked for; fewer are returned when no further site helps.
     pub requested: usize,
+    /// Candidate locations evaluated.
     pub candidates: usize,
+    /// Planner's candidate points farther than `max_snap_m` from any way.
     pub candidates_unattached: usize,
+    /// The sites chosen, in pick order.
     pub sites: Vec<SiteSummary>,
+    /// Coverage with the existing facilities only.
     pub before: Figures,
+    /// Coverage once every suggested site is built.
     pub after: Figures,
 }
 

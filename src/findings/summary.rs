@@ -15,19 +15,32 @@ use crate::places::PlaceStats;
 /// Coverage of one category.
 #[derive(Debug, Clone, Serialize)]
 pub struct CategorySummary {
+    /// The category's id (`kinder`, `park`, ...).
     pub id: String,
+    /// The category's Chinese name.
     pub label_zh: String,
+    /// The category's English name.
     pub label_en: String,
+    /// `indoor` or `outdoor`.
     pub space: &'static str,
+    /// Walking-time threshold, minutes.
     pub minutes: f64,
+    /// Whether the category counts towards the life circle.
     pub required: bool,
+    /// Facilities of the category found, attached to the walking network or not.
     pub facilities: usize,
+    /// Of those, facilities that could not be attached to the walking network.
     pub facilities_unsnapped: usize,
+    /// Communities covered by the category (judged by `coverage_rule`).
     pub communities_covered: usize,
+    /// `communities_covered` as a share of all communities, 0 to 1.
     pub share_covered: f64,
     /// The coverage rule behind `share_covered` (see [`crate::coverage::CoverageRule`]).
     pub coverage_rule: String,
+    /// Residents of the covered communities, each person once; `None` when no
+    /// community has a population.
     pub population_covered: Option<f64>,
+    /// Share of the known residents living in covered communities.
     pub share_population_covered: Option<f64>,
     /// Share of the known children living in covered communities.
     pub share_children_covered: Option<f64>,
@@ -39,11 +52,19 @@ pub struct CategorySummary {
 /// Coverage of a group of communities (all, or one subdistrict).
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupSummary {
+    /// `all communities`, the kind of community, or the subdistrict's name.
     pub name: String,
+    /// Communities in the group.
     pub communities: usize,
+    /// Residents of the group, each person once; `None` when none of its
+    /// communities has a population.
     pub population: Option<f64>,
+    /// Communities in the life circle (every required category covered).
     pub life_circle: usize,
+    /// `life_circle` as a share of `communities`, 0 to 1.
     pub share_life_circle: f64,
+    /// Share of the group's residents living in life-circle communities, when
+    /// the population is known.
     pub share_population_life_circle: Option<f64>,
     /// The coverage rule behind the shares: `access`, `centroid`, `share:F`,
     /// or one per level (`社区 neighbourhood share:0.5, 小区 compound access`).
@@ -61,25 +82,37 @@ pub struct GroupSummary {
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// `childcircle` and its version.
     pub tool: String,
+    /// The extract analysed, as a path.
     pub extract: String,
+    /// The OpenStreetMap attribution ([`ATTRIBUTION`]).
     pub attribution: &'static str,
     /// Set when the extract is the shipped synthetic model: what the data is
     /// (模拟数据, invented streets and facilities), in Chinese and English.
     pub data_note: Option<String>,
+    /// The profile and age group walked ([`crate::Profile::label`]).
     pub profile: String,
+    /// Walking speed on flat ways, metres per second.
     pub walking_speed_mps: f64,
     /// When a community counts as covered, per level (printed beside every share).
     pub coverage_rule: String,
+    /// Every category's coverage, in profile order.
     pub categories: Vec<CategorySummary>,
+    /// Coverage of all communities together.
     pub overall: GroupSummary,
     /// The same per kind of community (社区 neighbourhoods, 小区 compounds, ...)
     /// when more than one kind is present: each level with its own
     /// denominator (a 小区 lies inside a 社区, so `overall` counts both).
     pub by_kind: Vec<GroupSummary>,
+    /// The same per subdistrict (街道), for communities whose subdistrict is known.
     pub subdistricts: Vec<GroupSummary>,
+    /// What reading the extract found and kept.
     pub ingest: IngestStats,
+    /// Size of the walking graph.
     pub graph: GraphStats,
+    /// How many facilities and communities were found and how many could not be
+    /// attached.
     pub places: PlaceStats,
     /// Which rule made how many communities, and the share of the extract's
     /// residential land and buildings they hold.
@@ -89,8 +122,11 @@ pub struct Summary {
     pub population_rules: crate::profile::PopulationRules,
     /// School levels, non-schools, overrides, facility sizes.
     pub classification: crate::osm::classify::Report,
+    /// The rayon threads the run used.
     pub threads: usize,
+    /// Wall time and memory of every phase, in order.
     pub timings: Vec<PhaseTiming>,
+    /// What the planner should know about the input, one sentence each.
     pub warnings: Vec<String>,
 }
 

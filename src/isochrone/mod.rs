@@ -295,7 +295,7 @@ pub fn isochrone_reusing(
 /// let profile = Profile::default();
 /// let extract = std::path::Path::new("data/osm/monaco.osm.pbf");
 /// let (_, graph) = childcircle::analysis::load_network(extract, &profile)?;
-/// let start = graph.projection.project([7.4246, 43.7384]);
+/// let start = graph.projection().project([7.4246, 43.7384]);
 /// let index = GraphIndex::new(&graph);
 /// let access = index.snap(&graph, start, profile.max_snap_m).expect("a way nearby");
 ///

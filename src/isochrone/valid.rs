@@ -1,12 +1,13 @@
 //! OGC validity of isochrone polygons, fast: the same answer as geo's
-//! [`Validation::is_valid`], which tests every pair of a ring's segments for
-//! self-intersection (quadratic: on a 500-vertex outline, 250 000 exact
-//! orientation tests). Here a sweep over the segments sorted by their left
-//! end tests only pairs whose bounding boxes overlap; two segments whose
-//! closed boxes are apart cannot intersect, and the test applied to the
-//! remaining pairs is geo's own, so the answer is the same. The checks
-//! between rings and between polygons are geo's too, skipped only where the
-//! bounding boxes are apart (where they cannot find anything).
+//! [`Validation::is_valid`](geo::Validation::is_valid), which tests every
+//! pair of a ring's segments for self-intersection (quadratic: on a
+//! 500-vertex outline, 250 000 exact orientation tests). Here a sweep over
+//! the segments sorted by their left end tests only pairs whose bounding
+//! boxes overlap; two segments whose closed boxes are apart cannot intersect,
+//! and the test applied to the remaining pairs is geo's own, so the answer is
+//! the same. The checks between rings and between polygons are geo's too,
+//! skipped only where the bounding boxes are apart (where they cannot find
+//! anything).
 //!
 //! `tests.rs` compares [`multi_polygon_is_valid`] with geo's on real isochrones
 //! and on random self-crossing, touching and nested outlines.

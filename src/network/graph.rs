@@ -25,16 +25,25 @@ use crate::time::{Time, UNREACHED};
 /// One arc of the CSR: where it goes and how long it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arc {
+    /// The node the arc leads to.
     pub head: u32,
+    /// Walking time along it under the current profile, deciseconds
+    /// ([`FORBIDDEN`] where the profile may not walk it).
     pub weight: Time,
 }
 
 /// An undirected walkable edge with its shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Edge {
+    /// One end: a node index.
     pub u: u32,
+    /// The other end: a node index.
     pub v: u32,
+    /// Length, metres: along its shape, or
+    /// [`CROSSING_LENGTH_M`](crate::network::crossings::CROSSING_LENGTH_M) for a
+    /// modelled road crossing.
     pub length_m: f32,
+    /// The class of the way it is a piece of (footway, local street, ..., steps).
     pub class: WayClass,
     /// Road-safety attributes ([`crate::osm::walkable::way_flag`]).
     pub flags: u8,
@@ -43,13 +52,22 @@ pub struct Edge {
 /// What building the graph dropped or kept, for the summary.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct GraphStats {
+    /// Graph nodes kept.
     pub nodes: usize,
+    /// Edges kept.
     pub edges: usize,
+    /// Arcs of the CSR: two per edge, one each way.
     pub arcs: usize,
+    /// Total length of the kept edges, km.
     pub total_length_km: f64,
+    /// `access=private` ways kept because they lie inside a residential compound.
     pub private_ways_kept_in_compounds: usize,
+    /// `access=private` ways dropped because they lie outside every compound.
     pub private_ways_dropped: usize,
+    /// Components dropped for having fewer than `min_component_nodes` nodes
+    /// (the largest component is always kept).
     pub components_dropped: usize,
+    /// Nodes of those dropped components.
     pub nodes_dropped_in_small_components: usize,
     /// Bytes of the search structure (node coordinates, CSR offsets, arcs).
     pub search_bytes: usize,
@@ -62,7 +80,10 @@ pub struct GraphStats {
 pub struct GraphParts {
     /// Node positions, lon/lat degrees.
     pub lonlat: Vec<[f64; 2]>,
+    /// OSM node id of each node (a corner of the crossing model carries its
+    /// junction's).
     pub osm_id: Vec<i64>,
+    /// Roles of each node ([`node_role`] bits: gate, entrance, crossing, ...).
     pub roles: Vec<u8>,
     /// Edges between node indices; lengths in metres.
     pub edges: Vec<Edge>,
@@ -79,6 +100,8 @@ pub struct GraphParts {
 pub struct Frame {
     /// `[x0, y0, x1, y1]`, lon/lat degrees.
     pub bbox: [f64; 4],
+    /// The origin (lon/lat) of the crossing model's local projection, when the
+    /// model ran.
     pub crossings: Option<[f64; 2]>,
 }
 
@@ -150,10 +173,12 @@ impl Graph {
         &self.stats
     }
 
+    /// Number of graph nodes.
     pub fn node_count(&self) -> usize {
         self.xy.len()
     }
 
+    /// Number of arcs (two per edge).
     pub fn arc_count(&self) -> usize {
         self.arcs.len()
     }

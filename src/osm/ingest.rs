@@ -96,12 +96,16 @@ fn is_neighbourhood_node<T: TagLookup + ?Sized>(tags: &T) -> bool {
 /// The few tags kept from an area or a facility point.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlaceTags {
+    /// `name`, else `name:zh`, trimmed; `None` when empty.
     pub name: Option<String>,
     /// `ref` (official codes such as a community's 12-digit statistics code).
     pub code: Option<String>,
+    /// `population`: residents, where mapped as a non-negative number.
     pub population: Option<f64>,
     /// `addr:subdistrict` or `is_in:subdistrict` (街道).
     pub subdistrict: Option<String>,
+    /// Always `false` as read: ingest and the community point lists never set
+    /// it, and nothing reads it.
     pub entrance_required: bool,
     /// `capacity`: places (pupils, children) where mapped.
     pub capacity: Option<f64>,
@@ -135,7 +139,9 @@ impl PlaceTags {
 /// An area (or, for some facilities, a line) before its geometry is resolved.
 #[derive(Debug, Clone)]
 pub struct OsmArea {
+    /// The OSM object (way or multipolygon relation).
     pub osm: OsmRef,
+    /// Its name, code, population, subdistrict and capacity.
     pub tags: PlaceTags,
     /// Facility categories (bit set over the profile's categories).
     pub categories: u32,
@@ -144,15 +150,21 @@ pub struct OsmArea {
     /// Outer and inner rings as node ids; a way facility that is not closed has
     /// one open "ring".
     pub outer: Vec<Vec<i64>>,
+    /// Inner rings (holes) as node ids; only relations have them.
     pub inner: Vec<Vec<i64>>,
 }
 
 /// A facility mapped as a node.
 #[derive(Debug, Clone)]
 pub struct OsmPoint {
+    /// The OSM node.
     pub osm: OsmRef,
+    /// Its name, code, population, subdistrict and capacity.
     pub tags: PlaceTags,
+    /// Facility categories (bit set over the profile's categories); 0 for a
+    /// neighbourhood centre.
     pub categories: u32,
+    /// Lon/lat, WGS84 degrees (filled in by pass 3).
     pub lonlat: [f64; 2],
 }
 
@@ -167,7 +179,10 @@ impl OsmPoint {
 /// A walkable way: its class and node refs.
 #[derive(Debug, Clone, Copy)]
 pub struct WalkWay {
+    /// The OSM way id.
     pub id: i64,
+    /// Its class (footway, local street, collector, arterial or steps), from
+    /// its tags.
     pub class: WayClass,
     /// `access=private`: walkable only inside a residential compound.
     pub private: bool,
@@ -223,10 +238,12 @@ impl NodeCoords {
         unpack(self.decimicro[index])
     }
 
+    /// Number of nodes a kept object uses, whether the extract has them or not.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
+    /// Whether no kept object uses any node.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
@@ -270,35 +287,52 @@ fn radix_sort_dedup(ids: &mut Vec<i64>) {
 /// Counts that tell a user what was read.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct IngestStats {
+    /// Size of the extract file, bytes.
     pub file_bytes: u64,
+    /// Data blobs in the file.
     pub blobs: usize,
+    /// Nodes in the file, kept or not.
     pub osm_nodes: u64,
+    /// Ways in the file, kept or not.
     pub osm_ways: u64,
+    /// Relations in the file, kept or not.
     pub osm_relations: u64,
+    /// Walkable ways kept for the walking graph.
     pub walkable_ways: usize,
+    /// Nodes used by a kept object whose coordinates the extract has.
     pub coordinates_kept: usize,
+    /// Nodes used by a kept object that the extract lacks.
     pub missing_nodes: usize,
+    /// Rings of multipolygon relations that could not be closed (dropped).
     pub unclosed_rings: usize,
 }
 
 /// What the later stages need from an extract.
 #[derive(Debug, Default)]
 pub struct OsmData {
+    /// The walkable ways, in file order.
     pub walk_ways: Vec<WalkWay>,
     /// Node refs of walkable ways, one chunk per block of pass 1 (not
     /// concatenated: that would copy the largest array ingest holds).
     walk_refs: Vec<Vec<i64>>,
+    /// Facility, residential-land and neighbourhood areas: ways in file order,
+    /// then multipolygon relations.
     pub areas: Vec<OsmArea>,
+    /// Facilities mapped as nodes, in file order (those whose node the
+    /// extract lacks are dropped).
     pub points: Vec<OsmPoint>,
     /// Residential buildings ([`OsmBuilding`]), in file order.
     pub buildings: Vec<OsmBuilding>,
-    /// Neighbourhood centre nodes ([`is_neighbourhood_node`]); `categories` 0.
+    /// Neighbourhood centre nodes (`place=neighbourhood|quarter` or
+    /// `place:CN=neighbourhood|neighborhood|community`); `categories` 0.
     pub place_nodes: Vec<OsmPoint>,
     /// Names of named walkable streets (not footways or steps), by way id, sorted.
     pub street_names: Vec<(i64, String)>,
     /// Node roles ([`crate::osm::walkable::node_role`]) by node id, sorted.
     pub roles: Vec<(i64, u8)>,
+    /// Coordinates of every node a kept object uses.
     pub coords: NodeCoords,
+    /// What was read.
     pub stats: IngestStats,
     /// What classification noted (schools, non-schools, overrides), in file order.
     pub notes: Vec<Note>,
@@ -335,7 +369,9 @@ impl OsmData {
 /// ring that contains them) or, for an open way, a line.
 #[derive(Debug, Clone)]
 pub enum AreaGeometry {
+    /// Polygons, holes assigned to the outer ring that contains them.
     Polygon(geo::MultiPolygon<f64>),
+    /// An open way (a facility mapped as a line).
     Line(geo::LineString<f64>),
 }
 

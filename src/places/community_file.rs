@@ -40,7 +40,9 @@ pub struct CommunityFields {
 /// Communities read from a file, and what had to be repaired or skipped.
 #[derive(Debug, Default)]
 pub struct CommunityFile {
+    /// The usable communities, in file order.
     pub communities: Vec<CommunityInput>,
+    /// What had to be repaired or skipped, one sentence each.
     pub warnings: Vec<String>,
 }
 

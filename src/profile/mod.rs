@@ -27,11 +27,14 @@ pub const DEFAULT_PROFILE_TOML: &str = include_str!(concat!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Space {
+    /// A space indoors: a kindergarten, a school, a library or youth centre.
     Indoor,
+    /// A space outdoors: a playground, a park, a sports ground.
     Outdoor,
 }
 
 impl Space {
+    /// The profile's spelling (`indoor` or `outdoor`), as written into outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             Space::Indoor => "indoor",
@@ -46,8 +49,11 @@ impl Space {
 pub struct Category {
     /// Short stable id, used in output field names (`t_<id>`).
     pub id: String,
+    /// Name in Chinese (e.g. `幼儿园`), used in outputs and to read category names in planners' lists.
     pub label_zh: String,
+    /// Name in English (e.g. `Kindergarten`), used in outputs and to read category names in planners' lists.
     pub label_en: String,
+    /// Whether the space is indoor or outdoor.
     pub space: Space,
     /// Walking-time threshold in minutes.
     pub minutes: f64,
@@ -85,10 +91,32 @@ pub struct Category {
 }
 
 /// Walking rules and facility categories.
+///
+/// The built-in child profile walks as its default age group, `all`, and its
+/// thresholds are those of GB 50180-2018:
+///
+/// ```
+/// use childcircle::Profile;
+///
+/// let profile = Profile::default();
+/// assert_eq!(profile.label(), "child/all");
+/// let kinder = &profile.categories[profile.category_index("kinder").unwrap()];
+/// assert_eq!(kinder.minutes, 5.0);
+/// assert!(kinder.required);
+/// assert_eq!(profile.max_minutes(), 15.0);
+///
+/// // The same profile read from the shipped file.
+/// let file = Profile::from_file(std::path::Path::new("data/profiles/child.toml"))?;
+/// assert_eq!(file.label(), profile.label());
+/// assert_eq!(file.categories.len(), profile.categories.len());
+/// # Ok::<(), childcircle::Error>(())
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The profile's name (`child`): the first part of [`Profile::label`].
     pub name: String,
+    /// Free-text description of whom the profile walks for.
     #[serde(default)]
     pub description: String,
     /// Walking speed on flat ways, metres per second.
@@ -110,6 +138,8 @@ pub struct Profile {
     /// How major roads are crossed (see [`crate::network::crossings`]).
     #[serde(default)]
     pub crossings: CrossingRules,
+    /// The facility categories (`[[category]]`), in profile order: a category's
+    /// index here is its bit in category sets (at most 32).
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
     /// Mapped facility areas smaller than this are reported, not counted, m².
@@ -180,18 +210,31 @@ impl Default for CrossingRules {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeGroup {
+    /// Short stable id (`6-12`, `adult`), asked for with `--age`.
     pub id: String,
+    /// Human-readable description of the group (e.g. "6-12 years, walking to
+    /// primary school").
     pub label: String,
     /// Where the group's figures come from.
     #[serde(default)]
     pub source: String,
+    /// Walking speed on flat ways, metres per second (replaces [`Profile::walking_speed_mps`]).
     pub walking_speed_mps: Option<f64>,
+    /// Speed factor on `highway=steps` (replaces [`Profile::steps_speed_factor`]).
     pub steps_speed_factor: Option<f64>,
+    /// Whether steps can be walked (replaces [`Profile::steps_allowed`]).
     pub steps_allowed: Option<bool>,
+    /// Wait at a signalled crossing, seconds (replaces [`CrossingRules::delay_signalled_s`]).
     pub delay_signalled_s: Option<f64>,
+    /// Wait at a marked crossing, seconds (replaces [`CrossingRules::delay_marked_s`]).
     pub delay_marked_s: Option<f64>,
+    /// Wait at an unmarked crossing, seconds (replaces [`CrossingRules::delay_unmarked_s`]).
     pub delay_unmarked_s: Option<f64>,
+    /// Whether crossing a major road without signals is forbidden (replaces
+    /// [`CrossingRules::forbid_unsignalled`]).
     pub forbid_unsignalled: Option<bool>,
+    /// Speed factor along a major road without a sidewalk; 0 forbids it (replaces
+    /// [`CrossingRules::no_sidewalk_speed_factor`]).
     pub no_sidewalk_speed_factor: Option<f64>,
     /// Turns the crossing model on or off for this group.
     pub crossing_model: Option<bool>,
@@ -213,12 +256,15 @@ pub struct AgeGroup {
 pub struct PopulationRules {
     /// Residents per m² of floor area (footprint × levels).
     pub persons_per_floor_m2: f64,
+    /// Where the residents-per-m² figure comes from.
     pub persons_source: String,
     /// Levels of a residential building that maps no `building:levels`.
     pub default_levels: f64,
+    /// Where the default number of levels comes from.
     pub levels_source: String,
     /// Share of residents who are children (of the age group in effect).
     pub children_share: f64,
+    /// Where the children's share comes from.
     pub children_source: String,
 }
 
@@ -290,6 +336,29 @@ impl Profile {
     /// Every age group is applied to the profile as read, never on top of
     /// another group, so the label ([`Profile::label`]) always names what is
     /// walked. `adult` with another age group makes no sense and is refused.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use childcircle::Profile;
+    ///
+    /// let default = Profile::resolve(None, None)?;
+    /// assert_eq!(default.label(), "child/all");
+    ///
+    /// let pupil = Profile::resolve(None, Some("6-12"))?;
+    /// assert_eq!(pupil.label(), "child/6-12");
+    /// assert_eq!(pupil.walking_speed_mps, 1.0);
+    ///
+    /// let adult = Profile::resolve(Some(Path::new("adult")), None)?;
+    /// assert_eq!(adult.label(), "child/adult");
+    /// assert!(!adult.crossings.model);
+    /// assert!(Profile::resolve(Some(Path::new("adult")), Some("6-12")).is_err());
+    ///
+    /// let file = Profile::resolve(Some(Path::new("data/profiles/child.toml")), Some("0-3"))?;
+    /// assert_eq!(file.label(), "child/0-3");
+    /// assert!(!file.steps_allowed);
+    /// assert!(Profile::resolve(None, Some("no-such-age")).is_err());
+    /// # Ok::<(), childcircle::Error>(())
+    /// ```
     pub fn resolve(name_or_path: Option<&Path>, age: Option<&str>) -> Result<Profile> {
         let builtin = name_or_path
             .filter(|p| !p.exists())

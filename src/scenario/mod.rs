@@ -21,8 +21,8 @@
 //!
 //! Every edit can be undone and redone. Before/after figures and the diff
 //! against the base live in [`figures`]; the scenario file (GeoJSON of the
-//! edited facilities) and the changed-communities CSV in [`file`]; the
-//! report of a scenario (map, HTML) in [`snapshot`].
+//! edited facilities) and the changed-communities CSV in
+//! [`file`](mod@file); the report of a scenario (map, HTML) in [`snapshot`].
 
 pub mod figures;
 pub mod file;

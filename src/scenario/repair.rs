@@ -20,7 +20,10 @@ use crate::time::{Time, UNREACHED};
 
 /// One category's node times and crossings, repaired in place.
 pub struct Times<'a> {
+    /// Each node's time to the category's nearest facility, deciseconds
+    /// ([`UNREACHED`] beyond the search limit).
     pub times: &'a mut [Time],
+    /// Each node's count of major roads crossed on that best walk.
     pub roads_crossed: &'a mut [u8],
 }
 

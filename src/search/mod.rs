@@ -79,7 +79,7 @@ struct Label {
 ///     shapes,
 /// };
 /// let graph = Graph::from_parts(parts, &Profile::default(), GraphStats::default())?;
-/// let node = |osm| graph.osm_id.iter().position(|&id| id == osm).unwrap() as u32;
+/// let node = |osm| graph.osm_id().iter().position(|&id| id == osm).unwrap() as u32;
 ///
 /// let mut state = SearchState::new(graph.node_count());
 /// let per_edge = graph.edge_time(0);

@@ -18,8 +18,11 @@ use crate::osm::pbf::write::{BBox, MemberType, PbfWriter};
 /// What went into one tile's extract.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cut {
+    /// Nodes written.
     pub nodes: u64,
+    /// Ways written.
     pub ways: u64,
+    /// Relations written.
     pub relations: u64,
 }
 

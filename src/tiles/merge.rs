@@ -86,11 +86,17 @@ pub fn sort_layer(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
 /// The merged summary: counted from the merged communities and facilities.
 #[derive(Debug, Serialize)]
 pub struct MergedSummary {
+    /// `childcircle` and its version, marked as merged tiles.
     pub tool: String,
+    /// The extract the tiles were cut from, as given to the plan.
     pub extract: String,
+    /// The profile and age group walked ([`crate::Profile::label`]).
     pub profile: String,
+    /// What the tiles cost.
     pub tiles: TileFigures,
+    /// Every category's figures, in profile order.
     pub categories: Vec<CategoryFigures>,
+    /// Life-circle figures of all merged communities.
     pub overall: GroupFigures,
     /// Per kind of community (`neighbourhood`, `compound`, ...), each on its
     /// own denominator.
@@ -100,32 +106,53 @@ pub struct MergedSummary {
 /// What the tiles cost.
 #[derive(Debug, Serialize)]
 pub struct TileFigures {
+    /// Tiles in the plan.
     pub tiles: usize,
+    /// Grid cells (or quadtree parts) skipped: no residential land in their core.
     pub skipped: usize,
+    /// The halo, metres ([`Halo::total_m`](super::plan::Halo::total_m)).
     pub halo_m: f64,
+    /// Communities the tiles' analyses found, summed over tiles: one in a halo
+    /// is counted by every tile whose extract holds it.
     pub communities_seen: usize,
+    /// CPU seconds of all tiles, summed over those that report them.
     pub cpu_seconds: f64,
+    /// The largest peak resident memory of a tile's analysis, MiB, where measured.
     pub max_peak_rss_mib: Option<f64>,
+    /// The largest walking graph of a tile, in nodes.
     pub max_graph_nodes: usize,
 }
 
 /// One category over the whole area.
 #[derive(Debug, Serialize)]
 pub struct CategoryFigures {
+    /// The category's id.
     pub id: String,
+    /// Facilities of the category in the merged facilities layer.
     pub facilities: usize,
+    /// Merged communities covered by the category (their `ok_<id>`).
     pub communities_covered: usize,
+    /// `communities_covered` as a share of all merged communities, 0 to 1.
     pub share_covered: f64,
 }
 
 /// Life-circle figures of a group of communities.
 #[derive(Debug, Serialize)]
 pub struct GroupFigures {
+    /// `all`, or the kind of community.
     pub name: String,
+    /// Communities in the group.
     pub communities: usize,
+    /// Communities in the life circle (their `circle`).
     pub life_circle: usize,
+    /// `life_circle` as a share of `communities`, 0 to 1.
     pub share_life_circle: f64,
+    /// Sum of the communities' `pop` (0 where unknown), each community's in
+    /// full: unlike [`people`](crate::findings::shares::people), nested levels
+    /// are not counted once.
     pub population: f64,
+    /// Share of `population` living in life-circle communities; `None` when
+    /// `population` is 0.
     pub share_population_life_circle: Option<f64>,
 }
 

@@ -76,13 +76,16 @@ impl Halo {
 pub struct Plan {
     /// The extract the tiles were cut from (as given).
     pub extract: PathBuf,
+    /// Size of a cell of the global tile grid, degrees.
     pub tile_deg: f64,
     /// Largest number of nodes within a tile's reach before it is split.
     pub node_budget: u64,
     /// Profile (`child`, `adult` or a TOML file) and age group of the tiles'
     /// analyses.
     pub profile: Option<PathBuf>,
+    /// The age group of the tiles' analyses (`None`: the profile's default).
     pub age: Option<String>,
+    /// How far each tile's extract reaches beyond its core.
     pub halo: Halo,
     /// The box the whole extract's walking graph is centred on (its
     /// projection and node order): every tile's graph takes it, so that its
@@ -90,16 +93,23 @@ pub struct Plan {
     pub frame: crate::network::graph::Frame,
     /// Grid cells (or quadtree parts) skipped: no residential land in their core.
     pub skipped: usize,
+    /// The tiles, by index.
     pub tiles: Vec<Tile>,
 }
 
 /// How to lay out the tiles.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
+    /// Size of a cell of the global tile grid, degrees.
     pub tile_deg: f64,
+    /// Largest number of nodes within a tile's reach before it is split.
     pub node_budget: u64,
+    /// How far each tile's extract reaches beyond its core.
     pub halo: Halo,
+    /// Profile (`child`, `adult` or a TOML file) of the tiles' analyses (`None`:
+    /// `child`).
     pub profile: Option<PathBuf>,
+    /// The age group of the tiles' analyses (`None`: the profile's default).
     pub age: Option<String>,
 }
 

@@ -45,7 +45,7 @@ pub struct Written {
 }
 
 /// [`write_outputs`] plus more files of the same run (the planner
-/// deliverables of [`childcircle_report::planner_files`]), committed together.
+/// deliverables of `childcircle_report::planner_files`), committed together.
 pub fn write_outputs_with(
     a: &Analysis,
     dir: &Path,
@@ -112,7 +112,9 @@ fn opt_num(v: Option<f64>, digits: i32) -> Value {
 /// QGIS style gives (`childcircle_report::qgis`), so the two cannot drift.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
+    /// The property's name in the GeoJSON.
     pub name: Cow<'static, str>,
+    /// Its English alias in QGIS's attribute table (`None`: QGIS shows the name).
     pub alias: Option<Cow<'static, str>>,
 }
 

@@ -1,8 +1,9 @@
 //! Facilities as a planner counts them, beyond the profile's tag selectors:
-//! school levels from every OSM signal ([`school`]), objects that are no
-//! schools for children, the planner's overrides ([`overrides`]) and the
-//! GB 50180-2018 sizes of parks ([`size`]). [`Report`] is what `summary.json`
-//! tells about it (`classification`).
+//! school levels from every OSM signal ([`school`](crate::profile::school)),
+//! objects that are no schools for children, the planner's overrides
+//! ([`overrides`](crate::profile::overrides)) and the GB 50180-2018 sizes of
+//! parks ([`size`]). [`Report`] is what `summary.json` tells about it
+//! (`classification`).
 
 pub mod nesting;
 pub mod report;

@@ -29,7 +29,9 @@ use crate::tags::OsmRef;
 /// around them, and a few of them.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct NestingReport {
+    /// School objects merged into the school area around them.
     pub merged: usize,
+    /// Up to 8 of them, as `inner (osm) in area (osm)`.
     pub examples: Vec<String>,
 }
 

@@ -36,8 +36,11 @@ pub const SAME_NAME_M: f64 = 200.0;
 /// Whether the file adds to OSM's facilities or replaces them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
+    /// The file's facilities join OSM's (a duplicate of an OSM facility is
+    /// merged into it); the default.
     #[default]
     Add,
+    /// The file's facilities replace OSM's.
     Replace,
 }
 
@@ -55,8 +58,11 @@ impl std::str::FromStr for Mode {
 /// How to read a facility file.
 #[derive(Debug, Clone, Default)]
 pub struct FacilityFileOptions {
+    /// The facility file (CSV, XLSX or GeoJSON).
     pub path: PathBuf,
+    /// Whether the file adds to OSM's facilities or replaces them.
     pub mode: Mode,
+    /// Columns, coordinate system and sheet to read it with.
     pub input: InputOptions,
     /// A table mapping the file's category values to category ids.
     pub category_map: Option<PathBuf>,
@@ -69,23 +75,32 @@ pub struct FileRef {
     pub id: String,
     /// "row 12" or "feature 3".
     pub row: String,
+    /// `capacity`: places (pupils, children), when the file has a capacity column.
     pub capacity: Option<f64>,
 }
 
 /// One usable row of a facility file.
 #[derive(Debug, Clone)]
 pub struct FileFacility {
+    /// Where it came from in the file: id, row and capacity.
     pub file: FileRef,
+    /// Its category (index into the profile's categories), from the file's
+    /// category value.
     pub category: usize,
+    /// Its name, when the file has a name column.
     pub name: Option<String>,
+    /// The point (an area's centroid), WGS84 lon/lat.
     pub lonlat: [f64; 2],
+    /// Its shape, WGS84 lon/lat.
     pub geometry: PlaceGeometry,
 }
 
 /// A facility file as read.
 #[derive(Debug, Clone, Default)]
 pub struct FacilityFile {
+    /// The file read.
     pub path: PathBuf,
+    /// Its usable rows, in file order.
     pub facilities: Vec<FileFacility>,
     /// What the reader decided (encoding, CRS, columns) and what it skipped.
     pub notes: Vec<String>,
@@ -403,7 +418,12 @@ fn read_map(path: &Path, profile: &Profile, map: &mut HashMap<String, usize>) ->
 /// What combining OSM and file facilities did.
 #[derive(Debug, Clone, Default)]
 pub struct Combined {
+    /// OSM facilities plus (or replaced by) the file's, sorted by category;
+    /// within one, the OSM facilities (merged ones included) before the file's
+    /// additions.
     pub facilities: Vec<Facility>,
+    /// What the planner should know: the file's reading notes, merged
+    /// duplicates and a suspected GCJ-02 offset, each naming the file.
     pub warnings: Vec<String>,
 }
 
