@@ -104,9 +104,6 @@ pub struct PlaceTags {
     pub population: Option<f64>,
     /// `addr:subdistrict` or `is_in:subdistrict` (街道).
     pub subdistrict: Option<String>,
-    /// Always `false` as read: ingest and the community point lists never set
-    /// it, and nothing reads it.
-    pub entrance_required: bool,
     /// `capacity`: places (pupils, children) where mapped.
     pub capacity: Option<f64>,
 }
@@ -127,7 +124,6 @@ impl PlaceTags {
             subdistrict: tags
                 .get_lossy("addr:subdistrict")
                 .or_else(|| tags.get_lossy("is_in:subdistrict")),
-            entrance_required: false,
             capacity: tags
                 .get("capacity")
                 .and_then(|p| p.trim().parse::<f64>().ok())

@@ -22,7 +22,7 @@ pub struct PartStats {
     pub index: usize,
     /// The tile's key, as [`Tile::key`].
     pub key: String,
-    /// Communities and facilities the analysis found in the tile's extract.
+    /// Communities the analysis found in the tile's extract.
     pub communities_seen: usize,
     /// Facilities the analysis found in the tile's extract.
     pub facilities_seen: usize,

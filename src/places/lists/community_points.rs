@@ -120,7 +120,6 @@ pub fn read_community_points(
                 code: code_v,
                 population: pop,
                 subdistrict: value(&loaded, l.index, subdistrict).map(str::to_string),
-                entrance_required: false,
                 capacity: None,
             },
             lonlat: l.lonlat,
