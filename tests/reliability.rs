@@ -550,6 +550,20 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
         assert!(!fewer.iter().any(|n| n == gone), "{gone} left: {fewer:?}");
     }
     assert!(fewer.iter().any(|n| n == "notes.txt"), "not the set's file");
+    // The manifest says when each file is written: this run wrote exactly its
+    // `Always` and `Deliverables` files.
+    use childcircle::write::manifest::{When, Writer, OUTPUTS};
+    let written_when = |keep: &dyn Fn(&childcircle::write::manifest::Output) -> bool| {
+        let mut names: Vec<&str> = OUTPUTS.iter().filter(|o| keep(o)).map(|o| o.name).collect();
+        names.push("notes.txt");
+        names.sort_unstable();
+        names
+    };
+    assert_eq!(
+        fewer,
+        written_when(&|o| matches!(o.when, When::Always | When::Deliverables)),
+        "the manifest's `when` disagrees with a run without isochrones or suggestions"
+    );
     let summary = std::fs::read_to_string(d.join("out/summary.json")).unwrap();
     let project = std::fs::read_to_string(d.join("out/childcircle.qgs")).unwrap();
     assert!(
@@ -571,6 +585,11 @@ fn a_run_leaves_no_stale_layer_of_an_earlier_run() {
     .unwrap();
     childcircle::write::layers::write_outputs(&analysis, &d.join("out")).unwrap();
     let layers = names(&d.join("out"));
+    assert_eq!(
+        layers,
+        written_when(&|o| o.writer == Writer::Core && o.when == When::Always),
+        "the manifest's `writer` disagrees with the core writers"
+    );
     assert_eq!(
         layers,
         [

@@ -28,8 +28,7 @@ use crate::write::commit::{
 /// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
 /// `coverage.geojson` and `summary.json` into `dir`, all or nothing, and
 /// removes the other files of the [`manifest`](crate::write::manifest) an
-/// earlier run left there. Returns the
-/// paths written and how long each took.
+/// earlier run left there. Returns the paths written and how long each took.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
     write_outputs_with(a, dir, &[])
 }
