@@ -7,8 +7,7 @@
 
 use std::fmt::Write;
 
-use geo::MultiPolygon;
-use serde_json::{json, Value};
+mod data;
 
 use crate::escape;
 use crate::style;
@@ -27,11 +26,6 @@ const REPORT_CSS: &str = include_str!("assets/report.css");
 
 /// How many gaps per required category the report lists.
 const GAPS_LISTED: usize = 10;
-
-/// Isochrones are embedded for up to this many facilities; beyond (a whole
-/// prefecture) they would make the report tens of megabytes, and QGIS opens
-/// `isochrones.geojson` instead.
-const ISOCHRONE_FACILITIES: usize = 2000;
 
 /// The report: key figures, the interactive map, coverage per category and
 /// per district (charts and table), siting suggestions with before/after
@@ -63,23 +57,30 @@ pub fn report_html(
         env!("CARGO_PKG_VERSION"),
         escape(&a.extract.display().to_string())
     );
-    let data = data_json(a, districts, suggestions);
-    format!(
+    let data = data::data_json(a, districts, suggestions);
+    let css = leaflet_css();
+    let parts = [
         concat!(
             "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n",
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
             "<title>儿童15分钟生活圈评估报告 · Children's 15-minute life circle</title>\n",
-            "<style>\n{}\n</style>\n<style>\n{}\n</style>\n</head>\n<body>\n{}\n",
-            "<script>\n{}\n</script>\n<script>\nvar DATA = {};\n</script>\n<script>\n{}\n</script>\n",
-            "</body>\n</html>\n"
+            "<style>\n"
         ),
-        leaflet_css(),
+        &css,
+        "\n</style>\n<style>\n",
         REPORT_CSS,
-        body,
+        "\n</style>\n</head>\n<body>\n",
+        &body,
+        "\n<script>\n",
         LEAFLET_JS,
-        script_safe(&data.to_string()),
+        "\n</script>\n<script>\nvar DATA = ",
+        &data,
+        ";\n</script>\n<script>\n",
         REPORT_JS,
-    )
+        "\n</script>\n</body>\n</html>\n",
+    ];
+    // One allocation for the whole file: the data alone is tens of megabytes on a prefecture.
+    parts.concat()
 }
 
 /// Leaflet's stylesheet with its image references (the layer-control icon and
@@ -96,183 +97,6 @@ fn leaflet_css() -> String {
     }
     css.push_str(rest);
     css
-}
-
-/// JSON inside `<script>`: `</` would end the element early.
-fn script_safe(json: &str) -> String {
-    json.replace("</", "<\\/")
-}
-
-fn round5(v: f64) -> f64 {
-    (v * 1e5).round() / 1e5
-}
-
-/// A GeoJSON MultiPolygon geometry at 1e-5° precision.
-fn geometry(mp: &MultiPolygon<f64>) -> Value {
-    let ring = |r: &geo::LineString<f64>| -> Vec<[f64; 2]> {
-        let mut pts: Vec<[f64; 2]> = r.coords().map(|c| [round5(c.x), round5(c.y)]).collect();
-        pts.dedup();
-        pts
-    };
-    let polygons: Vec<Vec<Vec<[f64; 2]>>> =
-        mp.0.iter()
-            .map(|p| {
-                std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .map(ring)
-                    .filter(|r| r.len() >= 4)
-                    .collect()
-            })
-            .filter(|p: &Vec<Vec<[f64; 2]>>| !p.is_empty())
-            .collect();
-    json!({"type": "MultiPolygon", "coordinates": polygons})
-}
-
-fn collection(features: Vec<Value>) -> Value {
-    json!({"type": "FeatureCollection", "features": features})
-}
-
-/// Everything the map script draws, and the words it shows.
-fn data_json(a: &Analysis, districts: Option<&[District]>, suggestions: &[Suggestions]) -> Value {
-    let n = a.profile.categories.len();
-    let district_features: Vec<Value> = districts
-        .unwrap_or_default()
-        .iter()
-        .map(|d| json!({"type": "Feature", "geometry": geometry(&d.polygon), "properties": {"name": d.name}}))
-        .collect();
-    let bands = a
-        .isochrone_options
-        .as_ref()
-        .map_or(0, |o| o.bands_min.len());
-    json!({
-        "limit": a.profile.max_minutes(),
-        "categories": categories_json(a),
-        "metColours": (0..=n).map(|m| style::met_colour(m, n).hex()).collect::<Vec<_>>(),
-        "bandColours": (0..bands).map(|b| style::band_colour(b, bands).hex()).collect::<Vec<_>>(),
-        "circleOutline": style::CIRCLE_OUTLINE.hex(),
-        "gapColour": style::GAP.hex(),
-        "coveredColour": style::COVERED.hex(),
-        "districtColour": style::DISTRICT.hex(),
-        "attribution": "© OpenStreetMap contributors (ODbL)",
-        "communities": collection(communities_json(a)),
-        "facilities": facilities_json(a),
-        "sites": sites_json(a, suggestions),
-        "streets": streets_json(a),
-        "districts": collection(district_features),
-        "coverage": coverage_json(a),
-        "isochrones": collection(isochrones_json(a)),
-        "text": words_json(),
-    })
-}
-
-/// The categories: ids, labels, thresholds and colours.
-fn categories_json(a: &Analysis) -> Vec<Value> {
-    a.profile
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            json!({"id": c.id, "zh": c.label_zh, "en": c.label_en, "minutes": c.minutes,
-                   "required": c.required, "space": c.space.as_str(),
-                   "colour": style::category_colour(k, c).hex()})
-        })
-        .collect()
-}
-
-/// One feature per community, with what its popup shows.
-fn communities_json(a: &Analysis) -> Vec<Value> {
-    a.communities
-        .iter()
-        .zip(&a.coverage)
-        .map(|(c, cov)| {
-            json!({"type": "Feature", "geometry": geometry(&c.polygon), "properties": {
-                "name": c.name, "subdist": c.subdistrict, "pop": c.population,
-                "children": c.children.map(f64::round), "rule": c.rule,
-                "met": cov.met, "circle": cov.life_circle,
-                "t": cov.minutes.iter().map(|m| m.map(|m| (m * 10.0).round() / 10.0)).collect::<Vec<_>>(),
-                "ok": cov.covered,
-            }})
-        })
-        .collect()
-}
-
-/// One point per facility, with the communities it serves.
-fn facilities_json(a: &Analysis) -> Vec<Value> {
-    a.facilities
-        .iter()
-        .zip(&a.reach)
-        .map(|(f, r)| {
-            json!({"lon": round5(f.lonlat[0]), "lat": round5(f.lonlat[1]), "k": f.category,
-                   "name": f.name, "served": r.communities})
-        })
-        .collect()
-}
-
-/// One point per suggested site, with the communities it newly covers.
-fn sites_json(a: &Analysis, suggestions: &[Suggestions]) -> Vec<Value> {
-    suggestions
-        .iter()
-        .flat_map(|s| {
-            s.sites.iter().map(move |site| {
-                let names: Vec<&str> =
-                    site.newly_covered.iter().map(|&i| a.communities[i].name.as_str()).collect();
-                json!({"lon": round5(site.lonlat[0]), "lat": round5(site.lonlat[1]), "k": s.category,
-                       "colour": style::category_colour(s.category, &a.profile.categories[s.category]).hex(),
-                       "rank": site.rank, "n": site.newly_covered.len(), "pop": site.population,
-                       "names": names.join("、")})
-            })
-        })
-        .collect()
-}
-
-/// One overlay per category: its covered area and its gaps.
-fn coverage_json(a: &Analysis) -> Vec<Value> {
-    a.coverage_areas
-        .iter()
-        .map(|area| {
-            let c = &a.profile.categories[area.category];
-            json!({
-                "title": format!("覆盖与缺口 · {} {} min", c.label_zh, c.minutes),
-                "data": collection(vec![
-                    json!({"type": "Feature", "geometry": geometry(&area.covered), "properties": {"kind": "covered"}}),
-                    json!({"type": "Feature", "geometry": geometry(&area.gap), "properties": {"kind": "gap"}}),
-                ]),
-            })
-        })
-        .collect()
-}
-
-/// The isochrone bands, largest first, when there are few enough facilities
-/// to embed them ([`ISOCHRONE_FACILITIES`]); else none.
-fn isochrones_json(a: &Analysis) -> Vec<Value> {
-    let embedded = if a.isochrones.len() <= ISOCHRONE_FACILITIES {
-        &a.isochrones[..]
-    } else {
-        &[]
-    };
-    embedded
-        .iter()
-        .flat_map(|bs| {
-            bs.iter()
-                .enumerate()
-                .rev()
-                .map(|(b, band)| json!({"type": "Feature", "geometry": geometry(&band.polygon), "properties": {"b": b}}))
-        })
-        .collect()
-}
-
-/// The words the map script shows, in Chinese and English.
-fn words_json() -> Value {
-    json!({
-        "communities": "社区 Communities", "facilities": "儿童设施 Facilities",
-        "streets": "步行网络 Walking network",
-        "sites": "建议新址 Suggested sites", "districts": "区县界 Districts",
-        "isochrones": "步行等时圈 Isochrones", "population": "人口 population",
-        "met": "类达标 categories met", "inCircle": "生活圈达标 in the life circle",
-        "notInCircle": "未达标 not in the life circle", "category": "类别 category",
-        "walk": "步行(分钟) walk (min)", "threshold": "标准 limit", "optional": "可选 optional",
-        "served": "服务社区 communities served:", "newSite": "建议新建", "newlyCovered": "新覆盖社区 newly covered:",
-    })
 }
 
 /// On a report of the shipped model: that its data is a synthetic model.
@@ -426,45 +250,6 @@ fn legend(out: &mut String, a: &Analysis, suggestions: &[Suggestions]) {
         );
     }
     out.push_str("<span><i style=\"background:#b8b2a0;height:3px\"></i>步行网络 walking network</span></div>");
-}
-
-/// The walking network for the report's map: minor ways and major roads as
-/// two MultiLineStrings, each edge simplified (Douglas–Peucker, about 5 m)
-/// and at 1e-5° precision, as the static map draws it.
-fn streets_json(a: &Analysis) -> Value {
-    use childcircle::osm::walkable::WayClass;
-    use geo::Simplify;
-    let g = &a.graph;
-    let mut minor: Vec<Vec<[f64; 2]>> = Vec::new();
-    let mut major: Vec<Vec<[f64; 2]>> = Vec::new();
-    for e in 0..g.edges().len() as u32 {
-        let line: geo::LineString<f64> = g
-            .shape(e)
-            .iter()
-            .map(|p| {
-                let [x, y] = g.projection().unproject([f64::from(p[0]), f64::from(p[1])]);
-                geo::Coord { x, y }
-            })
-            .collect();
-        let mut pts: Vec<[f64; 2]> = line
-            .simplify(5e-5)
-            .coords()
-            .map(|c| [round5(c.x), round5(c.y)])
-            .collect();
-        pts.dedup();
-        if pts.len() < 2 {
-            continue;
-        }
-        match g.edges()[e as usize].class {
-            WayClass::Collector | WayClass::Arterial => major.push(pts),
-            _ => minor.push(pts),
-        }
-    }
-    let feature = |lines: Vec<Vec<[f64; 2]>>, major: bool| {
-        json!({"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": lines},
-               "properties": {"major": major}})
-    };
-    collection(vec![feature(minor, false), feature(major, true)])
 }
 
 /// A horizontal bar chart: `(label, share, colour, text)` rows, an optional
