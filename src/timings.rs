@@ -18,6 +18,23 @@ pub struct PhaseTiming {
     pub items: u64,
     /// What `items` counts.
     pub unit: &'static str,
+    /// Work done side by side within the phase, each part with its own wall time (they overlap, so
+    /// they add up to more than the phase); empty for a phase done in one piece.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartTiming>,
+}
+
+/// Wall time of one part of a phase done side by side with others ([`PhaseTiming::parts`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PartTiming {
+    /// What ran: a file made (`map.png`) or a group of files (`QGIS styles and project`).
+    pub phase: String,
+    /// Wall time of the part, from its start to its end.
+    pub seconds: f64,
+    /// Items processed (bytes written, ...).
+    pub items: u64,
+    /// What `items` counts.
+    pub unit: &'static str,
 }
 
 /// Times phases back to back.
@@ -50,6 +67,17 @@ impl PhaseClock {
 
     /// Closes the phase that ran since the previous mark (or since the start) under `phase`.
     pub fn mark(&mut self, phase: impl Into<String>, items: u64, unit: &'static str) {
+        self.mark_parts(phase, items, unit, Vec::new());
+    }
+
+    /// [`mark`](Self::mark) for a phase done in `parts` side by side.
+    pub fn mark_parts(
+        &mut self,
+        phase: impl Into<String>,
+        items: u64,
+        unit: &'static str,
+        parts: Vec<PartTiming>,
+    ) {
         let now = Instant::now();
         self.timings.push(PhaseTiming {
             phase: phase.into(),
@@ -57,6 +85,7 @@ impl PhaseClock {
             peak_rss_mib: peak_rss_mib(),
             items,
             unit,
+            parts,
         });
         self.last = now;
     }

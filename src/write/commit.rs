@@ -92,12 +92,22 @@ impl OutputSet {
 
     /// Stages one file.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.staging.join(name);
-        let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
-        f.sync_all().map_err(|e| Error::io(&path, e))?;
-        self.files.push(name.to_string());
+        self.stager().stage(name, bytes)?;
+        self.record(name.to_string());
         Ok(())
+    }
+
+    /// Stages files from other threads ([`crate::write::jobs`]); each staged
+    /// file counts once [`record`](Self::record)ed.
+    pub(crate) fn stager(&self) -> Stager {
+        Stager {
+            staging: self.staging.clone(),
+        }
+    }
+
+    /// Adds a file staged by a [`Stager`] to the set.
+    pub(crate) fn record(&mut self, name: String) {
+        self.files.push(name);
     }
 
     /// Moves every staged file into place and removes the manifest's files it
@@ -138,6 +148,23 @@ impl OutputSet {
         sync_dir(&self.dir);
         let _ = fs::remove_dir(&commit);
         Ok(out)
+    }
+}
+
+/// Writes files into an [`OutputSet`]'s staging directory, from any thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Stager {
+    staging: PathBuf,
+}
+
+impl Stager {
+    /// Writes and flushes one file into the staging directory.
+    pub(crate) fn stage(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.staging.join(name);
+        let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+        f.sync_all().map_err(|e| Error::io(&path, e))?;
+        Ok(())
     }
 }
 

@@ -24,13 +24,14 @@ use crate::timings::{PhaseClock, PhaseTiming};
 use crate::write::commit::{
     feature, feature_collection, multipolygon_geometry, point_geometry, OutputSet,
 };
+use crate::write::jobs::{write_side_by_side, FileJob};
 
 /// Writes `communities.geojson`, `facilities.geojson`, `isochrones.geojson`,
 /// `coverage.geojson` and `summary.json` into `dir`, all or nothing, and
 /// removes the other files of the [`manifest`](crate::write::manifest) an
 /// earlier run left there. Returns the paths written and how long each took.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
-    write_outputs_with(a, dir, &[])
+    write_outputs_with(a, dir, Vec::new())
 }
 
 /// What [`write_outputs`] wrote.
@@ -38,61 +39,48 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
 pub struct Written {
     /// The files, as committed.
     pub files: Vec<PathBuf>,
-    /// Staging the other files, then one row per layer serialised and staged, then the commit; also in
-    /// `summary.json` after the analysis's own timings (all but the summary's own row and the commit).
+    /// Making and staging every file side by side (one row, a part per file), `summary.json`, then the
+    /// commit; also in `summary.json` after the analysis's own timings (all but the summary's own row
+    /// and the commit).
     pub timings: Vec<PhaseTiming>,
 }
 
+/// The timings row of the files made side by side ([`Written::timings`]).
+pub const FILES_PHASE: &str = "files, side by side";
+
 /// [`write_outputs`] plus more files of the same run (the planner
-/// deliverables of `childcircle_report::planner_files`), committed together.
-pub fn write_outputs_with(
-    a: &Analysis,
+/// deliverables of `childcircle_report::planner_deliverables`), made side by
+/// side with the layers ([`crate::write::jobs`]: give the longest first) and
+/// committed together.
+pub fn write_outputs_with<'a>(
+    a: &'a Analysis,
     dir: &Path,
-    extra: &[(String, Vec<u8>)],
+    extra: Vec<FileJob<'a>>,
 ) -> Result<Written> {
     let mut clock = PhaseClock::start();
     let mut set = OutputSet::new(dir)?;
     set.manifest(crate::write::manifest::names());
-    let layer = |set: &mut OutputSet, clock: &mut PhaseClock, name: &str, bytes: Vec<u8>| {
-        set.write(name, &bytes)?;
-        clock.mark(name, bytes.len() as u64, "bytes");
-        Ok::<_, crate::error::Error>(())
-    };
-    for (name, bytes) in extra {
-        set.write(name, bytes)?;
-    }
-    let staged = extra.iter().map(|(_, b)| b.len() as u64).sum();
-    clock.mark("staging the other files", staged, "bytes");
-    layer(
-        &mut set,
-        &mut clock,
-        "communities.geojson",
-        communities_geojson(a),
-    )?;
-    layer(
-        &mut set,
-        &mut clock,
-        "facilities.geojson",
-        facilities_geojson(a),
-    )?;
+    let mut jobs = extra;
+    jobs.push(FileJob::one("communities.geojson", || {
+        Ok(communities_geojson(a))
+    }));
+    jobs.push(FileJob::one("facilities.geojson", || {
+        Ok(facilities_geojson(a))
+    }));
     if a.isochrone_options.is_some() {
-        layer(
-            &mut set,
-            &mut clock,
-            "isochrones.geojson",
-            isochrones_geojson(a),
-        )?;
-        layer(
-            &mut set,
-            &mut clock,
-            "coverage.geojson",
-            coverage_geojson(a),
-        )?;
+        jobs.push(FileJob::one("isochrones.geojson", || {
+            Ok(isochrones_geojson(a))
+        }));
+        jobs.push(FileJob::one("coverage.geojson", || Ok(coverage_geojson(a))));
     }
+    let parts = write_side_by_side(&mut set, jobs)?;
+    let bytes = parts.iter().map(|p| p.items).sum();
+    clock.mark_parts(FILES_PHASE, bytes, "bytes", parts);
     let mut summary = Summary::new(a);
     summary.timings.extend_from_slice(clock.timings());
     let summary = serde_json::to_vec_pretty(&summary).expect("summary serializes");
-    layer(&mut set, &mut clock, "summary.json", summary)?;
+    set.write("summary.json", &summary)?;
+    clock.mark("summary.json", summary.len() as u64, "bytes");
     let files = set.commit()?;
     clock.mark("commit", files.len() as u64, "files");
     Ok(Written {

@@ -573,7 +573,7 @@ fn analyze(cli: &Cli, args: &AnalyzeArgs) -> anyhow::Result<()> {
     planner.check(&options.profile)?;
     let mut analysis = analyze_with_progress(cli, &extract, &options)?;
     let deliverables = childcircle_report::planner_deliverables(&mut analysis, &planner)?;
-    let extra = &deliverables.files;
+    let extra = deliverables.jobs(&analysis);
     let written = childcircle::write::layers::write_outputs_with(&analysis, &args.out, extra)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
     if !cli.quiet {

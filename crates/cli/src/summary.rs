@@ -223,23 +223,34 @@ pub fn print_timings(rows: &[&childcircle::timings::PhaseTiming], threads: usize
         "throughput",
         "peak MiB"
     );
-    for t in rows {
-        let rate = if t.seconds > 0.0 {
-            t.items as f64 / t.seconds
+    let throughput = |items: u64, seconds: f64, unit: &str| {
+        let rate = if seconds > 0.0 {
+            items as f64 / seconds
         } else {
             0.0
         };
-        let throughput = match t.unit {
+        match unit {
             "bytes" => format!("{:.1} MB/s", rate / 1e6),
             unit => format!("{rate:.0} {unit}/s"),
-        };
+        }
+    };
+    for t in rows {
         say!(
             "{:<28} {:>9.3} {:>24} {:>12}",
             t.phase,
             t.seconds,
-            throughput,
+            throughput(t.items, t.seconds, t.unit),
             t.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
         );
+        // Parts ran side by side within the row above: their times overlap.
+        for p in &t.parts {
+            say!(
+                "{:<28} {:>9.3} {:>24}",
+                format!("  · {}", p.phase),
+                p.seconds,
+                throughput(p.items, p.seconds, p.unit)
+            );
+        }
     }
     let total: f64 = rows.iter().map(|t| t.seconds).sum();
     let peak = rows

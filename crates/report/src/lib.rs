@@ -19,6 +19,7 @@ pub mod snapshot;
 pub mod style;
 
 use childcircle::findings::districts::{district_tables, read_districts};
+use childcircle::write::jobs::FileJob;
 use childcircle::write::layers::suggestions_geojson;
 use childcircle::write::tables::{districts_csv, gaps_csv};
 pub use html::report_html;
@@ -60,26 +61,41 @@ impl PlannerOptions {
 
 /// Every planner deliverable of an analysis, as `(file name, bytes)` to stage
 /// with the layers: QGIS styles and project, district table, gaps, siting
-/// suggestions, map (SVG and PNG) and the HTML report. What had to be repaired
-/// in the district file is added to the analysis's warnings (and so to
-/// `summary.json` and the console).
+/// suggestions, map (SVG and PNG) and the HTML report, made side by side.
+/// What had to be repaired in the district file is added to the analysis's
+/// warnings (and so to `summary.json` and the console).
 pub fn planner_files(
     a: &mut childcircle::Analysis,
     options: &PlannerOptions,
 ) -> childcircle::Result<Vec<(String, Vec<u8>)>> {
-    Ok(planner_deliverables(a, options)?.files)
+    let deliverables = planner_deliverables(a, options)?;
+    let a: &childcircle::Analysis = a;
+    let made: Vec<childcircle::Result<Vec<(String, Vec<u8>)>>> = {
+        use rayon::prelude::*;
+        let jobs = deliverables.jobs(a);
+        jobs.into_par_iter().map(FileJob::make).collect()
+    };
+    Ok(made
+        .into_iter()
+        .collect::<childcircle::Result<Vec<_>>>()?
+        .concat())
 }
 
-/// The planner deliverables and what they suggest.
+/// What the planner deliverables are made from: the district file, the siting
+/// suggestions and the district tables, read and worked out once
+/// ([`planner_deliverables`]); [`Deliverables::jobs`] makes the files.
 #[derive(Debug, Clone)]
 pub struct Deliverables {
-    /// `(file name, bytes)` to stage with the layers.
-    pub files: Vec<(String, Vec<u8>)>,
+    districts: Option<Vec<childcircle::findings::districts::District>>,
+    sites: Vec<childcircle::findings::siting::Suggestions>,
+    tables: childcircle::findings::districts::DistrictTables,
     /// The suggested sites per siting request, for the console.
     pub suggestions: Vec<childcircle::findings::siting::SuggestionSummary>,
 }
 
-/// [`planner_files`], with the suggestions.
+/// Reads the district and candidate files, answers the siting requests and
+/// works out the district tables, each a row of the analysis's timings; what
+/// had to be repaired in the district file is added to its warnings.
 pub fn planner_deliverables(
     analysis: &mut childcircle::Analysis,
     options: &PlannerOptions,
@@ -102,45 +118,53 @@ pub fn planner_deliverables(
     };
     let n_districts = districts.as_ref().map_or(0, Vec::len) as u64;
     clock.mark("district and candidate files", n_districts, "districts");
-    let mut suggestions = Vec::new();
+    let mut sites = Vec::new();
     for spec in &options.suggest {
         let (category, k) = siting::parse_request(spec, &a.profile)?;
-        suggestions.push(siting::suggest_sites(a, category, k, candidates.as_deref()));
+        sites.push(siting::suggest_sites(a, category, k, candidates.as_deref()));
     }
     clock.mark("siting", options.suggest.len() as u64, "requests");
-    let districts = districts.as_deref();
-    let tables = district_tables(a, districts, options.target);
+    let tables = district_tables(a, districts.as_deref(), options.target);
     clock.mark("district tables", tables.rows.len() as u64, "rows");
-    let mut files = Vec::new();
-    // Each file is timed as it is made: serialising or rendering it (staging and committing are the writers').
-    let mut made = |files: &mut Vec<(String, Vec<u8>)>, new: Vec<(String, Vec<u8>)>| {
-        let bytes = new.iter().map(|(_, b)| b.len() as u64).sum();
-        let phase = match &new[..] {
-            [(name, _)] => name.clone(),
-            _ => "QGIS styles and project".to_owned(),
-        };
-        clock.mark(phase, bytes, "bytes");
-        files.extend(new);
-    };
-    made(&mut files, qgis_files(a, &suggestions));
-    if !suggestions.is_empty() {
-        let layer = suggestions_geojson(a, &suggestions);
-        made(&mut files, vec![("suggestions.geojson".into(), layer)]);
-    }
-    made(&mut files, vec![("gaps.csv".into(), gaps_csv(a))]);
-    made(
-        &mut files,
-        vec![("districts.csv".into(), districts_csv(&tables))],
-    );
-    let svg = map_svg(a, districts, &suggestions).into_bytes();
-    made(&mut files, vec![("map.svg".into(), svg)]);
-    let png = map_png(a, districts, &suggestions)?;
-    made(&mut files, vec![("map.png".into(), png)]);
-    let html = report_html(a, &tables, districts, &suggestions).into_bytes();
-    made(&mut files, vec![("report.html".into(), html)]);
-    let suggestions = suggestions.iter().map(|s| s.summary(a)).collect();
+    let suggestions = sites.iter().map(|s| s.summary(a)).collect();
     analysis.timings.extend(clock.into_timings());
-    Ok(Deliverables { files, suggestions })
+    Ok(Deliverables {
+        districts,
+        sites,
+        tables,
+        suggestions,
+    })
+}
+
+impl Deliverables {
+    /// The files to make from `a` (the analysis [`planner_deliverables`] was
+    /// given), one job each (the PNG map marked as the longest), for
+    /// [`childcircle::write::layers::write_outputs_with`] to make side by side
+    /// with the layers.
+    pub fn jobs<'a>(&'a self, a: &'a childcircle::Analysis) -> Vec<FileJob<'a>> {
+        let districts = self.districts.as_deref();
+        let sites = &self.sites[..];
+        let mut jobs = vec![FileJob::many("QGIS styles and project", move || {
+            Ok(qgis_files(a, sites))
+        })];
+        if !sites.is_empty() {
+            jobs.push(FileJob::one("suggestions.geojson", move || {
+                Ok(suggestions_geojson(a, sites))
+            }));
+        }
+        jobs.extend([
+            FileJob::one("gaps.csv", move || Ok(gaps_csv(a))),
+            FileJob::one("districts.csv", move || Ok(districts_csv(&self.tables))),
+            FileJob::one("map.svg", move || {
+                Ok(map_svg(a, districts, sites).into_bytes())
+            }),
+            FileJob::one("map.png", move || map_png(a, districts, sites)).long(),
+            FileJob::one("report.html", move || {
+                Ok(report_html(a, &self.tables, districts, sites).into_bytes())
+            }),
+        ]);
+        jobs
+    }
 }
 
 /// Escapes text for XML and HTML (element content and quoted attributes).

@@ -1,0 +1,179 @@
+//! Stage 9 (part): making a run's files side by side.
+//!
+//! Every layer and deliverable of a run is made from the finished analysis alone, so they do not wait
+//! for one another: each is a [`FileJob`], and [`write_side_by_side`] runs them all on the thread pool,
+//! each staging its files (into an [`OutputSet`]) as soon as they are made, so no file's bytes outlive
+//! its own job. The staged names are recorded in the order the jobs were given, not the order they
+//! finished, so what a run reports writing does not depend on the threads; the first failing job, in
+//! that order, is the error returned.
+//!
+//! Jobs start in the order given, but those marked [`FileJob::long`] (the PNG map) start before the
+//! others, so the longest is not the last to start.
+
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::timings::PartTiming;
+use crate::write::commit::OutputSet;
+
+/// A file, or a few files made together, to stage: a label for the timings and the function that
+/// makes the bytes.
+pub struct FileJob<'a> {
+    label: String,
+    long: bool,
+    make: MakeFiles<'a>,
+}
+
+type MakeFiles<'a> = Box<dyn FnOnce() -> Result<Vec<(String, Vec<u8>)>> + Send + 'a>;
+
+impl std::fmt::Debug for FileJob<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileJob")
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+impl<'a> FileJob<'a> {
+    /// One file, labelled with its name.
+    pub fn one(name: &str, make: impl FnOnce() -> Result<Vec<u8>> + Send + 'a) -> Self {
+        let file = name.to_owned();
+        FileJob {
+            label: name.to_owned(),
+            long: false,
+            make: Box::new(move || Ok(vec![(file, make()?)])),
+        }
+    }
+
+    /// Several files made together (a style per layer and the project that names them), under one
+    /// label.
+    pub fn many(
+        label: &str,
+        make: impl FnOnce() -> Result<Vec<(String, Vec<u8>)>> + Send + 'a,
+    ) -> Self {
+        FileJob {
+            label: label.to_owned(),
+            long: false,
+            make: Box::new(make),
+        }
+    }
+
+    /// Files already made, staged as they are.
+    pub fn made(label: &str, files: Vec<(String, Vec<u8>)>) -> Self {
+        FileJob::many(label, move || Ok(files))
+    }
+
+    /// Marks the job as one of the longest, to start before the others.
+    pub fn long(mut self) -> Self {
+        self.long = true;
+        self
+    }
+
+    /// The label the timings show.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Makes the files here and now.
+    pub fn make(self) -> Result<Vec<(String, Vec<u8>)>> {
+        (self.make)()
+    }
+}
+
+/// Runs every job on the thread pool, each staging its files in `set` as soon as made. Returns each
+/// job's wall time and bytes, in the order given; on failure, the first failing job's error in that
+/// order (the set is then not committed, so nothing reaches the destination).
+pub fn write_side_by_side(set: &mut OutputSet, jobs: Vec<FileJob<'_>>) -> Result<Vec<PartTiming>> {
+    let stager = set.stager();
+    let mut results: Vec<Option<Result<(Vec<String>, PartTiming)>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    let mut slots: Vec<_> = jobs.into_iter().zip(results.iter_mut()).collect();
+    // A stable sort: the long jobs first, the others in the order given.
+    slots.sort_by_key(|(job, _)| !job.long);
+    rayon::scope_fifo(|scope| {
+        for (job, slot) in slots {
+            let stager = &stager;
+            scope.spawn_fifo(move |_| {
+                let start = Instant::now();
+                let run = || -> Result<(Vec<String>, PartTiming)> {
+                    let label = job.label.clone();
+                    let files = job.make()?;
+                    let mut bytes = 0;
+                    let mut names = Vec::with_capacity(files.len());
+                    for (name, content) in files {
+                        stager.stage(&name, &content)?;
+                        bytes += content.len() as u64;
+                        names.push(name);
+                    }
+                    let timing = PartTiming {
+                        phase: label,
+                        seconds: start.elapsed().as_secs_f64(),
+                        items: bytes,
+                        unit: "bytes",
+                    };
+                    Ok((names, timing))
+                };
+                *slot = Some(run());
+            });
+        }
+    });
+    let mut parts = Vec::with_capacity(results.len());
+    for result in results {
+        let (names, timing) = result.expect("every job ran")?;
+        for name in names {
+            set.record(name);
+        }
+        parts.push(timing);
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_recorded_in_job_order_and_the_first_error_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::new(dir.path()).unwrap();
+        let jobs = vec![
+            FileJob::one("slow.txt", || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                Ok(b"slow".to_vec())
+            }),
+            FileJob::made(
+                "two",
+                vec![("a.txt".into(), b"a".to_vec()), ("b.txt".into(), vec![])],
+            ),
+            FileJob::one("long.txt", || Ok(b"long".to_vec())).long(),
+        ];
+        let parts = write_side_by_side(&mut set, jobs).unwrap();
+        let labels: Vec<&str> = parts.iter().map(|p| p.phase.as_str()).collect();
+        assert_eq!(labels, ["slow.txt", "two", "long.txt"]);
+        assert_eq!(parts[0].items, 4);
+        assert!(parts[0].seconds >= 0.05, "{parts:?}");
+        let written = set.commit().unwrap();
+        let names: Vec<_> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["slow.txt", "a.txt", "b.txt", "long.txt"]);
+        assert_eq!(std::fs::read(dir.path().join("slow.txt")).unwrap(), b"slow");
+
+        let out = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::new(out.path()).unwrap();
+        let fail = |what: &'static str| move || Err(crate::error::Error::Invalid(what.into()));
+        let jobs = vec![
+            FileJob::one("ok.txt", || Ok(vec![1])),
+            FileJob::one("first.txt", fail("first")),
+            FileJob::one("second.txt", fail("second")),
+        ];
+        let err = write_side_by_side(&mut set, jobs).unwrap_err();
+        assert!(err.to_string().contains("first"), "{err}");
+        drop(set);
+        assert!(
+            !out.path().join("ok.txt").exists(),
+            "nothing is committed after a failure"
+        );
+    }
+}
