@@ -26,6 +26,9 @@ pub struct FileJob<'a> {
 
 type MakeFiles<'a> = Box<dyn FnOnce() -> Result<Vec<(String, Vec<u8>)>> + Send + 'a>;
 
+/// What one job staged: the file names, and its timing.
+type Staged = Result<(Vec<String>, PartTiming)>;
+
 impl std::fmt::Debug for FileJob<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileJob")
@@ -85,8 +88,7 @@ impl<'a> FileJob<'a> {
 /// order (the set is then not committed, so nothing reaches the destination).
 pub fn write_side_by_side(set: &mut OutputSet, jobs: Vec<FileJob<'_>>) -> Result<Vec<PartTiming>> {
     let stager = set.stager();
-    let mut results: Vec<Option<Result<(Vec<String>, PartTiming)>>> =
-        (0..jobs.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Staged>> = (0..jobs.len()).map(|_| None).collect();
     let mut slots: Vec<_> = jobs.into_iter().zip(results.iter_mut()).collect();
     // A stable sort: the long jobs first, the others in the order given.
     slots.sort_by_key(|(job, _)| !job.long);
@@ -95,7 +97,7 @@ pub fn write_side_by_side(set: &mut OutputSet, jobs: Vec<FileJob<'_>>) -> Result
             let stager = &stager;
             scope.spawn_fifo(move |_| {
                 let start = Instant::now();
-                let run = || -> Result<(Vec<String>, PartTiming)> {
+                let run = || -> Staged {
                     let label = job.label.clone();
                     let files = job.make()?;
                     let mut bytes = 0;
