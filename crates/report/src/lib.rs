@@ -70,15 +70,13 @@ pub fn planner_files(
 ) -> childcircle::Result<Vec<(String, Vec<u8>)>> {
     let deliverables = planner_deliverables(a, options)?;
     let a: &childcircle::Analysis = a;
-    let made: Vec<childcircle::Result<Vec<(String, Vec<u8>)>>> = {
-        use rayon::prelude::*;
-        let jobs = deliverables.jobs(a);
-        jobs.into_par_iter().map(FileJob::make).collect()
-    };
-    Ok(made
-        .into_iter()
-        .collect::<childcircle::Result<Vec<_>>>()?
-        .concat())
+    use rayon::prelude::*;
+    let made: Vec<_> = deliverables
+        .jobs(a)
+        .into_par_iter()
+        .map(FileJob::make)
+        .collect::<childcircle::Result<_>>()?;
+    Ok(made.concat())
 }
 
 /// What the planner deliverables are made from: the district file, the siting
