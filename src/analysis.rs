@@ -232,10 +232,9 @@ pub fn analyze_with_options(
     let (mut data, classification) = run.read()?;
 
     on_phase("building the walking graph");
-    let (graph, streets) = run.graph(&mut data)?;
+    let (graph, index, streets) = run.graph(&mut data)?;
 
     on_phase("finding facilities and communities");
-    let index = GraphIndex::new(&graph);
     let found = run.places(&data, streets, &graph, &index, raster.as_ref())?;
     let ingest = data.stats.clone();
     drop(data);
@@ -361,17 +360,19 @@ impl<'a> Run<'a> {
         (reach, capacity)
     }
 
-    /// Builds the walking graph and keeps the street names; frees the ways.
-    fn graph(&mut self, data: &mut OsmData) -> Result<(Graph, Streets)> {
+    /// Builds the walking graph and its spatial index, and keeps the street
+    /// names; frees the ways.
+    fn graph(&mut self, data: &mut OsmData) -> Result<(Graph, GraphIndex, Streets)> {
         let graph = Graph::build_in(data, self.profile, self.options.frame).map_err(|_| {
             Error::NoWalkableWays {
                 path: self.extract.to_path_buf(),
             }
         })?;
-        let streets = Streets::new(data);
+        // The index reads the graph, the streets the ways: side by side.
+        let (index, streets) = rayon::join(|| GraphIndex::new(&graph), || Streets::new(data));
         data.release_walkable_ways();
         self.clock.mark("graph", graph.node_count() as u64, "nodes");
-        Ok((graph, streets))
+        Ok((graph, index, streets))
     }
 
     /// Every facility's isochrone polygons, then each category's covered and

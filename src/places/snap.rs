@@ -44,10 +44,21 @@ impl GraphIndex {
                 .map(|n| GeomWithData::new(p(graph.xy()[n as usize]), n))
                 .collect::<Vec<_>>()
         };
+        // Three independent trees, loaded side by side (bulk loading is
+        // deterministic, so the trees are the same as loaded one by one).
+        let (segments, (nodes, entrances)) = rayon::join(
+            || RTree::bulk_load(segments),
+            || {
+                rayon::join(
+                    || RTree::bulk_load(node_items(&|_| true)),
+                    || RTree::bulk_load(node_items(&|n| graph.is_entrance(n))),
+                )
+            },
+        );
         GraphIndex {
-            segments: RTree::bulk_load(segments),
-            nodes: RTree::bulk_load(node_items(&|_| true)),
-            entrances: RTree::bulk_load(node_items(&|n| graph.is_entrance(n))),
+            segments,
+            nodes,
+            entrances,
         }
     }
 

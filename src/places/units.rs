@@ -29,6 +29,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use geo::{BoundingRect, Centroid, Contains, ConvexHull, InteriorPoint, MultiPoint, MultiPolygon};
+use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line, Rectangle};
 use rstar::{RTree, AABB};
 
@@ -119,11 +120,13 @@ impl Streets {
                 edges.push(line);
             }
         }
+        // The two trees are independent: loaded side by side.
+        let (named, edges) = rayon::join(|| RTree::bulk_load(named), || RTree::bulk_load(edges));
         Streets {
             proj,
-            named: RTree::bulk_load(named),
+            named,
             names,
-            edges: RTree::bulk_load(edges),
+            edges,
         }
     }
 
@@ -193,32 +196,34 @@ impl Homes {
             })
             .collect();
         let tree = bbox_tree(land.iter().map(|(_, p)| p));
-        let mut homes = Vec::new();
-        for b in &data.buildings {
-            let ring = data.ring_coords(&b.ring);
-            if ring.len() < 4 {
-                continue;
-            }
-            let polygon = geo::Polygon::new(geo::LineString::from(ring), vec![]);
-            let Some(c) = polygon.centroid() else {
-                continue;
-            };
-            let land_of = containing(&tree, &land, c);
-            if !b.residential && land_of.is_none() {
-                continue;
-            }
-            homes.push(Home {
-                id: b.id,
-                lonlat: [c.x(), c.y()],
-                footprint_m2: geodesic_area_m2(&MultiPolygon(vec![polygon.clone()])),
-                levels: b.levels,
-                residential: b.residential,
-                land: land_of.map(|k| land[k].0),
-                polygon,
-                street: b.street.clone(),
-                housename: b.housename.clone(),
-            });
-        }
+        // Buildings one by one on every thread; `collect` keeps their order.
+        let homes = data
+            .buildings
+            .par_iter()
+            .filter_map(|b| {
+                let ring = data.ring_coords(&b.ring);
+                if ring.len() < 4 {
+                    return None;
+                }
+                let polygon = geo::Polygon::new(geo::LineString::from(ring), vec![]);
+                let c = polygon.centroid()?;
+                let land_of = containing(&tree, &land, c);
+                if !b.residential && land_of.is_none() {
+                    return None;
+                }
+                Some(Home {
+                    id: b.id,
+                    lonlat: [c.x(), c.y()],
+                    footprint_m2: geodesic_area_m2(&MultiPolygon(vec![polygon.clone()])),
+                    levels: b.levels,
+                    residential: b.residential,
+                    land: land_of.map(|k| land[k].0),
+                    polygon,
+                    street: b.street.clone(),
+                    housename: b.housename.clone(),
+                })
+            })
+            .collect();
         Homes {
             homes,
             land,
