@@ -21,6 +21,18 @@ use crate::time::Time;
 /// `min(value, t + ramp)`. One band's polygon then depends only on the times
 /// up to `t + ramp`, never on the other bands asked for or the grid's cap.
 pub fn contours(grid: &TimeGrid, thresholds: &[Time], ramp: f32) -> Vec<MultiPolygon<f64>> {
+    contours_in(grid, thresholds, ramp, &mut Vec::new())
+}
+
+/// [`contours`], the values `contour` reads kept in `buffer` (cleared first),
+/// so a city-wide grid's tens of megabytes are not faulted in again for every
+/// contour.
+pub fn contours_in(
+    grid: &TimeGrid,
+    thresholds: &[Time],
+    ramp: f32,
+    buffer: &mut Vec<f64>,
+) -> Vec<MultiPolygon<f64>> {
     // `contour` puts value (i, j) at the centre of pixel [i, i + 1]: shift by
     // half a cell so contours sit on the vertices' true positions.
     let builder = ContourBuilder::new(grid.nx, grid.ny, true)
@@ -33,13 +45,10 @@ pub fn contours(grid: &TimeGrid, thresholds: &[Time], ramp: f32) -> Vec<MultiPol
         .map(|&t| {
             let top = t as f32 + ramp;
             // `contour` draws where values are >= a threshold: negate the times.
-            let values: Vec<f64> = grid
-                .values
-                .iter()
-                .map(|&v| -f64::from(v.min(top)))
-                .collect();
+            buffer.clear();
+            buffer.extend(grid.values.iter().map(|&v| -f64::from(v.min(top))));
             let raw = builder
-                .contours(&values, &[-f64::from(t)])
+                .contours(buffer, &[-f64::from(t)])
                 .expect("grid dimensions match its values");
             let polygon = raw.into_iter().next().map(|c| c.into_inner().0);
             clean(polygon.unwrap_or(MultiPolygon(vec![])), grid.cell_m)

@@ -41,6 +41,19 @@ pub struct GridSpec {
 impl TimeGrid {
     /// A grid covering `bounds` (projected metres) plus the margin and one cell.
     pub fn new(bounds: ([f64; 2], [f64; 2]), spec: &GridSpec, cap: Time) -> TimeGrid {
+        TimeGrid::new_in(bounds, spec, cap, Vec::new())
+    }
+
+    /// [`new`](Self::new), its values stored in `buffer` (cleared first): a
+    /// city-wide grid is tens of megabytes, and a buffer taken back from the
+    /// previous grid ([`into_values`](Self::into_values)) is not faulted in
+    /// again page by page.
+    pub fn new_in(
+        bounds: ([f64; 2], [f64; 2]),
+        spec: &GridSpec,
+        cap: Time,
+        mut buffer: Vec<f32>,
+    ) -> TimeGrid {
         let pad = spec.margin_m + 2.0 * spec.cell_m;
         let origin = [
             ((bounds.0[0] - pad) / spec.cell_m).floor() * spec.cell_m,
@@ -48,14 +61,21 @@ impl TimeGrid {
         ];
         let nx = (((bounds.1[0] + pad - origin[0]) / spec.cell_m).ceil() as usize + 1).max(2);
         let ny = (((bounds.1[1] + pad - origin[1]) / spec.cell_m).ceil() as usize + 1).max(2);
+        buffer.clear();
+        buffer.resize(nx * ny, cap as f32);
         TimeGrid {
             origin,
             cell_m: spec.cell_m,
             nx,
             ny,
-            values: vec![cap as f32; nx * ny],
+            values: buffer,
             cap: cap as f32,
         }
+    }
+
+    /// The values' storage, for the next grid ([`new_in`](Self::new_in)).
+    pub fn into_values(self) -> Vec<f32> {
+        self.values
     }
 
     /// The time at a projected point, from the nearest vertex (for tests and

@@ -408,13 +408,15 @@ pub fn coverage_areas(
         })
         .collect();
     let residential = TimeGrid::new((lo, hi), &spec, 1).inside_mask(projected.iter());
+    // Each thread keeps its grid and contour buffers from one category to the next.
+    let buffers = || (Vec::new(), Vec::new());
     (0..profile.categories.len())
         .into_par_iter()
-        .map(|k| {
+        .map_init(buffers, |(grid_buffer, contour_buffer), k| {
             let threshold = minutes_to_time(profile.categories[k].minutes);
             let ramp = cell_time(&spec);
             let cap = threshold + ramp + margin_time(options, profile) + 1;
-            let mut grid = TimeGrid::new((lo, hi), &spec, cap);
+            let mut grid = TimeGrid::new_in((lo, hi), &spec, cap, std::mem::take(grid_buffer));
             grid.rasterize_edges(
                 graph,
                 0..graph.edges().len() as u32,
@@ -422,7 +424,8 @@ pub fn coverage_areas(
                 &origins[k],
                 &spec,
             );
-            let covered = contours::contours(&grid, &[threshold], ramp as f32).remove(0);
+            let covered =
+                contours::contours_in(&grid, &[threshold], ramp as f32, contour_buffer).remove(0);
             // Gap field: 0 on residential vertices not reached in time, 2 elsewhere.
             let mut gap_grid = grid;
             for (v, &home) in gap_grid.values.iter_mut().zip(&residential) {
@@ -432,7 +435,8 @@ pub fn coverage_areas(
                     2.0
                 };
             }
-            let gap = contours::contours(&gap_grid, &[1], 1.0).remove(0);
+            let gap = contours::contours_in(&gap_grid, &[1], 1.0, contour_buffer).remove(0);
+            *grid_buffer = gap_grid.into_values();
             CoverageArea {
                 category: k,
                 covered_m2: covered.unsigned_area(),

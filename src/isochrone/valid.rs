@@ -7,7 +7,7 @@
 //! and the test applied to the remaining pairs is geo's own, so the answer is
 //! the same. The checks between rings and between polygons are geo's too,
 //! skipped only where the bounding boxes are apart (where they cannot find
-//! anything).
+//! anything): between polygons and between the holes of one polygon.
 //!
 //! `tests.rs` compares [`multi_polygon_is_valid`] with geo's on real isochrones
 //! and on random self-crossing, touching and nested outlines.
@@ -25,16 +25,26 @@ pub fn multi_polygon_is_valid(mp: &MultiPolygon<f64>) -> bool {
         return false;
     }
     let boxes: Vec<_> = mp.0.iter().map(|p| p.bounding_rect()).collect();
+    // A polygon meets many others in a city's coverage (the islands in its
+    // holes): its relate graph is prepared once, when first needed.
+    let mut prepared: Vec<Option<PreparedGeometry<'_, &Polygon<f64>>>> =
+        (0..mp.0.len()).map(|_| None).collect();
     for i in 0..mp.0.len() {
         for j in i + 1..mp.0.len() {
-            let (Some(a), Some(b)) = (boxes[i], boxes[j]) else {
-                // An empty polygon: let geo decide, as it would.
-                if !pair_is_valid(&mp.0[i], &mp.0[j]) {
-                    return false;
+            if let (Some(a), Some(b)) = (boxes[i], boxes[j]) {
+                if !a.intersects(&b) {
+                    continue;
                 }
-                continue;
-            };
-            if a.intersects(&b) && !pair_is_valid(&mp.0[i], &mp.0[j]) {
+            }
+            // An empty polygon has no box: geo decides, as it would.
+            for k in [i, j] {
+                if prepared[k].is_none() {
+                    prepared[k] = Some(PreparedGeometry::from(&mp.0[k]));
+                }
+            }
+            let (a, b) = (prepared[i].as_ref(), prepared[j].as_ref());
+            let im = a.expect("prepared").relate(b.expect("prepared"));
+            if !pair_matrix_is_valid(&im) {
                 return false;
             }
         }
@@ -43,8 +53,7 @@ pub fn multi_polygon_is_valid(mp: &MultiPolygon<f64>) -> bool {
 }
 
 /// Two polygons of a multipolygon neither overlap nor touch along a line.
-fn pair_is_valid(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
-    let im = a.relate(b);
+fn pair_matrix_is_valid(im: &geo::relate::IntersectionMatrix) -> bool {
     im.get(CoordPos::Inside, CoordPos::Inside) != Dimensions::TwoDimensional
         && im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) != Dimensions::OneDimensional
 }
@@ -72,6 +81,9 @@ pub fn polygon_is_valid(p: &Polygon<f64>) -> bool {
     }
     let exterior = Polygon::new(p.exterior().clone(), vec![]);
     let exterior = PreparedGeometry::from(&exterior);
+    // Two holes whose boxes are apart can neither overlap nor touch: only the
+    // others are related (a city's coverage has thousands of holes).
+    let boxes: Vec<_> = interiors.iter().map(|h| h.bounding_rect()).collect();
     for (k, hole) in interiors.iter().enumerate() {
         let hole_polygon = Polygon::new((*hole).clone(), vec![]);
         let prepared = PreparedGeometry::from(&hole_polygon);
@@ -81,7 +93,12 @@ pub fn polygon_is_valid(p: &Polygon<f64>) -> bool {
         {
             return false;
         }
-        for other in &interiors[k + 1..] {
+        for (other, other_box) in interiors[k + 1..].iter().zip(&boxes[k + 1..]) {
+            if let (Some(a), Some(b)) = (boxes[k], other_box) {
+                if !a.intersects(b) {
+                    continue;
+                }
+            }
             let im = prepared.relate(&Polygon::new((*other).clone(), vec![]));
             if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional
                 || im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional
