@@ -13,16 +13,31 @@ childcircle's own timings come from DIR/childcircle_tasks.json (measured in
 the binary, graph already in memory); the other tools are timed here, also
 without loading. Every result is checked against ours.
 
+With --valhalla EXTRACT.osm.pbf (the extract DIR was exported from), also
+isochrones beside the real Valhalla (PyPI's pyvalhalla, Python >= 3.12): its
+tiles are built from the same extract, then `valhalla_service` with one worker
+and `childcircle serve --threads 1 --age adult` (3.6 km/h, no crossing model)
+get the same requests one after another -- 5/10/15-minute pedestrian polygons
+at 3.6 km/h from graph nodes picked with a fixed seed -- and the time per
+isochrone and the polygon IoU per contour are printed side by side.
+
     pip install -r benches/requirements.txt
     python3 benches/compare.py DIR [--cap 1000] [--tools scipy,networkx,pandana]
                               [--networkx-sample 200] [--repeat 3] [--json out.json]
+                              [--valhalla EXTRACT --binary target/release/childcircle
+                               --points 200]
 """
 import argparse
 import json
 import os
 import platform
+import socket
+import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
+import urllib.request
 from types import SimpleNamespace
 
 import numpy as np
@@ -221,6 +236,170 @@ def machine_line():
             f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
 
 
+# ---------------------------------------------------------------- isochrones
+VALHALLA_MINUTES = (5, 10, 15)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(addr, body):
+    """(HTTP status, parsed body, seconds) of one POST /isochrone."""
+    req = urllib.request.Request(f"http://{addr}/isochrone", data=body,
+                                 headers={"Content-Type": "application/json"})
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            data, status = r.read(), r.status
+    except urllib.error.HTTPError as e:
+        data, status = e.read(), e.code
+    return status, json.loads(data), time.perf_counter() - t
+
+
+def status_seconds(addr):
+    """Seconds of one GET /status: the HTTP round trip and this client's own
+    cost, with no search in it."""
+    t = time.perf_counter()
+    with urllib.request.urlopen(f"http://{addr}/status", timeout=5) as r:
+        r.read()
+    return time.perf_counter() - t
+
+
+def wait_ready(addr, proc, what):
+    t = time.time()
+    while time.time() - t < 120:
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited with {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"http://{addr}/status", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.2)
+    sys.exit(f"{what} never answered /status on {addr}")
+
+
+def start_valhalla(extract, work):
+    """Builds Valhalla's tiles of `extract` in `work`, starts valhalla_service
+    with one worker thread: (process, address, seconds to build the tiles)."""
+    import valhalla  # pyvalhalla: its executables and libraries ship in the wheel
+    package = os.path.dirname(valhalla.__file__)
+    binary = os.path.join(package, "bin")
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(os.path.dirname(package),
+                                                        "pyvalhalla.libs"))
+    tiles = os.path.join(work, "tiles")
+    os.makedirs(tiles)
+    port = free_port()
+    config = valhalla.get_config(tile_extract="", tile_dir=tiles)
+    service = config["httpd"]["service"]
+    service["listen"] = f"tcp://127.0.0.1:{port}"
+    service["loopback"] = f"ipc://{work}/loopback"
+    service["interrupt"] = f"ipc://{work}/interrupt"
+    path = os.path.join(work, "valhalla.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    t = time.perf_counter()
+    subprocess.run([os.path.join(binary, "valhalla_build_tiles"), "-c", path, extract],
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    built = time.perf_counter() - t
+    proc = subprocess.Popen([os.path.join(binary, "valhalla_service"), path, "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, f"127.0.0.1:{port}", built
+
+
+def start_ours(binary, extract):
+    port = free_port()
+    t = time.perf_counter()
+    proc = subprocess.Popen([binary, "serve", extract, "--age", "adult", "--threads", "1",
+                             "--bind", f"127.0.0.1:{port}", "-q"])
+    addr = f"127.0.0.1:{port}"
+    wait_ready(addr, proc, "childcircle serve")
+    return proc, addr, time.perf_counter() - t
+
+
+def iou(a, b):
+    from shapely.geometry import shape
+    pa, pb = shape(a).buffer(0), shape(b).buffer(0)
+    union = pa.union(pb).area
+    return pa.intersection(pb).area / union if union > 0 else 1.0
+
+
+def run_valhalla(g, args):
+    """The same isochrone requests to childcircle serve and valhalla_service,
+    one worker each, one request at a time."""
+    rng = np.random.default_rng(args.seed)
+    body = lambda lon, lat: json.dumps({  # noqa: E731
+        "locations": [{"lat": float(lat), "lon": float(lon)}],
+        "costing": "pedestrian",
+        "costing_options": {"pedestrian": {"walking_speed": 3.6}},
+        "contours": [{"time": m} for m in VALHALLA_MINUTES],
+        "polygons": True, "denoise": 1.0, "generalize": 10,
+    }).encode()
+    with tempfile.TemporaryDirectory() as work:
+        print("building Valhalla's tiles ...", file=sys.stderr, flush=True)
+        valhalla, v_addr, built = start_valhalla(args.valhalla, work)
+        ours, o_addr, loaded = start_ours(args.binary, args.valhalla)
+        try:
+            wait_ready(v_addr, valhalla, "valhalla_service")
+            picks = rng.choice(g.n, size=min(g.n, args.points * 3), replace=False)
+            bodies = [body(g.x[i], g.y[i]) for i in picks]
+            for b in bodies[:5]:  # warm-up: caches, first allocations
+                post(o_addr, b), post(v_addr, b)
+            floor = {k: float(np.median([status_seconds(a) for _ in range(50)]))
+                     for k, a in (("childcircle", o_addr), ("valhalla", v_addr))}
+            times = {"childcircle": [], "valhalla": []}
+            ious = [[] for _ in VALHALLA_MINUTES]
+            for b in bodies:
+                if len(times["valhalla"]) >= args.points:
+                    break
+                sa, a, ta = post(o_addr, b)
+                sb, v, tb = post(v_addr, b)
+                if sa != 200 or sb != 200 or len(a["features"]) != len(v["features"]):
+                    continue  # off one network (a footway-only node, a ferry)
+                times["childcircle"].append(ta)
+                times["valhalla"].append(tb)
+                # Both list the largest contour first.
+                for k, (fa, fv) in enumerate(zip(a["features"], v["features"])):
+                    ious[len(VALHALLA_MINUTES) - 1 - k].append(
+                        iou(fa["geometry"], fv["geometry"]))
+        finally:
+            for p in (ours, valhalla):
+                p.terminate()
+                p.wait()
+    return {"tiles_seconds": built, "ours_load_seconds": loaded, "points": len(ious[0]),
+            "ms": {k: 1000 * float(np.median(v)) for k, v in times.items()},
+            "mean_ms": {k: 1000 * float(np.mean(v)) for k, v in times.items()},
+            "status_ms": {k: 1000 * v for k, v in floor.items()},
+            "iou_median": [float(np.median(v)) for v in ious],
+            "iou_min": [float(np.min(v)) for v in ious]}
+
+
+def print_valhalla(r, extract):
+    ours, theirs = r["ms"]["childcircle"], r["ms"]["valhalla"]
+    print(f"\nIsochrones on {extract}: {r['points']} requests of 5/10/15-minute pedestrian "
+          "polygons at 3.6 km/h, one worker thread each, one request at a time over HTTP "
+          "on loopback (request to parsed answer)\n")
+    print("| engine | setup s | ms per isochrone, median (mean) | childcircle faster (×) "
+          "| IoU with childcircle, median (min) per contour |")
+    print("|---|---|---|---|---|")
+    print(f"| childcircle serve | {r['ours_load_seconds']:.2f} (load) | {ours:.2f} "
+          f"({r['mean_ms']['childcircle']:.2f}) | 1 | reference |")
+    agree = " / ".join(f"{m} min {med:.2f} ({lo:.2f})" for m, med, lo in
+                       zip(VALHALLA_MINUTES, r["iou_median"], r["iou_min"]))
+    print(f"| valhalla_service | {r['tiles_seconds']:.2f} (tiles) | {theirs:.2f} "
+          f"({r['mean_ms']['valhalla']:.2f}) | {theirs / ours:.1f} | {agree} |")
+    floor = r["status_ms"]
+    print(f"\nA GET /status, the round trip with no search, took {floor['childcircle']:.2f} ms "
+          f"(childcircle) and {floor['valhalla']:.2f} ms (Valhalla); without it the "
+          f"isochrones take {ours - floor['childcircle']:.2f} and "
+          f"{theirs - floor['valhalla']:.2f} ms: "
+          f"{(theirs - floor['valhalla']) / (ours - floor['childcircle']):.1f}x.")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dir", help="directory written by `childcircle export-graph`")
@@ -231,8 +410,17 @@ def main():
     p.add_argument("--repeat", type=int, default=3,
                    help="runs of each timed task per tool; the best is reported")
     p.add_argument("--json", help="also write the results here")
+    p.add_argument("--valhalla", metavar="EXTRACT",
+                   help="also compare isochrones with the real Valhalla on this extract "
+                        "(the one DIR was exported from)")
+    p.add_argument("--binary", default="target/release/childcircle",
+                   help="the childcircle binary that serves isochrones (with --valhalla)")
+    p.add_argument("--points", type=int, default=200,
+                   help="isochrone requests compared (with --valhalla)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the isochrone points")
     args = p.parse_args()
-    unknown = set(args.tools.split(",")) - set(TOOLS)
+    args.tools = ",".join(t for t in args.tools.split(",") if t)
+    unknown = set(filter(None, args.tools.split(","))) - set(TOOLS)
     if unknown:
         p.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
 
@@ -240,7 +428,7 @@ def main():
     ours = g.ours
     machine = machine_line()  # before our own load raises the load average
     results, skipped, failed = {}, {}, []
-    for name in args.tools.split(","):
+    for name in filter(None, args.tools.split(",")):
         try:
             __import__(name)
         except Exception as e:  # a broken build fails with more than ImportError
@@ -292,11 +480,17 @@ def main():
         print(f"\nFAILED: {', '.join(failed)} disagree with childcircle beyond "
               f"{TOLERANCE_M} m or on reach counts", file=sys.stderr)
 
+    isochrones = None
+    if args.valhalla:
+        isochrones = run_valhalla(g, args)
+        print_valhalla(isochrones, args.valhalla)
+
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "childcircle": ours, "skipped": skipped,
                        "tools": {k: {f: r.get(f) for f in JSON_FIELDS}
-                                 for k, r in results.items()}}, f, indent=2)
+                                 for k, r in results.items()},
+                       "isochrones": isochrones}, f, indent=2)
     sys.exit(1 if failed else 0)
 
 
