@@ -10,10 +10,7 @@ Usage: ray_cluster.py CHILDCIRCLE EXTRACT TILE_DEG WORKDIR
    tile; ``kill -9`` of one task's process mid-job (held by a wrapper before it
    execs the CLI, so the kill always lands) gives the same hash (the task is
    retried); a tile that always fails (its extract truncated)
-   stops the job with a message naming the tile; last, ``kill -9`` of the whole
-   worker node (its ``ray start`` process group: raylet, workers and the CLI
-   they run) while it runs a tile: the job finishes on the head node with the
-   same hash.
+   stops the job with a message naming the tile.
 
 Prints one JSON line of figures (``FIGURES {...}``) for the README.
 """
@@ -226,103 +223,10 @@ def main():
         assert "truncated" in message, message
         assert not (WORK / "out-broken" / "communities.geojson").exists()
         print(f"failing tile stops the job: {message}", flush=True)
-
-        # kill -9 of the whole worker node mid-job (last: the cluster keeps one node).
-        kill_worker_node(cluster, want, len(tiles), figures)
     finally:
         ray.shutdown()
         cluster.stop()
     print("FIGURES " + json.dumps(figures), flush=True)
-
-
-def descendants(root):
-    """Every process below `root`, from /proc (children before they can reparent)."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        pid, ppid = int(stat.parent.name), int(text.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(pid)
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def kill_worker_node(cluster, want, n_tiles, figures):
-    """The first two tiles to start hold (before they exec the CLI) until the
-    worker node is dead: with one CPU a node, one of them runs on each node, so
-    the kill always takes a running task with it. Ray must notice the node is
-    gone, retry its task on the head node and finish the job: same hash."""
-    d = fresh_plan("node-killed")
-    hold = WORK / "hold-two.sh"
-    released = WORK / "node-killed"
-    hold.write_text(
-        "#!/bin/sh\n"
-        "i=$(echo \" $* \" | sed -n 's/.* --index \\([0-9]*\\) .*/\\1/p')\n"
-        f'if [ ! -e "{WORK}/held-$i" ] && [ "$(ls "{WORK}" | grep -c \'^held-\')" -lt 2 ]; then\n'
-        f'  echo $$ > "{WORK}/held-$i"; n=0\n'
-        f'  while [ ! -e "{released}" ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n+1)); done\n'
-        "fi\n"
-        f'exec "{BIN}" "$@"\n'
-    )
-    hold.chmod(0o755)
-    t = time.time()
-    job = subprocess.Popen(
-        [PY, "-m", "childcircle_ray", d, "--out", WORK / "out-node-killed", "--binary", hold,
-         "--address", cluster.address, "--report", WORK / "node-killed.json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    while len(list(WORK.glob("held-*"))) < 2:
-        assert job.poll() is None, f"the job ended before two tiles started: {job.communicate()}"
-        assert time.time() - t < 300, "two tiles never started"
-        time.sleep(0.05)
-    worker = cluster.procs[1]
-    # The node is its process tree, and every Ray worker process of its raylet (named by the raylet's
-    # node-manager port on their command lines: they need not stay below it).
-    victims = set(descendants(worker.pid))
-    ports = {a.split("=", 1)[1] for pid in victims for a in cmdline(pid)
-             if a.startswith("--node_manager_port=")}
-    assert ports, "no raylet below the worker node's ray start"
-    for pid in [int(p.name) for p in Path("/proc").glob("[0-9]*")]:
-        if any(a in (f"--node-manager-port={q}" for q in ports) for a in cmdline(pid)):
-            victims |= {pid, *descendants(pid)}
-    os.killpg(worker.pid, signal.SIGKILL)
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    worker.wait()
-    killed_at = time.time()
-    held = {p.name: int(p.read_text() or 0) for p in WORK.glob("held-*")}
-    print(f"node kill: {len(victims)} processes below the worker node; held {held}, "
-          f"of them killed {[k for k, pid in held.items() if pid in victims]}", flush=True)
-    released.touch()
-    out, err = job.communicate(timeout=1800)
-    figures["node_killed_job_seconds"] = time.time() - t
-    figures["node_killed_after_kill_seconds"] = time.time() - killed_at
-    assert job.returncode == 0, f"the job with a killed node failed: {err[-3000:]}"
-    assert merged_hash(WORK / "out-node-killed") == want, "node kill: merged result differs"
-    report = json.loads((WORK / "node-killed.json").read_text())
-    retried = sorted(int(i) for i, n in report["attempts"].items() if n >= 2)
-    assert retried, f"no tile was retried after its node died: {report['attempts']}"
-    nodes = {task["node"] for task in report["tasks"]}
-    assert report["ran"] == n_tiles
-    print(f"kill -9 of the worker node mid-job: tile(s) {retried} retried, {len(nodes)} node(s) "
-          f"finished the tiles, same hash ({figures['node_killed_after_kill_seconds']:.1f} s "
-          "after the kill)", flush=True)
 
 
 if __name__ == "__main__":
