@@ -41,11 +41,7 @@ impl<'a> FileJob<'a> {
     /// One file, labelled with its name.
     pub fn one(name: &str, make: impl FnOnce() -> Result<Vec<u8>> + Send + 'a) -> Self {
         let file = name.to_owned();
-        FileJob {
-            label: name.to_owned(),
-            long: false,
-            make: Box::new(move || Ok(vec![(file, make()?)])),
-        }
+        FileJob::many(name, move || Ok(vec![(file, make()?)]))
     }
 
     /// Several files made together (a style per layer and the project that names them), under one
@@ -61,20 +57,10 @@ impl<'a> FileJob<'a> {
         }
     }
 
-    /// Files already made, staged as they are.
-    pub fn made(label: &str, files: Vec<(String, Vec<u8>)>) -> Self {
-        FileJob::many(label, move || Ok(files))
-    }
-
     /// Marks the job as one of the longest, to start before the others.
     pub fn long(mut self) -> Self {
         self.long = true;
         self
-    }
-
-    /// The label the timings show.
-    pub fn label(&self) -> &str {
-        &self.label
     }
 
     /// Makes the files here and now.
@@ -143,10 +129,12 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 Ok(b"slow".to_vec())
             }),
-            FileJob::made(
-                "two",
-                vec![("a.txt".into(), b"a".to_vec()), ("b.txt".into(), vec![])],
-            ),
+            FileJob::many("two", || {
+                Ok(vec![
+                    ("a.txt".into(), b"a".to_vec()),
+                    ("b.txt".into(), vec![]),
+                ])
+            }),
             FileJob::one("long.txt", || Ok(b"long".to_vec())).long(),
         ];
         let parts = write_side_by_side(&mut set, jobs).unwrap();
