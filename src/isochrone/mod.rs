@@ -10,6 +10,7 @@
 
 pub mod contours;
 pub mod grid;
+pub mod marching;
 pub mod valid;
 
 use geo::{Area, MapCoords, MultiPolygon};
@@ -225,6 +226,31 @@ pub fn isochrone_reusing(
     let Some(&largest) = bands.iter().max() else {
         return vec![];
     };
+    let ramp = cell_time(&grid_spec(options, profile));
+    match walked_grid(graph, origins, options, profile, largest, state) {
+        Some(grid) => {
+            let polygons = contours::contours(&grid, &bands, ramp as f32);
+            options.bands_min.iter().copied().zip(polygons).collect()
+        }
+        None => options
+            .bands_min
+            .iter()
+            .map(|&m| (m, MultiPolygon(vec![])))
+            .collect(),
+    }
+}
+
+/// Isochrone stages 1 and 2: the search from `origins` up to the `largest`
+/// band (and one cell further), and the time grid over what it reaches;
+/// `None` if it reaches nothing.
+pub(crate) fn walked_grid(
+    graph: &Graph,
+    origins: &Origins,
+    options: &IsochroneOptions,
+    profile: &Profile,
+    largest: Time,
+    state: &mut SearchState,
+) -> Option<TimeGrid> {
     // The grid (its cell grows only for absurdly long bands) and how far past
     // the largest band the times must be exact: one cell, so that each band's
     // contour reads the same times whatever other bands are asked for.
@@ -238,11 +264,7 @@ pub fn isochrone_reusing(
     // A start may reach along its own edge what neither end reaches in time.
     let starts: Vec<&Origin> = origins.iter().filter(|o| o.time <= limit).collect();
     if reached.is_empty() && starts.is_empty() {
-        return options
-            .bands_min
-            .iter()
-            .map(|&m| (m, MultiPolygon(vec![])))
-            .collect();
+        return None;
     }
     // 2. Time grid over the reach: every point walked from node `n` lies within
     // its remaining budget (the limit minus its time) of `n`.
@@ -279,9 +301,7 @@ pub fn isochrone_reusing(
     edges.sort_unstable();
     edges.dedup();
     grid.rasterize_edges(graph, edges.into_iter(), |n| state.time(n), origins, &spec);
-    // 3. Contours.
-    let polygons = contours::contours(&grid, &bands, ramp as f32);
-    options.bands_min.iter().copied().zip(polygons).collect()
+    Some(grid)
 }
 
 /// Isochrone bands around the starts of a walk, as lon/lat polygons with
@@ -408,11 +428,10 @@ pub fn coverage_areas(
         })
         .collect();
     let residential = TimeGrid::new((lo, hi), &spec, 1).inside_mask(projected.iter());
-    // Each thread keeps its grid and contour buffers from one category to the next.
-    let buffers = || (Vec::new(), Vec::new());
+    // Each thread keeps its grid buffer from one category to the next.
     (0..profile.categories.len())
         .into_par_iter()
-        .map_init(buffers, |(grid_buffer, contour_buffer), k| {
+        .map_init(Vec::new, |grid_buffer, k| {
             let threshold = minutes_to_time(profile.categories[k].minutes);
             let ramp = cell_time(&spec);
             let cap = threshold + ramp + margin_time(options, profile) + 1;
@@ -424,8 +443,7 @@ pub fn coverage_areas(
                 &origins[k],
                 &spec,
             );
-            let covered =
-                contours::contours_in(&grid, &[threshold], ramp as f32, contour_buffer).remove(0);
+            let covered = contours::contours(&grid, &[threshold], ramp as f32).remove(0);
             // Gap field: 0 on residential vertices not reached in time, 2 elsewhere.
             let mut gap_grid = grid;
             for (v, &home) in gap_grid.values.iter_mut().zip(&residential) {
@@ -435,7 +453,7 @@ pub fn coverage_areas(
                     2.0
                 };
             }
-            let gap = contours::contours_in(&gap_grid, &[1], 1.0, contour_buffer).remove(0);
+            let gap = contours::contours(&gap_grid, &[1], 1.0).remove(0);
             *grid_buffer = gap_grid.into_values();
             CoverageArea {
                 category: k,

@@ -369,3 +369,118 @@ fn fast_validity_agrees_with_geo() {
         "{valid_seen} valid, {invalid_seen} invalid: both kinds must be exercised"
     );
 }
+
+/// The `contour` crate's answer, as [`marching::shells_and_holes`] gives it:
+/// shells in order, then every shell's holes in turn.
+fn oracle_rings(
+    grid: &grid::TimeGrid,
+    threshold: Time,
+    top: f32,
+) -> (Vec<geo::LineString<f64>>, Vec<geo::LineString<f64>>) {
+    let values: Vec<f64> = grid
+        .values
+        .iter()
+        .map(|&v| -f64::from(v.min(top)))
+        .collect();
+    let raw = contour::ContourBuilder::new(grid.nx, grid.ny, true)
+        .x_origin(grid.origin[0] - grid.cell_m / 2.0)
+        .y_origin(grid.origin[1] - grid.cell_m / 2.0)
+        .x_step(grid.cell_m)
+        .y_step(grid.cell_m)
+        .contours(&values, &[-f64::from(threshold)])
+        .expect("grid dimensions match its values");
+    let (mut shells, mut holes) = (Vec::new(), Vec::new());
+    for p in raw
+        .into_iter()
+        .next()
+        .expect("one threshold")
+        .into_inner()
+        .0
+    {
+        let (exterior, interiors) = p.into_inner();
+        shells.push(exterior);
+        holes.extend(interiors);
+    }
+    (shells, holes)
+}
+
+/// Marching squares give, coordinate for coordinate, the `contour` crate's
+/// rings and grouping: on random grids (values from a few levels, so many
+/// equal the threshold or the top; blobs with holes and islands in holes;
+/// grids one vertex wide or tall) and on real isochrone grids.
+#[test]
+fn marching_squares_match_the_contour_crate() {
+    const SEED: u64 = 0x3a7c;
+    let mut rng = crate::rng::SplitMix64::new(SEED);
+    let mut holes_seen = 0;
+    for case in 0..2000 {
+        let (nx, ny) = (1 + rng.below(24), 1 + rng.below(24));
+        let levels = 2 + rng.below(6);
+        let smooth = rng.chance(0.5);
+        let values = (0..nx * ny)
+            .map(|_| {
+                let level = rng.below(levels) as f32 * 10.0;
+                if smooth {
+                    level + rng.f64() as f32 * 9.0
+                } else {
+                    level
+                }
+            })
+            .collect();
+        let grid = grid::TimeGrid {
+            origin: [rng.range(-3000.0, 3000.0), rng.range(-3000.0, 3000.0)],
+            cell_m: [1.0, 10.0, 25.0, 37.5][rng.below(4)],
+            nx,
+            ny,
+            values,
+            cap: 1000.0,
+        };
+        let threshold = (rng.below(levels) * 10) as Time;
+        let top = threshold as f32 + [0.0, 1.0, 5.0, 1000.0][rng.below(4)];
+        let ours = marching::shells_and_holes(&grid, threshold, top);
+        holes_seen += ours.1.len();
+        assert_eq!(
+            ours,
+            oracle_rings(&grid, threshold, top),
+            "seed {SEED:#x} case {case}: {nx}x{ny} grid, threshold {threshold}, top {top}"
+        );
+    }
+    assert!(
+        holes_seen > 500,
+        "{holes_seen} holes: holes must be exercised"
+    );
+    // Real grids: every fifth facility of Monaco, each band.
+    let (graph, facilities, _, profile) = crate::testmap::load_extract("monaco.osm.pbf");
+    let options = IsochroneOptions::default();
+    let mut state = SearchState::new(graph.node_count());
+    let ramp = cell_time(&grid_spec(&options, &profile)) as f32;
+    let mut grids = 0;
+    for f in facilities
+        .iter()
+        .filter(|f| !f.access.is_empty())
+        .step_by(5)
+    {
+        let bands: Vec<Time> = options
+            .bands_min
+            .iter()
+            .map(|&m| minutes_to_time(m))
+            .collect();
+        let largest = *bands.iter().max().expect("bands");
+        let origins = f.origins(&graph);
+        let Some(grid) = walked_grid(&graph, &origins, &options, &profile, largest, &mut state)
+        else {
+            continue;
+        };
+        grids += 1;
+        for &t in &bands {
+            let top = t as f32 + ramp;
+            assert_eq!(
+                marching::shells_and_holes(&grid, t, top),
+                oracle_rings(&grid, t, top),
+                "{} band {t}",
+                f.osm
+            );
+        }
+    }
+    assert!(grids > 10, "{grids} real grids");
+}
