@@ -7,8 +7,9 @@
 //! finished, so what a run reports writing does not depend on the threads; the first failing job, in
 //! that order, is the error returned.
 //!
-//! Jobs start in the order given, but those marked [`FileJob::long`] (the PNG map) start before the
-//! others, so the longest is not the last to start.
+//! Jobs start in the order given, but those marked [`FileJob::long`] (the maps) start before the
+//! others, so the longest is not the last to start. A file made from another one's bytes (the PNG map
+//! from the SVG map) follows it in the same job ([`FileJob::then`]), timed as its own part.
 
 use std::time::Instant;
 
@@ -22,12 +23,14 @@ pub struct FileJob<'a> {
     label: String,
     long: bool,
     make: MakeFiles<'a>,
+    next: Option<(String, MakeFrom<'a>)>,
 }
 
 type MakeFiles<'a> = Box<dyn FnOnce() -> Result<Vec<(String, Vec<u8>)>> + Send + 'a>;
+type MakeFrom<'a> = Box<dyn FnOnce(&[u8]) -> Result<Vec<u8>> + Send + 'a>;
 
-/// What one job staged: the file names, and its timing.
-type Staged = Result<(Vec<String>, PartTiming)>;
+/// What one job staged: the file names, and the timing of each part.
+type Staged = Result<(Vec<String>, Vec<PartTiming>)>;
 
 impl std::fmt::Debug for FileJob<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,7 +57,19 @@ impl<'a> FileJob<'a> {
             label: label.to_owned(),
             long: false,
             make: Box::new(make),
+            next: None,
         }
+    }
+
+    /// Then the file `name`, made from the bytes of this job's first file once that is staged (the
+    /// PNG map rendered from the SVG map's drawing, not drawn again): its own part of the timings.
+    pub fn then(
+        mut self,
+        name: &str,
+        make: impl FnOnce(&[u8]) -> Result<Vec<u8>> + Send + 'a,
+    ) -> Self {
+        self.next = Some((name.to_owned(), Box::new(make)));
+        self
     }
 
     /// Marks the job as one of the longest, to start before the others.
@@ -63,9 +78,47 @@ impl<'a> FileJob<'a> {
         self
     }
 
-    /// Makes the files here and now.
+    /// Makes the files here and now (the one that follows last).
     pub fn make(self) -> Result<Vec<(String, Vec<u8>)>> {
-        (self.make)()
+        let mut files = (self.make)()?;
+        if let Some((name, make)) = self.next {
+            let from = files.first().map_or(&[][..], |(_, bytes)| &bytes[..]);
+            let made = make(from)?;
+            files.push((name, made));
+        }
+        Ok(files)
+    }
+
+    /// Makes, stages and times the files: one part, and one more for the file that follows.
+    fn stage(self, stager: &crate::write::commit::Stager) -> Staged {
+        let mut start = Instant::now();
+        let mut names = Vec::new();
+        let mut parts = Vec::new();
+        let mut stage = |label: String, files: &[(String, Vec<u8>)], start: Instant| {
+            let mut bytes = 0;
+            for (name, content) in files {
+                stager.stage(name, content)?;
+                bytes += content.len() as u64;
+                names.push(name.clone());
+            }
+            parts.push(PartTiming {
+                phase: label,
+                seconds: start.elapsed().as_secs_f64(),
+                items: bytes,
+                unit: "bytes",
+            });
+            Ok::<_, crate::error::Error>(())
+        };
+        let files = (self.make)()?;
+        stage(self.label, &files, start)?;
+        if let Some((name, make)) = self.next {
+            start = Instant::now();
+            let from = files.first().map_or(&[][..], |(_, bytes)| &bytes[..]);
+            let made = make(from)?;
+            drop(files);
+            stage(name.clone(), &[(name, made)], start)?;
+        }
+        Ok((names, parts))
     }
 }
 
@@ -81,37 +134,16 @@ pub fn write_side_by_side(set: &mut OutputSet, jobs: Vec<FileJob<'_>>) -> Result
     rayon::scope_fifo(|scope| {
         for (job, slot) in slots {
             let stager = &stager;
-            scope.spawn_fifo(move |_| {
-                let start = Instant::now();
-                let run = || -> Staged {
-                    let label = job.label.clone();
-                    let files = job.make()?;
-                    let mut bytes = 0;
-                    let mut names = Vec::with_capacity(files.len());
-                    for (name, content) in files {
-                        stager.stage(&name, &content)?;
-                        bytes += content.len() as u64;
-                        names.push(name);
-                    }
-                    let timing = PartTiming {
-                        phase: label,
-                        seconds: start.elapsed().as_secs_f64(),
-                        items: bytes,
-                        unit: "bytes",
-                    };
-                    Ok((names, timing))
-                };
-                *slot = Some(run());
-            });
+            scope.spawn_fifo(move |_| *slot = Some(job.stage(stager)));
         }
     });
     let mut parts = Vec::with_capacity(results.len());
     for result in results {
-        let (names, timing) = result.expect("every job ran")?;
+        let (names, timings) = result.expect("every job ran")?;
         for name in names {
             set.record(name);
         }
-        parts.push(timing);
+        parts.extend(timings);
     }
     Ok(parts)
 }
@@ -135,11 +167,14 @@ mod tests {
                     ("b.txt".into(), vec![]),
                 ])
             }),
-            FileJob::one("long.txt", || Ok(b"long".to_vec())).long(),
+            FileJob::one("long.txt", || Ok(b"long".to_vec()))
+                .then("longer.txt", |long| Ok([long, b"er"].concat()))
+                .long(),
         ];
         let parts = write_side_by_side(&mut set, jobs).unwrap();
         let labels: Vec<&str> = parts.iter().map(|p| p.phase.as_str()).collect();
-        assert_eq!(labels, ["slow.txt", "two", "long.txt"]);
+        assert_eq!(labels, ["slow.txt", "two", "long.txt", "longer.txt"]);
+        assert_eq!(parts[3].items, 6);
         assert_eq!(parts[0].items, 4);
         assert!(parts[0].seconds >= 0.05, "{parts:?}");
         let written = set.commit().unwrap();
@@ -147,8 +182,15 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_owned())
             .collect();
-        assert_eq!(names, ["slow.txt", "a.txt", "b.txt", "long.txt"]);
+        assert_eq!(
+            names,
+            ["slow.txt", "a.txt", "b.txt", "long.txt", "longer.txt"]
+        );
         assert_eq!(std::fs::read(dir.path().join("slow.txt")).unwrap(), b"slow");
+        assert_eq!(
+            std::fs::read(dir.path().join("longer.txt")).unwrap(),
+            b"longer"
+        );
 
         let out = tempfile::tempdir().unwrap();
         let mut set = OutputSet::new(out.path()).unwrap();

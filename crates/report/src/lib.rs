@@ -23,7 +23,7 @@ use childcircle::write::jobs::FileJob;
 use childcircle::write::layers::suggestions_geojson;
 use childcircle::write::tables::{districts_csv, gaps_csv};
 pub use html::report_html;
-pub use map::{cjk_font_available, map_png, map_svg};
+pub use map::{cjk_font_available, map_png, map_png_from_svg, map_svg};
 pub use qgis::qgis_files;
 
 /// What the planner asked for beyond the layers.
@@ -155,8 +155,11 @@ impl Deliverables {
             FileJob::one("districts.csv", move || Ok(districts_csv(&self.tables))),
             FileJob::one("map.svg", move || {
                 Ok(map_svg(a, districts, sites).into_bytes())
-            }),
-            FileJob::one("map.png", move || map_png(a, districts, sites)).long(),
+            })
+            .then("map.png", move |svg| {
+                map_png_from_svg(svg, a, districts, sites)
+            })
+            .long(),
             FileJob::one("report.html", move || {
                 Ok(report_html(a, &self.tables, districts, sites).into_bytes())
             }),

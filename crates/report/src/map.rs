@@ -89,6 +89,24 @@ pub fn map_png(
     render_png(&Sheet::new(a, districts, suggestions, lang).draw(), fonts)
 }
 
+/// [`map_png`], rendered from `svg` (what [`map_svg`] drew for the same
+/// inputs) when the machine has a CJK font, so the map is drawn once; drawn
+/// again in English when it has none.
+pub fn map_png_from_svg(
+    svg: &[u8],
+    a: &Analysis,
+    districts: Option<&[District]>,
+    suggestions: &[Suggestions],
+) -> Result<Vec<u8>> {
+    let fonts = system_fonts();
+    if !has_cjk(&fonts) {
+        let english = Sheet::new(a, districts, suggestions, Lang::English).draw();
+        return render_png(&english, fonts);
+    }
+    let svg = std::str::from_utf8(svg).map_err(|e| Error::Invalid(format!("map.svg: {e}")))?;
+    render_png(svg, fonts)
+}
+
 /// Whether this machine has a font with Chinese characters (for the PNG map).
 pub fn cjk_font_available() -> bool {
     has_cjk(&system_fonts())
@@ -194,7 +212,10 @@ fn push_line(d: &mut String, points: impl Iterator<Item = [f64; 2]>, step: f64, 
         }
         last = Some(q);
         let (x, y) = (q[0] as f64 * step, q[1] as f64 * step);
-        let _ = write!(d, "{}{} {}", if n == 0 { 'M' } else { 'L' }, fmt(x), fmt(y));
+        d.push(if n == 0 { 'M' } else { 'L' });
+        push_num(d, x);
+        d.push(' ');
+        push_num(d, y);
         n += 1;
     }
     if n < if close { 3 } else { 2 } {
@@ -206,6 +227,46 @@ fn push_line(d: &mut String, points: impl Iterator<Item = [f64; 2]>, step: f64, 
 
 /// A number with at most one decimal.
 fn fmt(v: f64) -> String {
+    let mut s = String::new();
+    push_num(&mut s, v);
+    s
+}
+
+/// Appends `v` with at most one decimal, as [`fmt_slow`] writes it, without
+/// the formatting machinery (a city's map has millions of numbers): rounded
+/// to tenths `k`, it is `k / 10`, then `.` and `k % 10` unless that is 0.
+fn push_num(d: &mut String, v: f64) {
+    let k = (v * 10.0).round();
+    if !(k.abs() < 1e15) {
+        d.push_str(&fmt_slow(v));
+        return;
+    }
+    let k = k as i64;
+    if k < 0 {
+        d.push('-');
+    }
+    let m = k.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut int = m / 10;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    d.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    if m % 10 != 0 {
+        d.push('.');
+        d.push(char::from(b'0' + (m % 10) as u8));
+    }
+}
+
+/// A number with at most one decimal, by `format!` (far-out values, and the
+/// oracle of [`push_num`]).
+fn fmt_slow(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
     if r.fract() == 0.0 {
         format!("{}", r as i64)
@@ -1186,6 +1247,40 @@ mod tests {
         let png = render_png(&svg, fontdb::Database::new()).unwrap();
         assert!(png.starts_with(b"\x89PNG"));
         assert!(!has_cjk(&fontdb::Database::new()));
+    }
+
+    /// The PNG rendered from the SVG map's drawing is the PNG drawn on its own.
+    #[test]
+    fn png_from_the_svg_is_the_png() {
+        let a = childcircle::analyze(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/osm/monaco.osm.pbf"
+        )))
+        .unwrap();
+        let svg = map_svg(&a, None, &[]);
+        assert_eq!(
+            map_png_from_svg(svg.as_bytes(), &a, None, &[]).unwrap(),
+            map_png(&a, None, &[]).unwrap()
+        );
+    }
+
+    /// Numbers are written as `format!` writes them: seeded random values at
+    /// every scale, both signs, halves and values that round to zero.
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        const SEED: u64 = 0x5f;
+        let mut rng = childcircle::rng::SplitMix64::new(SEED);
+        let mut values = vec![
+            0.0, -0.0, 0.04, -0.04, 0.05, -0.05, 0.95, -0.95, 1e14, -1e16,
+        ];
+        for _ in 0..200_000 {
+            let scale = 10f64.powi(rng.below(9) as i32 - 2);
+            values.push(rng.range(-1.0, 1.0) * scale);
+            values.push((rng.range(-5000.0, 5000.0) * 10.0).round() / 10.0 + 0.05);
+        }
+        for v in values {
+            assert_eq!(fmt(v), fmt_slow(v), "seed {SEED:#x}: {v:e}");
+        }
     }
 
     #[test]
