@@ -237,7 +237,7 @@ fn fmt(v: f64) -> String {
 /// to tenths `k`, it is `k / 10`, then `.` and `k % 10` unless that is 0.
 fn push_num(d: &mut String, v: f64) {
     let k = (v * 10.0).round();
-    if !(k.abs() < 1e15) {
+    if !k.is_finite() || k.abs() >= 1e15 {
         d.push_str(&fmt_slow(v));
         return;
     }
