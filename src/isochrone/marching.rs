@@ -87,12 +87,6 @@ impl Field<'_> {
         -f64::from(self.values[i].min(self.top))
     }
 
-    /// Whether vertex `i` is inside.
-    #[inline]
-    fn inside(&self, i: usize) -> bool {
-        self.value(i) >= self.threshold
-    }
-
     /// Moves each ring point from the middle of its cell side to where the
     /// threshold lies between the side's two values (`contour`'s linear
     /// smoothing, in grid units).
@@ -167,30 +161,59 @@ fn rings(field: &Field<'_>) -> Vec<Vec<Coord<f64>>> {
     let (nx, ny) = (field.nx, field.ny);
     let mut stitcher = Stitcher::new(nx);
     // Flags of two rows, one column of padding either side.
-    let row = |y: usize, flags: &mut Vec<u8>| {
-        flags.clear();
-        flags.push(0);
-        let mut any = false;
-        for i in y * nx..(y + 1) * nx {
-            let inside = field.inside(i);
-            any |= inside;
-            flags.push(u8::from(inside));
+    // A vertex is inside when `-min(v, top) >= -t` (`contour`'s test on the
+    // negated times), that is when `min(v, top) <= t`: when `top > t`, when
+    // `v <= t` (a NaN is neither), else always. With `t` exact in `f32` that
+    // is one `f32` comparison, which the compiler vectorises.
+    let t = -field.threshold;
+    let t32 = t as f32;
+    let exact = f64::from(t32) == t;
+    let row = |y: usize, flags: &mut [u8]| {
+        let values = &field.values[y * nx..(y + 1) * nx];
+        let mut any = 0u8;
+        if exact && field.top > t32 {
+            for (flag, &v) in flags[1..=nx].iter_mut().zip(values) {
+                *flag = u8::from(v <= t32);
+                any |= *flag;
+            }
+        } else {
+            for (flag, &v) in flags[1..=nx].iter_mut().zip(values) {
+                *flag = u8::from(-f64::from(v.min(field.top)) >= field.threshold);
+                any |= *flag;
+            }
         }
-        flags.push(0);
-        any
+        any != 0
     };
     let mut lower = vec![0u8; nx + 2];
     let mut lower_any = false;
-    let mut upper = Vec::with_capacity(nx + 2);
+    let mut upper = vec![0u8; nx + 2];
     let mut upper_any = row(0, &mut upper);
     for y in -1..ny as i64 {
         if lower_any || upper_any {
-            for x in -1..nx as i64 {
-                let c = (x + 1) as usize;
+            let mut c = 0;
+            while c <= nx {
+                // Eight cells at a time where all their corners agree: no
+                // segment in them (the flags are 0 or 1, so a word of eight
+                // flags is 0 or all ones).
+                if c + 9 <= nx + 2 {
+                    let word = |flags: &[u8]| {
+                        u64::from_le_bytes(flags[c..c + 8].try_into().expect("eight flags"))
+                    };
+                    let (l, u) = (word(&lower), word(&upper));
+                    if l == u
+                        && (l == 0 || l == ALL_ONES)
+                        && lower[c + 8] == lower[c]
+                        && upper[c + 8] == lower[c]
+                    {
+                        c += 8;
+                        continue;
+                    }
+                }
                 let case = upper[c] | upper[c + 1] << 1 | lower[c + 1] << 2 | lower[c] << 3;
                 for line in CASES[case as usize] {
-                    stitcher.stitch(line, x, y);
+                    stitcher.stitch(line, c as i64 - 1, y);
                 }
+                c += 1;
             }
         }
         std::mem::swap(&mut lower, &mut upper);
@@ -199,13 +222,15 @@ fn rings(field: &Field<'_>) -> Vec<Vec<Coord<f64>>> {
         if next < ny as i64 {
             upper_any = row(next as usize, &mut upper);
         } else {
-            upper.clear();
-            upper.resize(nx + 2, 0);
+            upper.fill(0);
             upper_any = false;
         }
     }
     stitcher.rings
 }
+
+/// Eight flags of 1.
+const ALL_ONES: u64 = 0x0101_0101_0101_0101;
 
 /// An open chain of segments.
 struct Fragment {

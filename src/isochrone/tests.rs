@@ -417,7 +417,7 @@ fn marching_squares_match_the_contour_crate() {
         let (nx, ny) = (1 + rng.below(24), 1 + rng.below(24));
         let levels = 2 + rng.below(6);
         let smooth = rng.chance(0.5);
-        let values = (0..nx * ny)
+        let mut values: Vec<f32> = (0..nx * ny)
             .map(|_| {
                 let level = rng.below(levels) as f32 * 10.0;
                 if smooth {
@@ -427,6 +427,21 @@ fn marching_squares_match_the_contour_crate() {
                 }
             })
             .collect();
+        let (nx, ny) = if rng.chance(0.3) {
+            // Sparse: a wide grid of unreached vertices with the random patch
+            // in it (long runs of cells that agree, inside and outside).
+            let (wx, wy) = (nx + rng.below(80), ny + rng.below(10));
+            let (ox, oy) = (rng.below(wx - nx + 1), rng.below(wy - ny + 1));
+            let fill = if rng.chance(0.5) { 1000.0 } else { 0.0 };
+            let mut wide = vec![fill; wx * wy];
+            for (i, &v) in values.iter().enumerate() {
+                wide[(oy + i / nx) * wx + ox + i % nx] = v;
+            }
+            values = wide;
+            (wx, wy)
+        } else {
+            (nx, ny)
+        };
         let grid = grid::TimeGrid {
             origin: [rng.range(-3000.0, 3000.0), rng.range(-3000.0, 3000.0)],
             cell_m: [1.0, 10.0, 25.0, 37.5][rng.below(4)],
