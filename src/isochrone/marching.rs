@@ -11,7 +11,7 @@
 //! table is a constant, each grid row is read once into a row of flags,
 //! rings are deques, and a hole skips the shells whose box it lies well
 //! outside of — only where `contour`'s own test is certain to say "outside"
-//! (see [`Shell::surely_outside`]), so the grouping is the same.
+//! (`Shell::surely_outside` says why), so the grouping is the same.
 //!
 //! `tests.rs` checks the equality against the `contour` crate on random grids
 //! (ties with the threshold included) and on real isochrone grids.
