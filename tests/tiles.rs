@@ -81,6 +81,11 @@ fn tiled(
     (plan, out)
 }
 
+/// The shipped district outlines of Dezhou, which the prefecture model lies in.
+fn districts() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/data/dezhou/districts.geojson").to_string()
+}
+
 fn sorted(path: &Path) -> Vec<u8> {
     sort_layer(&std::fs::read(path).expect("read layer"), path).expect("a layer")
 }
@@ -97,6 +102,19 @@ fn tiles_of_the_prefecture_model_equal_one_run_and_half_the_halo_does_not() {
         "--no-isochrones",
         "--out",
         s(&single),
+    ]);
+    let single_districts = dir.path().join("single-districts");
+    run(&[
+        "--quiet",
+        "analyze",
+        s(&extract),
+        "--no-isochrones",
+        "--districts",
+        &districts(),
+        "--target",
+        "0.3",
+        "--out",
+        s(&single_districts),
     ]);
 
     let (plan, out) = tiled(&extract, dir.path(), "tiles", "0.25", &[]);
@@ -126,6 +144,37 @@ fn tiles_of_the_prefecture_model_equal_one_run_and_half_the_halo_does_not() {
     assert!(
         facilities == std::fs::read(out.join("facilities.geojson")).unwrap(),
         "the tiled facilities differ from the single run"
+    );
+    // The district table: by subdistrict, then by district against a target.
+    let table = |d: &Path| std::fs::read_to_string(d.join("districts.csv")).unwrap();
+    assert!(table(&single).lines().count() > 20, "{}", table(&single));
+    assert_eq!(
+        table(&out),
+        table(&single),
+        "the tiled districts.csv differs"
+    );
+    let by_district = dir.path().join("tiles-districts");
+    run(&[
+        "--quiet",
+        "merge",
+        s(&dir.path().join("tiles")),
+        "--districts",
+        &districts(),
+        "--target",
+        "0.3",
+        "--out",
+        s(&by_district),
+    ]);
+    assert!(table(&by_district).contains("区县 district"));
+    assert_ne!(
+        table(&by_district),
+        table(&out),
+        "the districts changed nothing"
+    );
+    assert_eq!(
+        table(&by_district),
+        table(&single_districts),
+        "the tiled districts.csv by district differs"
     );
     // A rerun of a finished tile does nothing.
     let again = Command::new(bin())

@@ -10,13 +10,16 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
+use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon, Point};
 use serde::Serialize;
 
 use super::shares::{people, share};
 use crate::analysis::Analysis;
+use crate::coverage::{CommunityCoverage, CoverageRules};
 use crate::error::Result;
 use crate::places::community_file::{read_communities, CommunityFields};
+use crate::places::Community;
+use crate::profile::Category;
 
 /// An administrative area: a district, county or subdistrict outline.
 #[derive(Debug, Clone)]
@@ -153,6 +156,23 @@ pub const OUTSIDE: &str = "区域外 outside the districts";
 /// Name of the row for communities without a subdistrict.
 pub const UNASSIGNED: &str = "未标注 no subdistrict";
 
+/// What a district table counts: the communities with their coverage, from
+/// one analysis ([`district_tables`]) or from merged tiles
+/// ([`crate::tiles::merge`], which has no [`Analysis`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TableInput<'a> {
+    /// The communities: kind, subdistrict, nesting (`parent`) and people are read.
+    pub communities: &'a [Community],
+    /// Their coverage, one per community: `covered` and `life_circle` are read.
+    pub coverage: &'a [CommunityCoverage],
+    /// The profile's categories, the table's columns.
+    pub categories: &'a [Category],
+    /// The coverage rules in force, noted under the table.
+    pub coverage_rules: &'a CoverageRules,
+    /// Whether the data is the shipped synthetic model (adds its note).
+    pub synthetic: bool,
+}
+
 /// Coverage per district (from `districts`) and per subdistrict (from the
 /// communities' `subdistrict`), then the total. Districts without communities
 /// are left out; `target` adds whether each row meets that life-circle share.
@@ -161,25 +181,54 @@ pub fn district_tables(
     districts: Option<&[District]>,
     target: Option<f64>,
 ) -> DistrictTables {
-    let mut rows = Rows {
-        a,
-        kinds: community_kinds(a),
+    let input = TableInput {
+        communities: &a.communities,
+        coverage: &a.coverage,
+        categories: &a.profile.categories,
+        coverage_rules: &a.coverage_rules,
+        synthetic: a.synthetic,
+    };
+    let districts = districts.map(|ds| {
+        let points: Vec<Option<Point<f64>>> = a
+            .communities
+            .iter()
+            .map(|c| c.polygon.interior_point())
+            .collect();
+        (ds, points)
+    });
+    district_tables_of(
+        &input,
+        districts.as_ref().map(|(ds, p)| (*ds, p.as_slice())),
         target,
-        any_subdistrict: a.communities.iter().any(|c| c.subdistrict.is_some()),
+    )
+}
+
+/// [`district_tables`] of any communities: `districts` with each community's
+/// representative point (lon/lat, one per community; the polygon's interior
+/// point in one analysis), which decides the district it belongs to.
+pub fn district_tables_of(
+    t: &TableInput,
+    districts: Option<(&[District], &[Option<Point<f64>>])>,
+    target: Option<f64>,
+) -> DistrictTables {
+    let mut rows = Rows {
+        t,
+        kinds: community_kinds(t.communities),
+        target,
+        any_subdistrict: t.communities.iter().any(|c| c.subdistrict.is_some()),
         rows: Vec::new(),
     };
     match districts {
-        Some(ds) => rows.push_districts(ds, &district_of(a, ds)),
+        Some((ds, points)) => rows.push_districts(ds, &district_of(points, ds)),
         None => {
-            let all: Vec<usize> = (0..a.communities.len()).collect();
+            let all: Vec<usize> = (0..t.communities.len()).collect();
             rows.push_subdistricts(&all, None);
         }
     }
-    let all: Vec<usize> = (0..a.communities.len()).collect();
+    let all: Vec<usize> = (0..t.communities.len()).collect();
     rows.push(Level::Total, "合计 all communities".into(), None, &all);
     DistrictTables {
-        categories: a
-            .profile
+        categories: t
             .categories
             .iter()
             .map(|c| Column {
@@ -192,23 +241,22 @@ pub fn district_tables(
             .collect(),
         target,
         districts_from_file: districts.is_some(),
-        coverage_rule: crate::findings::summary::rule_of(
-            a,
-            &(0..a.communities.len()).collect::<Vec<_>>(),
-        ),
+        coverage_rule: t
+            .coverage_rules
+            .describe(t.communities.iter().map(|c| c.kind)),
         rows: rows.rows,
-        data_note: crate::findings::summary::data_note(a),
+        data_note: crate::findings::summary::data_note_for(t.synthetic),
     }
 }
 
-/// Each community's district: the first of `ds` containing its interior
-/// point, else [`OUTSIDE`].
-fn district_of(a: &Analysis, ds: &[District]) -> Vec<String> {
+/// Each community's district: the first of `ds` containing its point, else
+/// [`OUTSIDE`].
+fn district_of(points: &[Option<Point<f64>>], ds: &[District]) -> Vec<String> {
     let boxes: Vec<_> = ds.iter().map(|d| d.polygon.bounding_rect()).collect();
-    a.communities
+    points
         .iter()
-        .map(|c| {
-            let inside = c.polygon.interior_point().and_then(|p| {
+        .map(|p| {
+            let inside = p.and_then(|p| {
                 ds.iter()
                     .zip(&boxes)
                     .position(|(d, b)| b.is_some_and(|b| b.contains(&p)) && d.polygon.contains(&p))
@@ -220,7 +268,7 @@ fn district_of(a: &Analysis, ds: &[District]) -> Vec<String> {
 
 /// The table's rows as they are added, with what every row needs.
 struct Rows<'a> {
-    a: &'a Analysis,
+    t: &'a TableInput<'a>,
     /// See [`community_kinds`].
     kinds: Vec<&'static str>,
     target: Option<f64>,
@@ -232,7 +280,7 @@ impl Rows<'_> {
     /// The row (or rows, one per kind) of communities `ids`.
     fn push(&mut self, level: Level, name: String, parent: Option<String>, ids: &[usize]) {
         self.rows.extend(split_by_kind(
-            self.a,
+            self.t,
             &self.kinds,
             level,
             name,
@@ -250,7 +298,7 @@ impl Rows<'_> {
         }
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for &i in ids {
-            let name = self.a.communities[i]
+            let name = self.t.communities[i]
                 .subdistrict
                 .clone()
                 .unwrap_or_else(|| UNASSIGNED.to_string());
@@ -272,7 +320,7 @@ impl Rows<'_> {
             if !seen.insert(name) {
                 continue; // a name given twice: its communities are in the first row
             }
-            let ids: Vec<usize> = (0..self.a.communities.len())
+            let ids: Vec<usize> = (0..self.t.communities.len())
                 .filter(|&i| of[i] == name)
                 .collect();
             if ids.is_empty() {
@@ -286,8 +334,8 @@ impl Rows<'_> {
 
 /// The kinds of community of an analysis when there are several (社区 and
 /// 小区), else none: rows are then split by kind.
-fn community_kinds(a: &Analysis) -> Vec<&'static str> {
-    let mut kinds: Vec<&'static str> = a.communities.iter().map(|c| c.kind).collect();
+fn community_kinds(communities: &[Community]) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = communities.iter().map(|c| c.kind).collect();
     kinds.sort_unstable();
     kinds.dedup();
     if kinds.len() < 2 {
@@ -303,7 +351,7 @@ pub fn kind_label(kind: &str) -> String {
 
 /// One row, or one per kind of community when there are several.
 fn split_by_kind(
-    a: &Analysis,
+    t: &TableInput,
     kinds: &[&'static str],
     level: Level,
     name: String,
@@ -312,7 +360,7 @@ fn split_by_kind(
     target: Option<f64>,
 ) -> Vec<DistrictRow> {
     if kinds.is_empty() {
-        return vec![row(a, level, name, parent, ids, target)];
+        return vec![row(t, level, name, parent, ids, target)];
     }
     kinds
         .iter()
@@ -320,10 +368,10 @@ fn split_by_kind(
             let of_kind: Vec<usize> = ids
                 .iter()
                 .copied()
-                .filter(|&i| a.communities[i].kind == kind)
+                .filter(|&i| t.communities[i].kind == kind)
                 .collect();
             (!of_kind.is_empty()).then(|| {
-                let mut r = row(a, level, name.clone(), parent.clone(), &of_kind, target);
+                let mut r = row(t, level, name.clone(), parent.clone(), &of_kind, target);
                 r.kind = Some(kind_label(kind));
                 r
             })
@@ -332,7 +380,7 @@ fn split_by_kind(
 }
 
 fn row(
-    a: &Analysis,
+    t: &TableInput,
     level: Level,
     name: String,
     parent: Option<String>,
@@ -340,24 +388,24 @@ fn row(
     target: Option<f64>,
 ) -> DistrictRow {
     let n = ids.len();
-    let known = ids.iter().any(|&i| a.communities[i].population.is_some());
+    let known = ids.iter().any(|&i| t.communities[i].population.is_some());
     // Each person once over all the row's communities; the life circle's
     // people are those of them in it.
-    let once = crate::places::counted_once(&a.communities, ids);
+    let once = crate::places::counted_once(&t.communities, ids);
     let in_circle: Vec<usize> = once
         .iter()
         .copied()
-        .filter(|&i| a.coverage[i].life_circle)
+        .filter(|&i| t.coverage[i].life_circle)
         .collect();
     let sum = |ids: &[usize], value: fn(&crate::places::Community) -> Option<f64>| {
-        people(&a.communities, ids, value)
+        people(&t.communities, ids, value)
     };
     let population = known.then(|| sum(&once, |c| c.population));
     let children = ids
         .iter()
-        .any(|&i| a.communities[i].children.is_some())
+        .any(|&i| t.communities[i].children.is_some())
         .then(|| sum(&once, |c| c.children));
-    let circle = ids.iter().filter(|&&i| a.coverage[i].life_circle).count();
+    let circle = ids.iter().filter(|&&i| t.coverage[i].life_circle).count();
     let share_life_circle = share(circle, n);
     DistrictRow {
         level,
@@ -366,8 +414,8 @@ fn row(
         kind: None,
         communities: n,
         population,
-        share_covered: (0..a.profile.categories.len())
-            .map(|k| share(ids.iter().filter(|&&i| a.coverage[i].covered[k]).count(), n))
+        share_covered: (0..t.categories.len())
+            .map(|k| share(ids.iter().filter(|&&i| t.coverage[i].covered[k]).count(), n))
             .collect(),
         life_circle: circle,
         share_life_circle,

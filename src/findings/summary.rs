@@ -239,7 +239,12 @@ pub fn rule_of(a: &Analysis, ids: &[usize]) -> String {
 
 /// "模拟数据 … / Synthetic model …" for a run on the shipped model.
 pub fn data_note(a: &Analysis) -> Option<String> {
-    a.synthetic.then(|| {
+    data_note_for(a.synthetic)
+}
+
+/// [`data_note`] for data that is (`synthetic`) or is not the shipped model.
+pub fn data_note_for(synthetic: bool) -> Option<String> {
+    synthetic.then(|| {
         format!(
             "{} / {}",
             crate::defaults::SYNTHETIC_ZH,

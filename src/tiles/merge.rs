@@ -1,6 +1,8 @@
 //! Joining the tiles' parts: the layers with their features sorted by id (a
 //! community or facility is owned by exactly one tile, so a duplicate id is
-//! an error), and a summary counted from the merged communities.
+//! an error), a summary counted from the merged communities, and the
+//! district table (`districts.csv`) from the rows every tile recorded of its
+//! communities ([`super::rows`]).
 //!
 //! Every merged feature is the line its tile wrote, byte for byte; a single
 //! run's layer sorted with [`sort_layer`] is therefore byte-identical to the
@@ -156,12 +158,36 @@ pub struct GroupFigures {
     pub share_population_life_circle: Option<f64>,
 }
 
+/// What the merged outputs add, as `analyze` takes it.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    /// District polygons for `districts.csv` (`--districts`).
+    pub districts: Option<PathBuf>,
+    /// Target share of communities in the life circle (`--target`).
+    pub target: Option<f64>,
+}
+
 /// Merges the finished tiles of the plan in `dir` into `out`.
 pub fn merge(dir: &Path, out: &Path) -> Result<(MergedSummary, Vec<PathBuf>)> {
+    merge_with_options(dir, out, &MergeOptions::default())
+}
+
+/// [`merge`] with districts and a target for `districts.csv`.
+pub fn merge_with_options(
+    dir: &Path,
+    out: &Path,
+    options: &MergeOptions,
+) -> Result<(MergedSummary, Vec<PathBuf>)> {
     let plan = Plan::load(dir)?;
+    let districts = options
+        .districts
+        .as_deref()
+        .map(crate::findings::districts::read_districts)
+        .transpose()?;
     let profile = plan.load_profile()?;
     let mut layers: Vec<Option<Layer>> = LAYERS.iter().map(|_| None).collect();
     let mut parts = Vec::new();
+    let mut rows = Vec::new();
     for t in &plan.tiles {
         if !super::own::is_done(dir, t.index) {
             return Err(Error::Invalid(format!(
@@ -182,6 +208,12 @@ pub fn merge(dir: &Path, out: &Path) -> Result<(MergedSummary, Vec<PathBuf>)> {
                 Some(m) => m.features.extend(layer.features),
             }
         }
+        let path = part.join(super::rows::TABLE_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let these: Vec<super::rows::TableRow> = serde_json::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        let (c, cov, p) = super::rows::from_rows(these, &path)?;
+        rows.extend(c.into_iter().zip(cov).zip(p));
         let path = part.join("part.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let stats: PartStats = serde_json::from_str(&text)
@@ -207,6 +239,11 @@ pub fn merge(dir: &Path, out: &Path) -> Result<(MergedSummary, Vec<PathBuf>)> {
         set.write(name, &write_layer(&layer))?;
         merged.push(layer);
     }
+    let table = district_table(&plan, &profile, rows, districts, options.target);
+    set.write(
+        "districts.csv",
+        &crate::write::tables::districts_csv(&table),
+    )?;
     let summary = summarize(&plan, &profile, &merged[0], &merged[1], &parts);
     set.write(
         "summary.json",
@@ -215,6 +252,42 @@ pub fn merge(dir: &Path, out: &Path) -> Result<(MergedSummary, Vec<PathBuf>)> {
     let written = set.commit()?;
     Ok((summary, written))
 }
+
+/// The district table of the tiles' rows, sorted by id (the layers' order).
+/// The tiles ran with `analyze`'s default coverage rules, and the data note
+/// is added when the plan's extract is the shipped model, as in one run.
+fn district_table(
+    plan: &Plan,
+    profile: &crate::Profile,
+    mut rows: Vec<Row>,
+    districts: Option<crate::findings::districts::DistrictFile>,
+    target: Option<f64>,
+) -> crate::findings::districts::DistrictTables {
+    use crate::findings::districts::{district_tables_of, TableInput};
+    rows.sort_by(|a, b| a.0 .0.id.cmp(&b.0 .0.id));
+    let ((communities, coverage), points): ((Vec<_>, Vec<_>), Vec<_>) = rows.into_iter().unzip();
+    let rules = crate::analysis::AnalyzeOptions::default().coverage_rules;
+    let input = TableInput {
+        communities: &communities,
+        coverage: &coverage,
+        categories: &profile.categories,
+        coverage_rules: &rules,
+        synthetic: crate::defaults::is_dezhou_model(&plan.extract),
+    };
+    district_tables_of(
+        &input,
+        districts
+            .as_ref()
+            .map(|d| (d.districts.as_slice(), points.as_slice())),
+        target,
+    )
+}
+
+/// A community of the tiles' rows, its coverage and its point.
+type Row = (
+    (crate::places::Community, crate::coverage::CommunityCoverage),
+    Option<geo::Point<f64>>,
+);
 
 fn summarize(
     plan: &Plan,

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | read the extract once, lay out the tiles, cut one PBF per tile | [`extract`], [`plan`], [`tile`], [`cut`] | `childcircle plan` |
 //! | analyse one tile, keep what its core owns | [`own`] | `childcircle tile` |
+//! | record each owned community's row for the district table | [`rows`] | `childcircle tile` |
 //! | join the parts | [`merge`] | `childcircle merge` |
 //!
 //! **The tiling rule.** Cores are half-open boxes `[x0,x1) × [y0,y1)` of a
@@ -34,6 +35,7 @@ pub mod extract;
 pub mod merge;
 pub mod own;
 pub mod plan;
+pub mod rows;
 pub mod tile;
 
 pub use plan::{Halo, Plan};

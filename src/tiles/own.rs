@@ -84,6 +84,10 @@ pub fn run_tile(dir: &Path, index: usize) -> Result<Outcome> {
         "facilities.geojson",
         &crate::write::layers::facilities_geojson(&a),
     )?;
+    set.write(
+        super::rows::TABLE_FILE,
+        &serde_json::to_vec(&super::rows::table_rows(&a)).expect("rows serialize"),
+    )?;
     let stats = PartStats {
         index,
         key: tile.key.clone(),

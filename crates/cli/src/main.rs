@@ -94,6 +94,13 @@ struct MergeArgs {
     /// Output directory.
     #[arg(long, short)]
     out: PathBuf,
+    /// District polygons (GeoJSON, WGS84, name in `name`) for districts.csv,
+    /// as `analyze --districts`.
+    #[arg(long)]
+    districts: Option<PathBuf>,
+    /// Target share of communities in the life circle, e.g. 0.3.
+    #[arg(long)]
+    target: Option<f64>,
 }
 
 #[derive(Args)]
@@ -437,7 +444,15 @@ fn tile(cli: &Cli, args: &TileArgs) -> anyhow::Result<()> {
 }
 
 fn merge(cli: &Cli, args: &MergeArgs) -> anyhow::Result<()> {
-    let (summary, written) = childcircle::tiles::merge::merge(&args.dir, &args.out)?;
+    if let Some(t) = args.target.filter(|t| !(0.0..=1.0).contains(t)) {
+        anyhow::bail!("--target must be a share between 0 and 1, e.g. 0.3, not {t}");
+    }
+    let options = childcircle::tiles::merge::MergeOptions {
+        districts: args.districts.clone(),
+        target: args.target,
+    };
+    let (summary, written) =
+        childcircle::tiles::merge::merge_with_options(&args.dir, &args.out, &options)?;
     if !cli.quiet {
         say!(
             "{} tiles: {} communities, {} in the life circle",

@@ -78,13 +78,15 @@ def run(
     binary: str = "childcircle",
     cpus_per_task: int = 1,
     retries: int = 2,
+    merge_args: tuple = (),
 ) -> dict:
     """Runs the unfinished tiles on the connected Ray cluster, then merges.
 
     Returns a report: tiles run and skipped, attempts per tile, per-task
     wall seconds in the CLI and as seen by the driver (their difference is
     Ray's overhead per task). Raises ``TileFailed`` naming the first tile
-    that failed after its retries.
+    that failed after its retries. ``merge_args`` go to ``childcircle merge``
+    (e.g. ``("--districts", "d.geojson", "--target", "0.3")``).
     """
     plan_dir = Path(plan_dir).resolve()
     plan = json.loads((plan_dir / "plan.json").read_text())
@@ -129,7 +131,7 @@ def run(
         if f.is_file():
             attempts[t["index"]] = len(f.read_text().splitlines())
     merge = subprocess.run(
-        [binary, "--quiet", "merge", str(plan_dir), "--out", str(out)],
+        [binary, "--quiet", "merge", str(plan_dir), "--out", str(out), *merge_args],
         capture_output=True,
         text=True,
     )
@@ -155,13 +157,27 @@ def main(argv=None) -> int:
     p.add_argument("--cpus-per-task", type=int, default=1)
     p.add_argument("--retries", type=int, default=2)
     p.add_argument("--report", type=Path, help="write the run report (JSON) here")
+    p.add_argument("--districts", type=Path, help="district polygons for districts.csv (merge)")
+    p.add_argument("--target", type=float, help="life-circle target share for districts.csv (merge)")
     args = p.parse_args(argv)
+    merge_args = []
+    if args.districts:
+        merge_args += ["--districts", str(args.districts.resolve())]
+    if args.target is not None:
+        merge_args += ["--target", str(args.target)]
     if args.address:
         ray.init(address=args.address)
     else:
         ray.init(include_dashboard=False)
     try:
-        report = run(args.plan_dir, args.out, args.binary, args.cpus_per_task, args.retries)
+        report = run(
+            args.plan_dir,
+            args.out,
+            args.binary,
+            args.cpus_per_task,
+            args.retries,
+            tuple(merge_args),
+        )
     except TileFailed as e:
         print(f"childcircle-ray: error: {e}", file=sys.stderr)
         return 1
