@@ -198,17 +198,29 @@ pub fn district_tables(
     });
     district_tables_of(
         &input,
-        districts.as_ref().map(|(ds, p)| (*ds, p.as_slice())),
+        districts.as_ref().map(|(ds, p)| Placed {
+            districts: ds,
+            points: p,
+        }),
         target,
     )
 }
 
-/// [`district_tables`] of any communities: `districts` with each community's
-/// representative point (lon/lat, one per community; the polygon's interior
-/// point in one analysis), which decides the district it belongs to.
+/// District outlines with each community's representative point (lon/lat,
+/// one per community; the polygon's interior point in one analysis), which
+/// decides the district it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    /// The districts, in file order.
+    pub districts: &'a [District],
+    /// One point per community of the table's input.
+    pub points: &'a [Option<Point<f64>>],
+}
+
+/// [`district_tables`] of any communities, placed in `districts`.
 pub fn district_tables_of(
     t: &TableInput,
-    districts: Option<(&[District], &[Option<Point<f64>>])>,
+    districts: Option<Placed>,
     target: Option<f64>,
 ) -> DistrictTables {
     let mut rows = Rows {
@@ -219,7 +231,7 @@ pub fn district_tables_of(
         rows: Vec::new(),
     };
     match districts {
-        Some((ds, points)) => rows.push_districts(ds, &district_of(points, ds)),
+        Some(p) => rows.push_districts(p.districts, &district_of(p.points, p.districts)),
         None => {
             let all: Vec<usize> = (0..t.communities.len()).collect();
             rows.push_subdistricts(&all, None);
@@ -391,14 +403,14 @@ fn row(
     let known = ids.iter().any(|&i| t.communities[i].population.is_some());
     // Each person once over all the row's communities; the life circle's
     // people are those of them in it.
-    let once = crate::places::counted_once(&t.communities, ids);
+    let once = crate::places::counted_once(t.communities, ids);
     let in_circle: Vec<usize> = once
         .iter()
         .copied()
         .filter(|&i| t.coverage[i].life_circle)
         .collect();
     let sum = |ids: &[usize], value: fn(&crate::places::Community) -> Option<f64>| {
-        people(&t.communities, ids, value)
+        people(t.communities, ids, value)
     };
     let population = known.then(|| sum(&once, |c| c.population));
     let children = ids

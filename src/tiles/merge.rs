@@ -187,7 +187,7 @@ pub fn merge_with_options(
     let profile = plan.load_profile()?;
     let mut layers: Vec<Option<Layer>> = LAYERS.iter().map(|_| None).collect();
     let mut parts = Vec::new();
-    let mut rows = Vec::new();
+    let mut rows = super::rows::Table::default();
     for t in &plan.tiles {
         if !super::own::is_done(dir, t.index) {
             return Err(Error::Invalid(format!(
@@ -212,8 +212,7 @@ pub fn merge_with_options(
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let these: Vec<super::rows::TableRow> = serde_json::from_str(&text)
             .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-        let (c, cov, p) = super::rows::from_rows(these, &path)?;
-        rows.extend(c.into_iter().zip(cov).zip(p));
+        rows.append(super::rows::from_rows(these, &path)?);
         let path = part.join("part.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let stats: PartStats = serde_json::from_str(&text)
@@ -259,35 +258,29 @@ pub fn merge_with_options(
 fn district_table(
     plan: &Plan,
     profile: &crate::Profile,
-    mut rows: Vec<Row>,
+    rows: super::rows::Table,
     districts: Option<crate::findings::districts::DistrictFile>,
     target: Option<f64>,
 ) -> crate::findings::districts::DistrictTables {
-    use crate::findings::districts::{district_tables_of, TableInput};
-    rows.sort_by(|a, b| a.0 .0.id.cmp(&b.0 .0.id));
-    let ((communities, coverage), points): ((Vec<_>, Vec<_>), Vec<_>) = rows.into_iter().unzip();
+    use crate::findings::districts::{district_tables_of, Placed, TableInput};
+    let rows = rows.sorted_by_id();
     let rules = crate::analysis::AnalyzeOptions::default().coverage_rules;
     let input = TableInput {
-        communities: &communities,
-        coverage: &coverage,
+        communities: &rows.communities,
+        coverage: &rows.coverage,
         categories: &profile.categories,
         coverage_rules: &rules,
         synthetic: crate::defaults::is_dezhou_model(&plan.extract),
     };
     district_tables_of(
         &input,
-        districts
-            .as_ref()
-            .map(|d| (d.districts.as_slice(), points.as_slice())),
+        districts.as_ref().map(|d| Placed {
+            districts: &d.districts,
+            points: &rows.points,
+        }),
         target,
     )
 }
-
-/// A community of the tiles' rows, its coverage and its point.
-type Row = (
-    (crate::places::Community, crate::coverage::CommunityCoverage),
-    Option<geo::Point<f64>>,
-);
 
 fn summarize(
     plan: &Plan,

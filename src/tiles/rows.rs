@@ -73,17 +73,50 @@ pub fn table_rows(a: &Analysis) -> Vec<TableRow> {
         .collect()
 }
 
-/// The communities, their coverage and points again, from rows read from
-/// `path` (named in errors): enough for the district table, nothing more
-/// (no outline, no access points).
-pub fn from_rows(
-    rows: Vec<TableRow>,
-    path: &Path,
-) -> Result<(
-    Vec<Community>,
-    Vec<CommunityCoverage>,
-    Vec<Option<Point<f64>>>,
-)> {
+/// Communities read back from rows: enough for the district table, nothing
+/// more (no outline, no access points).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The communities.
+    pub communities: Vec<Community>,
+    /// Their coverage, one each.
+    pub coverage: Vec<CommunityCoverage>,
+    /// Their interior points, one each.
+    pub points: Vec<Option<Point<f64>>>,
+}
+
+impl Table {
+    /// Adds `other`'s communities after these.
+    pub fn append(&mut self, mut other: Table) {
+        self.communities.append(&mut other.communities);
+        self.coverage.append(&mut other.coverage);
+        self.points.append(&mut other.points);
+    }
+
+    /// The communities in the order of their ids (the layers' order).
+    pub fn sorted_by_id(self) -> Table {
+        let mut order: Vec<usize> = (0..self.communities.len()).collect();
+        order.sort_by(|&a, &b| self.communities[a].id.cmp(&self.communities[b].id));
+        let mut communities: Vec<Option<Community>> =
+            self.communities.into_iter().map(Some).collect();
+        let mut coverage: Vec<Option<CommunityCoverage>> =
+            self.coverage.into_iter().map(Some).collect();
+        let mut sorted = Table::default();
+        for i in order {
+            sorted
+                .communities
+                .push(communities[i].take().expect("each index once"));
+            sorted
+                .coverage
+                .push(coverage[i].take().expect("each index once"));
+            sorted.points.push(self.points[i]);
+        }
+        sorted
+    }
+}
+
+/// The communities of rows read from `path` (named in errors).
+pub fn from_rows(rows: Vec<TableRow>, path: &Path) -> Result<Table> {
     let bad = |id: &str, why: String| Error::Invalid(format!("{}: {id}: {why}", path.display()));
     let number = |id: &str, v: &Option<String>| -> Result<Option<f64>> {
         v.as_deref()
@@ -134,7 +167,11 @@ pub fn from_rows(
         });
         points.push(point);
     }
-    Ok((communities, coverage, points))
+    Ok(Table {
+        communities,
+        coverage,
+        points,
+    })
 }
 
 /// The kinds of community the analysis makes (see [`Community::kind`]).
@@ -169,15 +206,43 @@ mod tests {
             };
             let text = serde_json::to_string(&row).unwrap();
             let back: TableRow = serde_json::from_str(&text).unwrap();
-            let (c, cov, p) = from_rows(vec![back], Path::new("t")).unwrap();
-            assert_eq!(
-                c[0].population.unwrap().to_bits(),
-                v.to_bits(),
-                "seed 0x7ab1e: {v:e}"
-            );
-            assert_eq!(p[0].unwrap().y().to_bits(), (-v).to_bits());
-            assert_eq!(cov[0].met, 1);
+            let t = from_rows(vec![back], Path::new("t")).unwrap();
+            let population = t.communities[0].population.unwrap();
+            assert_eq!(population.to_bits(), v.to_bits(), "seed 0x7ab1e: {v:e}");
+            assert_eq!(t.points[0].unwrap().y().to_bits(), (-v).to_bits());
+            assert_eq!(t.coverage[0].met, 1);
         }
+    }
+
+    #[test]
+    fn sorting_by_id_keeps_each_community_with_its_coverage_and_point() {
+        let row = |id: &str, circle: bool, x: f64| TableRow {
+            id: id.into(),
+            name: id.into(),
+            kind: "compound".into(),
+            subdistrict: None,
+            parent: None,
+            population: None,
+            children: None,
+            covered: vec![circle],
+            life_circle: circle,
+            point: Some([x.to_string(), "0".into()]),
+        };
+        let mut t = from_rows(vec![row("w2", true, 2.0)], Path::new("a")).unwrap();
+        t.append(
+            from_rows(
+                vec![row("n1", false, 1.0), row("w10", true, 10.0)],
+                Path::new("b"),
+            )
+            .unwrap(),
+        );
+        let t = t.sorted_by_id();
+        let ids: Vec<&str> = t.communities.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["n1", "w10", "w2"]);
+        let circles: Vec<bool> = t.coverage.iter().map(|c| c.life_circle).collect();
+        assert_eq!(circles, [false, true, true]);
+        let xs: Vec<f64> = t.points.iter().map(|p| p.unwrap().x()).collect();
+        assert_eq!(xs, [1.0, 10.0, 2.0]);
     }
 
     #[test]
@@ -197,6 +262,8 @@ mod tests {
         let e = from_rows(vec![row], Path::new("tiles/3/part/table.json"))
             .unwrap_err()
             .to_string();
+        let sorted = Table::default().sorted_by_id();
+        assert!(sorted.communities.is_empty());
         assert!(
             e.contains("tiles/3/part/table.json: w7: unknown kind"),
             "{e}"
