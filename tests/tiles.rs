@@ -226,6 +226,35 @@ fn merge_refuses_an_unfinished_plan_naming_the_tile() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("tile 999 is not in the plan"));
+
+    // Every tile finished, but one by a childcircle that wrote no table rows.
+    let plan = Plan::load(&plan_dir).unwrap();
+    for t in &plan.tiles {
+        run(&[
+            "--quiet",
+            "tile",
+            s(&plan_dir),
+            "--index",
+            &t.index.to_string(),
+        ]);
+    }
+    let last = plan.tiles.len() - 1;
+    let table = plan_dir.join(format!("tiles/{last}/part/table.json"));
+    std::fs::remove_file(&table).unwrap();
+    let out = Command::new(bin())
+        .args(["merge", s(&plan_dir), "--out", s(&dir.path().join("out"))])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("table.json is missing") && err.contains(&format!("--index {last} again")),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out/districts.csv").exists(),
+        "a failed merge wrote files"
+    );
 }
 
 /// The Ray driver on a two-node cluster (`ray start --head` + `ray start

@@ -103,6 +103,10 @@ pub struct MergedSummary {
     /// Per kind of community (`neighbourhood`, `compound`, ...), each on its
     /// own denominator.
     pub by_kind: Vec<GroupFigures>,
+    /// What had to be repaired or skipped in the inputs of merge (the
+    /// district file), one sentence each naming the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What the tiles cost.
@@ -209,7 +213,20 @@ pub fn merge_with_options(
             }
         }
         let path = part.join(super::rows::TABLE_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Invalid(format!(
+                    "{} is missing: tile {} was analysed by an older childcircle; remove {} and run childcircle tile {} --index {} again",
+                    path.display(),
+                    t.index,
+                    super::tile_dir(dir, t.index).join(super::DONE_FILE).display(),
+                    dir.display(),
+                    t.index
+                ))
+            } else {
+                Error::io(&path, e)
+            }
+        })?;
         let these: Vec<super::rows::TableRow> = serde_json::from_str(&text)
             .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
         rows.append(super::rows::from_rows(these, &path)?);
@@ -238,12 +255,17 @@ pub fn merge_with_options(
         set.write(name, &write_layer(&layer))?;
         merged.push(layer);
     }
+    let district_warnings = districts
+        .as_ref()
+        .map(|d| d.warnings.clone())
+        .unwrap_or_default();
     let table = district_table(&plan, &profile, rows, districts, options.target);
     set.write(
         "districts.csv",
         &crate::write::tables::districts_csv(&table),
     )?;
-    let summary = summarize(&plan, &profile, &merged[0], &merged[1], &parts);
+    let mut summary = summarize(&plan, &profile, &merged[0], &merged[1], &parts);
+    summary.warnings = district_warnings;
     set.write(
         "summary.json",
         &serde_json::to_vec_pretty(&summary).expect("a summary serializes"),
@@ -321,6 +343,7 @@ fn summarize(
         categories,
         overall: group_figures("all", &all),
         by_kind: kinds.iter().map(|(k, m)| group_figures(k, m)).collect(),
+        warnings: Vec::new(),
     }
 }
 

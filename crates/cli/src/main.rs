@@ -453,6 +453,9 @@ fn merge(cli: &Cli, args: &MergeArgs) -> anyhow::Result<()> {
     };
     let (summary, written) =
         childcircle::tiles::merge::merge_with_options(&args.dir, &args.out, &options)?;
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
     if !cli.quiet {
         say!(
             "{} tiles: {} communities, {} in the life circle",
