@@ -126,8 +126,9 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct SynthArgs {
-    /// `decheng` (the central city, the shipped default) or `prefecture` (all
-    /// 11 districts and counties, over a million walking nodes).
+    /// `decheng` (the central city, the shipped default), `prefecture` (all
+    /// 11 districts and counties, over a million walking nodes) or `province`
+    /// (16 prefectures with provincial roads between them, about 26 M nodes).
     #[arg(long, default_value = "decheng")]
     region: childcircle_synth::Region,
     /// Random seed; the same seed gives the same bytes.

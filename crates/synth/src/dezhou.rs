@@ -71,6 +71,14 @@ const RAILWAY: &[(f64, f64)] = &[
 ];
 
 pub(crate) fn build(opts: &SynthOptions) -> Result<Model, SynthError> {
+    if opts.region == Region::Province {
+        return crate::province::build(opts, |seed| {
+            build(&SynthOptions {
+                region: Region::Prefecture,
+                seed,
+            })
+        });
+    }
     let data = Data::load()?;
     let proj = Projection {
         lon0: CENTRE.0,
@@ -81,6 +89,7 @@ pub(crate) fn build(opts: &SynthOptions) -> Result<Model, SynthError> {
     match opts.region {
         Region::Decheng => build_decheng(&data, opts.seed, &mut plan, &mut model)?,
         Region::Prefecture => build_prefecture(&data, opts.seed, &mut plan, &mut model)?,
+        Region::Province => unreachable!("built above from prefectures"),
     }
     plan.build(&mut model);
     Ok(model)

@@ -20,6 +20,7 @@
 mod city;
 mod dezhou;
 mod layout;
+mod province;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,6 +41,9 @@ pub enum Region {
     /// All 11 districts and counties with towns, villages and rural roads
     /// (large; a benchmark input, not shipped).
     Prefecture,
+    /// Sixteen prefectures side by side with provincial roads between them,
+    /// a Shandong-sized input (about 26 M nodes; a benchmark input).
+    Province,
 }
 
 impl FromStr for Region {
@@ -48,6 +52,7 @@ impl FromStr for Region {
         match s.trim().to_ascii_lowercase().as_str() {
             "decheng" => Ok(Region::Decheng),
             "prefecture" => Ok(Region::Prefecture),
+            "province" => Ok(Region::Province),
             _ => Err(SynthError::UnknownRegion(s.to_owned())),
         }
     }
@@ -58,6 +63,7 @@ impl fmt::Display for Region {
         f.write_str(match self {
             Region::Decheng => "decheng",
             Region::Prefecture => "prefecture",
+            Region::Province => "province",
         })
     }
 }
@@ -101,7 +107,7 @@ pub enum SynthError {
     Io { path: PathBuf, source: io::Error },
     #[error("cannot write PBF output: {0}")]
     Write(#[from] io::Error),
-    #[error("unknown region {0:?} (expected \"decheng\" or \"prefecture\")")]
+    #[error("unknown region {0:?} (expected \"decheng\", \"prefecture\" or \"province\")")]
     UnknownRegion(String),
     #[error("embedded Dezhou data is malformed: {0}")]
     Data(String),
@@ -304,6 +310,44 @@ impl Model {
         self.relations.push(Relation { members, tags });
     }
 
+    /// Adds `other` after this model's objects, its points moved by `shift`
+    /// metres (in this model's projection) and its references renumbered.
+    pub fn append(&mut self, other: Model, shift: Pt) {
+        let (nodes, ways, relations) = (
+            self.nodes.len() as u32,
+            self.ways.len() as u32,
+            self.relations.len() as u32,
+        );
+        self.nodes.extend(other.nodes.into_iter().map(|n| Node {
+            p: Pt::new(n.p.x + shift.x, n.p.y + shift.y),
+            tags: n.tags,
+        }));
+        self.ways.extend(other.ways.into_iter().map(|w| Way {
+            refs: w.refs.into_iter().map(|r| r + nodes).collect(),
+            tags: w.tags,
+        }));
+        self.relations.extend(other.relations.into_iter().map(|r| {
+            Relation {
+                members: r
+                    .members
+                    .into_iter()
+                    .map(|(t, ix, role)| {
+                        let base = match t {
+                            MemberType::Node => nodes,
+                            MemberType::Way => ways,
+                            MemberType::Relation => relations,
+                        };
+                        (t, ix + base, role)
+                    })
+                    .collect(),
+                tags: r.tags,
+            }
+        }));
+        self.compounds += other.compounds;
+        self.facilities += other.facilities;
+        self.communities += other.communities;
+    }
+
     /// Writes the model as PBF. Untagged nodes that no way or relation uses
     /// (e.g. street nodes removed at a canal bank) are dropped, and ids are
     /// renumbered densely from 1 so that they are positive and sorted.
@@ -404,6 +448,50 @@ mod tests {
             Region::Prefecture
         );
         assert!("jinan".parse::<Region>().is_err());
+        assert_eq!("province".parse::<Region>().unwrap(), Region::Province);
+    }
+
+    /// Appending renumbers every reference by the kind it points at and
+    /// moves only the appended points.
+    ///
+    /// ```text
+    ///   a0 ── a1        b0 ── b1      (b: a way and a relation of
+    ///   (way a, rel a)   (way b, rel b: node b0, way b, rel a of b)
+    /// ```
+    #[test]
+    fn append_renumbers_references_and_moves_points() {
+        let proj = Projection {
+            lon0: 116.3,
+            lat0: 37.45,
+        };
+        let small = |x: f64| {
+            let mut m = Model::new(proj);
+            let w = m.add_line(
+                &[Pt::new(x, 0.0), Pt::new(x + 1.0, 0.0)],
+                Tags::new().with("highway", "residential"),
+            );
+            m.add_relation(vec![(MemberType::Way, w, "outer")], Tags::new());
+            m.add_relation(
+                vec![
+                    (MemberType::Node, 0, ""),
+                    (MemberType::Way, w, "outer"),
+                    (MemberType::Relation, 0, "sub"),
+                ],
+                Tags::new(),
+            );
+            m.compounds = 1;
+            m
+        };
+        let mut a = small(0.0);
+        a.append(small(0.0), Pt::new(100.0, 5.0));
+        assert_eq!(a.nodes.len(), 4);
+        assert_eq!(a.nodes[1].p, Pt::new(1.0, 0.0));
+        assert_eq!(a.nodes[2].p, Pt::new(100.0, 5.0));
+        assert_eq!(a.ways[1].refs, vec![2, 3]);
+        assert_eq!(a.relations[2].members[0].1, 1, "way b");
+        let members: Vec<u32> = a.relations[3].members.iter().map(|m| m.1).collect();
+        assert_eq!(members, vec![2, 1, 2], "node b0, way b, rel a of b");
+        assert_eq!(a.compounds, 2);
     }
 
     #[test]
