@@ -66,19 +66,25 @@ fn tiled(
     ];
     args.extend_from_slice(extra);
     run(&args);
-    let plan = Plan::load(&plan_dir).expect("plan.json");
+    let plan = run_tiles(&plan_dir);
+    let out = dir.join(format!("{name}-out"));
+    run(&["--quiet", "merge", s(&plan_dir), "--out", s(&out)]);
+    (plan, out)
+}
+
+/// Runs every tile of the plan in `plan_dir`, one process after another.
+fn run_tiles(plan_dir: &Path) -> Plan {
+    let plan = Plan::load(plan_dir).expect("plan.json");
     for t in &plan.tiles {
         run(&[
             "--quiet",
             "tile",
-            s(&plan_dir),
+            s(plan_dir),
             "--index",
             &t.index.to_string(),
         ]);
     }
-    let out = dir.join(format!("{name}-out"));
-    run(&["--quiet", "merge", s(&plan_dir), "--out", s(&out)]);
-    (plan, out)
+    plan
 }
 
 /// The shipped district outlines of Dezhou, which the prefecture model lies in.
@@ -228,16 +234,7 @@ fn merge_refuses_an_unfinished_plan_naming_the_tile() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("tile 999 is not in the plan"));
 
     // Every tile finished, but one by a childcircle that wrote no table rows.
-    let plan = Plan::load(&plan_dir).unwrap();
-    for t in &plan.tiles {
-        run(&[
-            "--quiet",
-            "tile",
-            s(&plan_dir),
-            "--index",
-            &t.index.to_string(),
-        ]);
-    }
+    let plan = run_tiles(&plan_dir);
     let last = plan.tiles.len() - 1;
     let table = plan_dir.join(format!("tiles/{last}/part/table.json"));
     std::fs::remove_file(&table).unwrap();
