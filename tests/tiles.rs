@@ -72,6 +72,16 @@ fn tiled(
     (plan, out)
 }
 
+/// Runs `merge` on `plan_dir`, requires it to fail and returns its stderr.
+fn failed_merge(plan_dir: &Path, out: &Path) -> String {
+    let run = Command::new(bin())
+        .args(["merge", s(plan_dir), "--out", s(out)])
+        .output()
+        .unwrap();
+    assert!(!run.status.success(), "merge succeeded");
+    String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
 /// Runs every tile of the plan in `plan_dir`, one process after another.
 fn run_tiles(plan_dir: &Path) -> Plan {
     let plan = Plan::load(plan_dir).expect("plan.json");
@@ -217,12 +227,7 @@ fn merge_refuses_an_unfinished_plan_naming_the_tile() {
         "--out",
         s(&plan_dir),
     ]);
-    let out = Command::new(bin())
-        .args(["merge", s(&plan_dir), "--out", s(&dir.path().join("out"))])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed_merge(&plan_dir, &dir.path().join("out"));
     assert!(
         err.contains("tile 0 (") && err.contains("is not finished"),
         "{err}"
@@ -238,12 +243,7 @@ fn merge_refuses_an_unfinished_plan_naming_the_tile() {
     let last = plan.tiles.len() - 1;
     let table = plan_dir.join(format!("tiles/{last}/part/table.json"));
     std::fs::remove_file(&table).unwrap();
-    let out = Command::new(bin())
-        .args(["merge", s(&plan_dir), "--out", s(&dir.path().join("out"))])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed_merge(&plan_dir, &dir.path().join("out"));
     assert!(
         err.contains("table.json is missing") && err.contains(&format!("--index {last} again")),
         "{err}"
